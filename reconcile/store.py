@@ -1,0 +1,495 @@
+"""The DuckDB snapshot store: one file per profile holding every pull, diff and decision.
+
+Why snapshots: month-end numbers must be reproducible. A pull writes into a new
+snapshot id and the source's *current* pointer moves only when the pull completes,
+in one transaction, so a failed or interrupted pull never leaves half a picture.
+
+Threading: DuckDB allows one writer process per file. Inside the process, each
+thread takes its own cursor (``Store.cursor()``); the connection itself is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from reconcile.canonical import MONEY_SQL, TABLES, conform, sql_type
+
+
+class StoreError(Exception):
+    """The store file cannot be opened or is from a newer Tieout."""
+
+
+def _canonical_ddl() -> list[str]:
+    out = []
+    for table, schema in TABLES.items():
+        cols = ", ".join(f"{name} {sql_type(dtype)}" for name, dtype in schema.items())
+        out.append(f"CREATE TABLE {table} (snapshot_id BIGINT NOT NULL, {cols})")
+        out.append(f"CREATE INDEX {table}_snap ON {table}(snapshot_id)")
+    return out
+
+
+#: Ordered migrations. Never edit one that has shipped; append a new one.
+MIGRATIONS: list[list[str]] = [
+    [
+        "CREATE SEQUENCE snapshot_ids START 1",
+        """CREATE TABLE snapshots (
+            id BIGINT PRIMARY KEY DEFAULT nextval('snapshot_ids'),
+            source VARCHAR NOT NULL,          -- 'procore' | 'erp' | 'identity'
+            kind VARCHAR NOT NULL,            -- 'full' | 'incremental'
+            base_snapshot_id BIGINT,          -- the snapshot an incremental pull builds on
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            status VARCHAR NOT NULL,          -- 'running' | 'complete' | 'failed' | 'interrupted'
+            requests BIGINT NOT NULL DEFAULT 0,
+            records BIGINT NOT NULL DEFAULT 0,
+            error VARCHAR,
+            high_water VARCHAR                -- JSON: per-resource change stamps for the next incremental pull
+        )""",
+        """CREATE TABLE current_snapshots (
+            source VARCHAR PRIMARY KEY,
+            snapshot_id BIGINT NOT NULL
+        )""",
+        """CREATE TABLE snapshot_stats (
+            snapshot_id BIGINT NOT NULL,
+            resource VARCHAR NOT NULL,
+            requests BIGINT NOT NULL,
+            records BIGINT NOT NULL,
+            seconds DOUBLE NOT NULL,
+            wait_seconds DOUBLE NOT NULL DEFAULT 0,
+            PRIMARY KEY (snapshot_id, resource)
+        )""",
+        # Raw payloads exactly as the API sent them (one JSON object per record).
+        """CREATE TABLE raw_records (
+            snapshot_id BIGINT NOT NULL,
+            resource VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,           -- e.g. the project or contract the page belonged to
+            record_key VARCHAR NOT NULL,
+            payload JSON NOT NULL
+        )""",
+        "CREATE INDEX raw_records_snap ON raw_records(snapshot_id, resource)",
+        # Checkpoints: which (resource, scope) units of a running pull are complete.
+        """CREATE TABLE pull_checkpoints (
+            snapshot_id BIGINT NOT NULL,
+            resource VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,
+            requests BIGINT NOT NULL,
+            records BIGINT NOT NULL,
+            PRIMARY KEY (snapshot_id, resource, scope)
+        )""",
+        *_canonical_ddl(),
+        "CREATE SEQUENCE diff_run_ids START 1",
+        """CREATE TABLE diff_runs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('diff_run_ids'),
+            ran_at TIMESTAMPTZ NOT NULL,
+            procore_snapshot_id BIGINT,
+            erp_snapshot_id BIGINT,
+            exceptions BIGINT NOT NULL,
+            mappings_fingerprint VARCHAR
+        )""",
+        # One row per exception id ever seen. is_open = present in the latest diff run.
+        f"""CREATE TABLE exceptions (
+            exception_id VARCHAR PRIMARY KEY,
+            object VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            project VARCHAR,
+            field VARCHAR,
+            erp_value VARCHAR,
+            procore_value VARCHAR,
+            difference {MONEY_SQL},
+            rule VARCHAR NOT NULL,
+            detail JSON,                      -- mapping rows used, record references
+            first_seen TIMESTAMPTZ NOT NULL,
+            last_seen TIMESTAMPTZ NOT NULL,
+            last_diff_run_id BIGINT NOT NULL,
+            is_open BOOLEAN NOT NULL
+        )""",
+        # Decisions are history; the latest row per exception is its status.
+        "CREATE SEQUENCE decision_ids START 1",
+        """CREATE TABLE decisions (
+            id BIGINT PRIMARY KEY DEFAULT nextval('decision_ids'),
+            exception_id VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,          -- open | approved | pushed | failed | explained
+            reason_code VARCHAR,
+            assigned_to VARCHAR,              -- 'project_team' | 'erp_team'
+            note VARCHAR,
+            decided_by VARCHAR NOT NULL,
+            decided_at TIMESTAMPTZ NOT NULL
+        )""",
+        # Append-only, hash-chained.
+        """CREATE TABLE audit_log (
+            seq BIGINT PRIMARY KEY,
+            logged_at TIMESTAMPTZ NOT NULL,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            exception_id VARCHAR,
+            before JSON,
+            after JSON,
+            prev_hash VARCHAR NOT NULL,
+            hash VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE pushes (
+            push_id VARCHAR PRIMARY KEY,
+            exception_id VARCHAR NOT NULL,
+            direction VARCHAR NOT NULL,       -- erp_to_procore | procore_to_erp
+            state VARCHAR NOT NULL,           -- planned | sending | done | failed | refused
+            plan JSON NOT NULL,               -- method, url, body, target as read
+            response JSON,
+            reason VARCHAR,
+            created_by VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        )""",
+    ],
+]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One pull of one source."""
+
+    id: int
+    source: str
+    kind: str
+    base_snapshot_id: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    requests: int
+    records: int
+    error: str | None
+    high_water: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResourceStat:
+    """What a pull spent on one resource: the table a pull ends with."""
+
+    resource: str
+    requests: int
+    records: int
+    seconds: float
+    wait_seconds: float = 0.0
+
+
+def now() -> datetime:
+    """The store's clock: timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Store:
+    """A DuckDB file holding snapshots, canonical tables, exceptions, decisions and audit."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise StoreError(f"Cannot open the store {self.path}: {exc}") from None
+        self._lock = threading.RLock()
+        self._migrate()
+
+    # -- connection -------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for the calling thread (DuckDB connections are not thread-safe)."""
+        return self._con.cursor()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block atomically on a fresh cursor; roll back on any error."""
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        """Run a read query and return a Polars frame."""
+        cur = self.cursor()
+        try:
+            if params:
+                cur.execute(sql, list(params))
+                return pl.from_arrow(cur.to_arrow_table())  # type: ignore[return-value]
+            return cur.sql(sql).pl()
+        finally:
+            cur.close()
+
+    # -- schema -----------------------------------------------------------------
+    def _migrate(self) -> None:
+        cur = self.cursor()
+        cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = cur.execute("SELECT max(version) FROM schema_version").fetchone()
+        version = int(row[0]) if row and row[0] is not None else 0
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"The store {self.path} is schema version {version}; this Tieout knows {len(MIGRATIONS)}."
+            )
+        for number, steps in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction() as tx:
+                for sql in steps:
+                    tx.execute(sql)
+                tx.execute("INSERT INTO schema_version VALUES (?)", [number])
+        cur.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The migration the file is at."""
+        row = self.cursor().execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # -- snapshots --------------------------------------------------------------
+    def begin_snapshot(self, source: str, kind: str, base_snapshot_id: int | None = None) -> int:
+        """Open a new running snapshot; it is not current until ``complete_snapshot``."""
+        row = (
+            self.cursor()
+            .execute(
+                "INSERT INTO snapshots (source, kind, base_snapshot_id, started_at, status) "
+                "VALUES (?, ?, ?, ?, 'running') RETURNING id",
+                [source, kind, base_snapshot_id, now()],
+            )
+            .fetchone()
+        )
+        assert row is not None
+        return int(row[0])
+
+    def complete_snapshot(
+        self,
+        snapshot_id: int,
+        stats: Iterable[ResourceStat],
+        canonical: dict[str, pl.DataFrame],
+        high_water: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the canonical tables and make the snapshot current, all in one transaction."""
+        stats = list(stats)
+        with self.transaction() as tx:
+            snap = tx.execute("SELECT source FROM snapshots WHERE id = ?", [snapshot_id]).fetchone()
+            assert snap is not None, f"no snapshot {snapshot_id}"
+            source = str(snap[0])
+            for table, frame in canonical.items():
+                frame = conform(table, frame).with_columns(pl.lit(snapshot_id, pl.Int64).alias("snapshot_id"))
+                cols = ", ".join(["snapshot_id", *TABLES[table]])
+                tx.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", [snapshot_id])
+                tx.register("_incoming", frame.select(["snapshot_id", *TABLES[table]]).to_arrow())
+                tx.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+                tx.unregister("_incoming")
+            tx.execute("DELETE FROM snapshot_stats WHERE snapshot_id = ?", [snapshot_id])
+            for s in stats:
+                tx.execute(
+                    "INSERT INTO snapshot_stats VALUES (?, ?, ?, ?, ?, ?)",
+                    [snapshot_id, s.resource, s.requests, s.records, s.seconds, s.wait_seconds],
+                )
+            tx.execute(
+                "UPDATE snapshots SET status = 'complete', finished_at = ?, requests = ?, records = ?, "
+                "error = NULL, high_water = ? WHERE id = ?",
+                [
+                    now(),
+                    sum(s.requests for s in stats),
+                    sum(s.records for s in stats),
+                    json.dumps(high_water or {}),
+                    snapshot_id,
+                ],
+            )
+            tx.execute(
+                "INSERT OR REPLACE INTO current_snapshots VALUES (?, ?)",
+                [source, snapshot_id],
+            )
+
+    def fail_snapshot(self, snapshot_id: int, error: str, *, interrupted: bool = False) -> None:
+        """Mark a pull failed (or interrupted, so it can resume); the current snapshot is untouched."""
+        self.cursor().execute(
+            "UPDATE snapshots SET status = ?, finished_at = ?, error = ? WHERE id = ?",
+            ["interrupted" if interrupted else "failed", now(), error, snapshot_id],
+        )
+
+    def _snapshot_from_row(self, row: tuple[Any, ...]) -> Snapshot:
+        return Snapshot(
+            id=int(row[0]),
+            source=row[1],
+            kind=row[2],
+            base_snapshot_id=row[3],
+            started_at=row[4],
+            finished_at=row[5],
+            status=row[6],
+            requests=int(row[7]),
+            records=int(row[8]),
+            error=row[9],
+            high_water=json.loads(row[10]) if row[10] else {},
+        )
+
+    _SNAP_COLS = (
+        "id, source, kind, base_snapshot_id, started_at, finished_at, status, requests, records, error, high_water"
+    )
+
+    def snapshot(self, snapshot_id: int) -> Snapshot | None:
+        """One snapshot by id."""
+        row = (
+            self.cursor()
+            .execute(f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id = ?", [snapshot_id])
+            .fetchone()
+        )
+        return self._snapshot_from_row(row) if row else None
+
+    def current_snapshot(self, source: str) -> Snapshot | None:
+        """The last complete snapshot of ``source``, or None before the first pull."""
+        row = (
+            self.cursor()
+            .execute("SELECT snapshot_id FROM current_snapshots WHERE source = ?", [source])
+            .fetchone()
+        )
+        return self.snapshot(int(row[0])) if row else None
+
+    def latest_snapshot(self, source: str) -> Snapshot | None:
+        """The most recent snapshot of ``source`` in any state (to offer a resume)."""
+        row = (
+            self.cursor()
+            .execute(
+                f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source = ? ORDER BY id DESC LIMIT 1",
+                [source],
+            )
+            .fetchone()
+        )
+        return self._snapshot_from_row(row) if row else None
+
+    def snapshot_stats(self, snapshot_id: int) -> list[ResourceStat]:
+        """Per-resource requests, records and seconds of a pull."""
+        rows = (
+            self.cursor()
+            .execute(
+                "SELECT resource, requests, records, seconds, wait_seconds FROM snapshot_stats "
+                "WHERE snapshot_id = ? ORDER BY resource",
+                [snapshot_id],
+            )
+            .fetchall()
+        )
+        return [ResourceStat(r[0], int(r[1]), int(r[2]), float(r[3]), float(r[4])) for r in rows]
+
+    # -- raw payloads and checkpoints -------------------------------------------
+    def add_raw(
+        self, snapshot_id: int, resource: str, scope: str, records: Sequence[tuple[str, dict[str, Any]]]
+    ) -> None:
+        """Keep the API's payloads of one page (replacing earlier copies of the same keys)."""
+        if not records:
+            return
+        frame = pl.DataFrame(
+            {
+                "snapshot_id": [snapshot_id] * len(records),
+                "resource": [resource] * len(records),
+                "scope": [scope] * len(records),
+                "record_key": [k for k, _ in records],
+                "payload": [json.dumps(p, default=str) for _, p in records],
+            }
+        )
+        with self.transaction() as tx:
+            tx.register("_raw", frame.to_arrow())
+            tx.execute(
+                "DELETE FROM raw_records WHERE snapshot_id = ? AND resource = ? "
+                "AND record_key IN (SELECT record_key FROM _raw)",
+                [snapshot_id, resource],
+            )
+            tx.execute("INSERT INTO raw_records SELECT snapshot_id, resource, scope, record_key, payload FROM _raw")
+            tx.unregister("_raw")
+
+    def carry_forward_raw(self, from_snapshot: int, to_snapshot: int, resources: Sequence[str]) -> None:
+        """Copy the base snapshot's payloads a pull did not re-read into the new snapshot."""
+        with self.transaction() as tx:
+            for resource in resources:
+                tx.execute(
+                    "INSERT INTO raw_records SELECT ?, resource, scope, record_key, payload FROM raw_records r "
+                    "WHERE snapshot_id = ? AND resource = ? AND NOT EXISTS (SELECT 1 FROM raw_records n "
+                    "WHERE n.snapshot_id = ? AND n.resource = r.resource AND n.record_key = r.record_key)",
+                    [to_snapshot, from_snapshot, resource, to_snapshot],
+                )
+
+    def delete_raw_scope(self, snapshot_id: int, resource: str, scope: str) -> None:
+        """Drop a scope's carried-forward payloads before it is re-read in full."""
+        self.cursor().execute(
+            "DELETE FROM raw_records WHERE snapshot_id = ? AND resource = ? AND scope = ?",
+            [snapshot_id, resource, scope],
+        )
+
+    def raw(self, snapshot_id: int, resource: str) -> list[dict[str, Any]]:
+        """The payloads of one resource in a snapshot, in key order."""
+        rows = (
+            self.cursor()
+            .execute(
+                "SELECT payload FROM raw_records WHERE snapshot_id = ? AND resource = ? ORDER BY scope, record_key",
+                [snapshot_id, resource],
+            )
+            .fetchall()
+        )
+        return [json.loads(r[0]) for r in rows]
+
+    def raw_with_scope(self, snapshot_id: int, resource: str) -> list[tuple[str, dict[str, Any]]]:
+        """(scope, payload) pairs of one resource in a snapshot."""
+        rows = (
+            self.cursor()
+            .execute(
+                "SELECT scope, payload FROM raw_records WHERE snapshot_id = ? AND resource = ? "
+                "ORDER BY scope, record_key",
+                [snapshot_id, resource],
+            )
+            .fetchall()
+        )
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def mark_done(self, snapshot_id: int, resource: str, scope: str, requests: int, records: int) -> None:
+        """Checkpoint: this unit of work is complete and need not be read again on resume."""
+        self.cursor().execute(
+            "INSERT OR REPLACE INTO pull_checkpoints VALUES (?, ?, ?, ?, ?)",
+            [snapshot_id, resource, scope, requests, records],
+        )
+
+    def done_units(self, snapshot_id: int) -> set[tuple[str, str]]:
+        """The (resource, scope) units a running or interrupted pull has finished."""
+        rows = (
+            self.cursor()
+            .execute("SELECT resource, scope FROM pull_checkpoints WHERE snapshot_id = ?", [snapshot_id])
+            .fetchall()
+        )
+        return {(r[0], r[1]) for r in rows}
+
+    def reopen_snapshot(self, snapshot_id: int) -> None:
+        """Mark an interrupted snapshot running again (resume)."""
+        self.cursor().execute(
+            "UPDATE snapshots SET status = 'running', error = NULL, finished_at = NULL WHERE id = ?",
+            [snapshot_id],
+        )
+
+    # -- canonical tables -------------------------------------------------------
+    def canonical(self, table: str, snapshot_id: int | None = None) -> pl.DataFrame:
+        """A canonical table of the given (default: current) snapshot, without snapshot_id."""
+        if snapshot_id is None:
+            source = "procore" if table.startswith("procore_") else "erp"
+            snap = self.current_snapshot(source)
+            if snap is None:
+                return conform(table, pl.DataFrame())
+            snapshot_id = snap.id
+        cols = ", ".join(TABLES[table])
+        cur = self.cursor()
+        try:
+            cur.execute(f"SELECT {cols} FROM {table} WHERE snapshot_id = ?", [snapshot_id])
+            frame = pl.from_arrow(cur.to_arrow_table())
+        finally:
+            cur.close()
+        assert isinstance(frame, pl.DataFrame)
+        return conform(table, frame)
