@@ -409,16 +409,35 @@ class Store:
             tx.execute("INSERT INTO raw_records SELECT snapshot_id, resource, scope, record_key, payload FROM _raw")
             tx.unregister("_raw")
 
-    def carry_forward_raw(self, from_snapshot: int, to_snapshot: int, resources: Sequence[str]) -> None:
-        """Copy the base snapshot's payloads a pull did not re-read into the new snapshot."""
+    def carry_forward_raw(
+        self,
+        from_snapshot: int,
+        to_snapshot: int,
+        replaced: Iterable[tuple[str, str]] = (),
+    ) -> int:
+        """Copy the base snapshot's payloads the pull did not re-read into the new snapshot.
+
+        A record is carried unless the new snapshot already holds its key, or its
+        (resource, scope) unit was re-read in full (then its absence means it was deleted).
+        Returns the number of records carried.
+        """
+        units = pl.DataFrame(
+            [list(u) for u in replaced] or None,
+            schema={"resource": pl.String, "scope": pl.String},
+            orient="row",
+        )
         with self.transaction() as tx:
-            for resource in resources:
-                tx.execute(
-                    "INSERT INTO raw_records SELECT ?, resource, scope, record_key, payload FROM raw_records r "
-                    "WHERE snapshot_id = ? AND resource = ? AND NOT EXISTS (SELECT 1 FROM raw_records n "
-                    "WHERE n.snapshot_id = ? AND n.resource = r.resource AND n.record_key = r.record_key)",
-                    [to_snapshot, from_snapshot, resource, to_snapshot],
-                )
+            tx.register("_replaced", units.to_arrow())
+            row = tx.execute(
+                "INSERT INTO raw_records SELECT ?, r.resource, r.scope, r.record_key, r.payload FROM raw_records r "
+                "WHERE r.snapshot_id = ? "
+                "AND NOT EXISTS (SELECT 1 FROM _replaced u WHERE u.resource = r.resource AND u.scope = r.scope) "
+                "AND NOT EXISTS (SELECT 1 FROM raw_records n WHERE n.snapshot_id = ? "
+                "AND n.resource = r.resource AND n.record_key = r.record_key)",
+                [to_snapshot, from_snapshot, to_snapshot],
+            ).fetchone()
+            tx.unregister("_replaced")
+        return int(row[0]) if row else 0
 
     def delete_raw_scope(self, snapshot_id: int, resource: str, scope: str) -> None:
         """Drop a scope's carried-forward payloads before it is re-read in full."""

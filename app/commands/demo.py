@@ -1,0 +1,47 @@
+"""`tieout demo`: the workstation on the bundled demo company, with no setup."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.commands.common import FAILED, OK, say, warn
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("demo", help="the workstation on the bundled demo company (simulators + fresh store)")
+    p.add_argument("--dir", type=Path, help="keep the demo's profile, mappings and store here")
+    p.add_argument("--headless", action="store_true", help="pull and diff, print the result, no workstation")
+    p.add_argument("--allow-push", action="store_true", help="let the demo profile push in both directions")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from app.commands.pull import format_outcome
+    from app.demo import demo_environment
+    from reconcile.profile import load_profile
+    from reconcile.pull import run_pull
+    from reconcile.store import Store
+
+    allow = ["erp_to_procore", "procore_to_erp"] if args.allow_push else []
+    with demo_environment(args.dir, push_allow=allow) as env:
+        profile = load_profile(env.profile_path)
+        store = Store(profile.store_path)
+        say(f"Demo company in {env.dir} (profile {env.profile_path.name}).")
+        if not args.headless:
+            from app.tui.app import run_tui
+
+            return run_tui(profile, store, pull_on_start=True)
+        outcome = run_pull(profile, store)
+        for line in format_outcome(outcome):
+            say(line)
+        if not outcome.ok:
+            warn(f"Pull failed: {outcome.error}")
+            return FAILED
+        from reconcile.exceptions import run_diff
+
+        result = run_diff(store, profile)
+        for (obj, kind), n in sorted(result.counts.items()):
+            say(f"{obj:<16} {kind:<20} {n:>7}")
+        say(f"{sum(result.counts.values())} exceptions; planted in the demo: {len(env.company.answer_key)}.")
+    return OK

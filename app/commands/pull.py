@@ -1,0 +1,72 @@
+"""`tieout pull`: snapshot both sides, incrementally unless --full; --plan shows the cost first."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from adapters.base import AuthError, ResponseError, UnreachableError
+from app.commands.common import BAD_INPUT, FAILED, OK, add_profile_arg, open_profile, say, warn
+from reconcile.pull import PullOutcome, plan_pull, run_pull
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("pull", help="snapshot both sides (incremental unless --full)")
+    add_profile_arg(p)
+    p.add_argument("--full", action="store_true", help="re-read everything, not just what changed")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted pull where it stopped")
+    p.add_argument("--plan", action="store_true", help="show the requests a pull will make, then stop")
+    p.add_argument("--source", choices=["procore", "erp"], action="append", help="pull only this side")
+    p.set_defaults(handler=handle)
+
+
+def format_outcome(outcome: PullOutcome) -> list[str]:
+    """The table a pull ends with: per resource, requests, records, seconds."""
+    lines = [f"{'source':<8} {'resource':<34} {'requests':>9} {'records':>9} {'seconds':>8} {'waited':>7}"]
+    for src in outcome.sources:
+        for s in src.stats:
+            lines.append(
+                f"{src.source:<8} {s.resource:<34} {s.requests:>9} {s.records:>9} {s.seconds:>8.2f} {s.wait_seconds:>7.1f}"
+            )
+        total_req = sum(s.requests for s in src.stats)
+        total_rec = sum(s.records for s in src.stats)
+        state = "complete" if src.ok else ("interrupted (resume with --resume)" if src.resumable else "failed")
+        lines.append(
+            f"{src.source:<8} {'= snapshot ' + str(src.snapshot_id) + ' ' + state:<34} {total_req:>9} {total_rec:>9}"
+        )
+    return lines
+
+
+def handle(args: argparse.Namespace) -> int:
+    profile, store = open_profile(args)
+    sources = tuple(args.source or ("procore", "erp"))
+    if args.plan:
+        plans = plan_pull(profile, store, sources)
+        say(f"{'source':<8} {'resource':<34} {'full':>9} {'incremental':>12}  note")
+        for source, rows in plans.items():
+            for r in rows:
+                say(f"{source:<8} {r.resource:<34} {r.full_requests:>9} {r.incremental_requests:>12}  {r.note}")
+        return OK
+    cancel = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def _interrupt(signum: int, frame: object) -> None:
+        # First Ctrl-C stops cleanly at the next page and keeps a resumable checkpoint.
+        cancel.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        outcome = run_pull(profile, store, full=args.full, resume=args.resume, cancel=cancel, sources=sources)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    for line in format_outcome(outcome):
+        say(line)
+    if not outcome.ok:
+        warn(f"Pull failed: {outcome.error} The previous snapshot stays current.")
+        bad_input = (AuthError, UnreachableError, ResponseError)
+        if any(s.error_type is not None and issubclass(s.error_type, bad_input) for s in outcome.sources):
+            return BAD_INPUT
+        return FAILED
+    return OK

@@ -1,0 +1,283 @@
+"""The pull orchestrator: runs each source's adapter into a new snapshot of the store.
+
+Guarantees, whatever the adapter or the network does:
+- the source's current snapshot changes only when its pull completes (``Store.complete_snapshot``);
+- every finished unit of work is checkpointed, so ``resume=True`` continues an interrupted
+  pull in the same snapshot without re-reading what it already has;
+- an incremental pull carries forward the base snapshot's payloads it did not re-read,
+  so each snapshot is a complete picture on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.base import (
+    AdapterError,
+    AuthError,
+    Cancelled,
+    PlanRow,
+    PreviousPull,
+    Progress,
+    ResponseError,
+    SourceAdapter,
+)
+from reconcile.profile import Profile
+from reconcile.secrets import get_secret
+from reconcile.store import ResourceStat, Store
+
+ProgressCallback = Callable[[str, Progress], None]
+
+#: Errors that will not go away by themselves; everything else leaves a resumable snapshot.
+_FATAL = (AuthError, ResponseError)
+
+
+class UnsupportedSource(AdapterError):
+    """The profile names an ERP kind this build cannot pull yet."""
+
+
+def make_adapter(profile: Profile, source: str) -> SourceAdapter:
+    """Build the adapter for one side of a profile, with its secret from keyring or env."""
+    if source == "procore":
+        from adapters.procore.adapter import ProcoreAdapter
+
+        return ProcoreAdapter(profile.procore, get_secret(profile.name, "procore"))
+    if profile.erp.kind == "sap-s4":
+        from adapters.sap.adapter import SapAdapter
+
+        return SapAdapter(profile.erp, get_secret(profile.name, "erp"))
+    raise UnsupportedSource(
+        f"ERP kind {profile.erp.kind!r} is not supported by this build of Tieout yet; use kind = \"sap-s4\"."
+    )
+
+
+@dataclass
+class _ResourceTally:
+    requests: int = 0
+    records: int = 0
+    wait_seconds: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+    last: float = field(default_factory=time.monotonic)
+
+
+class StoreSink:
+    """A ``PullSink`` that writes pages into a store snapshot and checkpoints units."""
+
+    def __init__(
+        self,
+        store: Store,
+        snapshot_id: int,
+        source: str,
+        *,
+        done: set[tuple[str, str]],
+        on_progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        self.store = store
+        self.snapshot_id = snapshot_id
+        self.source = source
+        self.done = done
+        self.replaced: set[tuple[str, str]] = set()
+        self.tallies: dict[str, _ResourceTally] = {}
+        self._on_progress = on_progress
+        self._cancel = cancel
+
+    def _tally(self, resource: str) -> _ResourceTally:
+        if resource not in self.tallies:
+            self.tallies[resource] = _ResourceTally()
+        return self.tallies[resource]
+
+    def is_done(self, resource: str, scope: str) -> bool:
+        return (resource, scope) in self.done
+
+    def replace_scope(self, resource: str, scope: str) -> None:
+        self.replaced.add((resource, scope))
+        # A resumed pull may hold a partial copy of this unit from before the interruption.
+        self.store.delete_raw_scope(self.snapshot_id, resource, scope)
+
+    def page(self, resource: str, scope: str, records: list[tuple[str, dict[str, Any]]]) -> None:
+        self.store.add_raw(self.snapshot_id, resource, scope, records)
+        tally = self._tally(resource)
+        tally.records += len(records)
+        tally.last = time.monotonic()
+
+    def unit_done(self, resource: str, scope: str, requests: int, records: int) -> None:
+        self.store.mark_done(self.snapshot_id, resource, scope, requests, records)
+        self.done.add((resource, scope))
+
+    def progress(self, p: Progress) -> None:
+        # Progress values are cumulative per resource; keep the largest seen.
+        tally = self._tally(p.resource)
+        tally.requests = max(tally.requests, p.requests)
+        tally.wait_seconds = max(tally.wait_seconds, p.wait_seconds)
+        tally.last = time.monotonic()
+        if self._on_progress is not None:
+            self._on_progress(self.source, p)
+
+    def cancelled(self) -> bool:
+        return self._cancel is not None and self._cancel.is_set()
+
+    def stats(self) -> list[ResourceStat]:
+        """The per-resource table a pull ends with."""
+        return [
+            ResourceStat(
+                resource=name,
+                requests=t.requests,
+                records=t.records,
+                seconds=round(t.last - t.started, 3),
+                wait_seconds=round(t.wait_seconds, 3),
+            )
+            for name, t in sorted(self.tallies.items())
+        ]
+
+
+@dataclass
+class SourceOutcome:
+    """How one source's pull ended."""
+
+    source: str
+    snapshot_id: int
+    ok: bool
+    error: str | None = None
+    resumable: bool = False
+    stats: list[ResourceStat] = field(default_factory=list)
+    carried: int = 0
+    #: The error's class; the CLI maps bad input (credentials, host, unparseable answers) to exit 2.
+    error_type: type[BaseException] | None = None
+
+
+@dataclass
+class PullOutcome:
+    """How a whole pull (every source) ended."""
+
+    sources: list[SourceOutcome]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.sources)
+
+    @property
+    def error(self) -> str | None:
+        errors = [f"{s.source}: {s.error}" for s in self.sources if s.error]
+        return "; ".join(errors) or None
+
+
+def _open_snapshot(store: Store, source: str, *, full: bool, resume: bool) -> tuple[int, int | None, bool]:
+    """(snapshot id, base snapshot id, resumed?) for this pull."""
+    base = store.current_snapshot(source)
+    if resume:
+        latest = store.latest_snapshot(source)
+        if latest is not None and latest.status in ("interrupted", "running", "failed"):
+            store.reopen_snapshot(latest.id)
+            return latest.id, latest.base_snapshot_id, True
+    if full or base is None:
+        return store.begin_snapshot(source, "full"), None, False
+    return store.begin_snapshot(source, "incremental", base.id), base.id, False
+
+
+async def pull_source(
+    store: Store,
+    adapter: SourceAdapter,
+    *,
+    full: bool = False,
+    resume: bool = False,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> SourceOutcome:
+    """Pull one source into a new (or resumed) snapshot; make it current only when complete."""
+    source = adapter.source
+    snapshot_id, base_id, resumed = _open_snapshot(store, source, full=full, resume=resume)
+    done = store.done_units(snapshot_id) if resumed else set()
+    sink = StoreSink(store, snapshot_id, source, done=done, on_progress=on_progress, cancel=cancel)
+    base = store.snapshot(base_id) if base_id is not None else None
+    previous = None
+    if base is not None:
+        base_snapshot_id = base.id
+        previous = PreviousPull(
+            high_water=base.high_water,
+            raw=lambda resource: store.raw_with_scope(base_snapshot_id, resource),
+        )
+    try:
+        high_water = await adapter.pull(sink, full=base is None, previous=previous)
+        carried = store.carry_forward_raw(base.id, snapshot_id, sink.replaced) if base is not None else 0
+        canonical = adapter.canonicalize(lambda resource: store.raw_with_scope(snapshot_id, resource))
+        store.complete_snapshot(snapshot_id, sink.stats(), canonical, high_water)
+    except _FATAL as exc:
+        store.fail_snapshot(snapshot_id, str(exc))
+        return SourceOutcome(source, snapshot_id, False, str(exc), False, sink.stats(), error_type=type(exc))
+    except (AdapterError, asyncio.CancelledError, KeyboardInterrupt) as exc:
+        message = "cancelled" if isinstance(exc, Cancelled | asyncio.CancelledError) else str(exc)
+        store.fail_snapshot(snapshot_id, message or type(exc).__name__, interrupted=True)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return SourceOutcome(source, snapshot_id, False, message, True, sink.stats(), error_type=type(exc))
+    return SourceOutcome(source, snapshot_id, True, None, False, sink.stats(), carried)
+
+
+async def pull_all(
+    store: Store,
+    adapters: Sequence[SourceAdapter],
+    *,
+    full: bool = False,
+    resume: bool = False,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> PullOutcome:
+    """Pull every source concurrently; each source's snapshot stands or falls on its own."""
+    try:
+        results = await asyncio.gather(
+            *(
+                pull_source(store, a, full=full, resume=resume, on_progress=on_progress, cancel=cancel)
+                for a in adapters
+            )
+        )
+    finally:
+        for a in adapters:
+            await a.aclose()
+    return PullOutcome(list(results))
+
+
+def run_pull(
+    profile: Profile,
+    store: Store,
+    *,
+    full: bool = False,
+    resume: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    sources: Sequence[str] = ("procore", "erp"),
+) -> PullOutcome:
+    """Blocking entry point for the CLI and the workstation's pull worker."""
+    adapters = [make_adapter(profile, s) for s in sources]
+    return asyncio.run(
+        pull_all(store, adapters, full=full, resume=resume, on_progress=progress, cancel=cancel)
+    )
+
+
+async def _plan(profile: Profile, store: Store, sources: Sequence[str]) -> dict[str, list[PlanRow]]:
+    out: dict[str, list[PlanRow]] = {}
+    for source in sources:
+        adapter = make_adapter(profile, source)
+        base = store.current_snapshot(adapter.source)
+        previous = None
+        if base is not None:
+            base_id = base.id
+            previous = PreviousPull(base.high_water, lambda r: store.raw_with_scope(base_id, r))
+        try:
+            plan = getattr(adapter, "plan", None)
+            out[source] = list(await plan(previous)) if plan is not None else []
+        finally:
+            await adapter.aclose()
+    return out
+
+
+def plan_pull(
+    profile: Profile, store: Store, sources: Sequence[str] = ("procore", "erp")
+) -> dict[str, list[PlanRow]]:
+    """What a pull would cost per resource, full and incremental (``tieout pull --plan``)."""
+    return asyncio.run(_plan(profile, store, sources))
