@@ -1,0 +1,166 @@
+"""Decisions on exceptions: explain, assign, approve, and the push outcomes.
+
+Decisions are history, never updated in place: the latest row per exception is its
+status (``open`` when there is none). Every decision writes an audit entry with the
+status before and after, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from reconcile import audit
+from reconcile.store import Store, now
+
+STATUSES = ("open", "approved", "pushed", "failed", "explained")
+ASSIGNEES = ("project_team", "erp_team")
+#: Statuses only a push may set, and the status they must come from.
+PUSH_OUTCOMES = {"pushed": ("approved",), "failed": ("approved",)}
+
+
+class DecisionError(Exception):
+    """A decision that cannot be recorded; the message says why in one sentence."""
+
+
+def default_actor() -> str:
+    """The OS user: who sat at the keyboard."""
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (containers): still record something honest
+        return "unknown"
+
+
+_COLS = ("id", "exception_id", "status", "reason_code", "assigned_to", "note", "decided_by", "decided_at")
+#: decided_at as epoch microseconds: fetching TIMESTAMPTZ into Python would need pytz.
+_SELECT = ", ".join(_COLS[:-1]) + ", epoch_us(decided_at)"
+
+
+def _row(values: Sequence[Any]) -> dict[str, Any]:
+    row = dict(zip(_COLS, values, strict=True))
+    row["decided_at"] = audit.from_epoch_us(row["decided_at"])
+    return row
+
+
+def _latest(cur: duckdb.DuckDBPyConnection, exception_id: str) -> dict[str, Any] | None:
+    row = cur.execute(
+        f"SELECT {_SELECT} FROM decisions WHERE exception_id = ? ORDER BY id DESC LIMIT 1",
+        [exception_id],
+    ).fetchone()
+    return _row(row) if row else None
+
+
+def _summary(decision: dict[str, Any] | None) -> dict[str, Any]:
+    """What the audit log keeps of a decision (no ids, no timestamps: those are the entry's own)."""
+    if decision is None:
+        return {"status": "open"}
+    return {k: decision[k] for k in ("status", "reason_code", "assigned_to", "note") if decision[k] is not None}
+
+
+def decide_in(
+    cur: duckdb.DuckDBPyConnection,
+    exception_id: str,
+    status: str,
+    *,
+    actor: str,
+    reason_code: str | None = None,
+    note: str | None = None,
+    assigned_to: str | None = None,
+    allowed_reason_codes: Sequence[str] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``decide`` on the caller's transaction cursor (the push writes its record in the same one)."""
+    if status not in STATUSES:
+        raise DecisionError(f"Status {status!r} is not one of {', '.join(STATUSES)}.")
+    if reason_code is not None and allowed_reason_codes is not None and reason_code not in allowed_reason_codes:
+        raise DecisionError(
+            f"Reason code {reason_code!r} is not in the profile's list ({', '.join(allowed_reason_codes)})."
+        )
+    if assigned_to is not None and assigned_to not in ASSIGNEES:
+        raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
+    if status == "explained" and not reason_code:
+        raise DecisionError("An explanation needs a reason code.")
+    exists = cur.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
+    if not exists:
+        raise DecisionError(f"There is no exception {exception_id} in this store.")
+    before = _latest(cur, exception_id)
+    before_status = before["status"] if before else "open"
+    if status in PUSH_OUTCOMES and before_status not in PUSH_OUTCOMES[status]:
+        raise DecisionError(
+            f"Exception {exception_id} is {before_status}; only an approved exception can become {status}."
+        )
+    row = cur.execute(
+        "INSERT INTO decisions (exception_id, status, reason_code, assigned_to, note, decided_by, decided_at) "
+        f"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_SELECT}",
+        [exception_id, status, reason_code, assigned_to, note, actor, now()],
+    ).fetchone()
+    assert row is not None
+    after = _row(row)
+    audit.append(
+        cur,
+        actor=actor,
+        action=f"decision:{status}",
+        exception_id=exception_id,
+        before=_summary(before),
+        after={**_summary(after), **({"detail": detail} if detail else {})},
+    )
+    return after
+
+
+def decide(
+    store: Store,
+    exception_id: str,
+    status: str,
+    *,
+    actor: str | None = None,
+    reason_code: str | None = None,
+    note: str | None = None,
+    assigned_to: str | None = None,
+    allowed_reason_codes: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Record a decision and its audit entry in one transaction; returns the new decision row.
+
+    Pass ``allowed_reason_codes=profile.rules.reason_codes`` to hold explanations to the
+    profile's list. ``pushed`` and ``failed`` may only follow ``approved``.
+    """
+    with store.transaction() as tx:
+        return decide_in(
+            tx,
+            exception_id,
+            status,
+            actor=actor or default_actor(),
+            reason_code=reason_code,
+            note=note,
+            assigned_to=assigned_to,
+            allowed_reason_codes=allowed_reason_codes,
+        )
+
+
+def current(store: Store, exception_id: str) -> dict[str, Any]:
+    """The latest decision of an exception, or ``{"status": "open"}`` when there is none."""
+    cur = store.cursor()
+    try:
+        latest = _latest(cur, exception_id)
+    finally:
+        cur.close()
+    return latest if latest is not None else {"exception_id": exception_id, "status": "open"}
+
+
+def status(store: Store, exception_id: str) -> str:
+    """The status of an exception (``open`` when undecided)."""
+    return str(current(store, exception_id)["status"])
+
+
+def history(store: Store, exception_id: str) -> list[dict[str, Any]]:
+    """Every decision on an exception, oldest first."""
+    cur = store.cursor()
+    try:
+        rows = cur.execute(
+            f"SELECT {_SELECT} FROM decisions WHERE exception_id = ? ORDER BY id", [exception_id]
+        ).fetchall()
+    finally:
+        cur.close()
+    return [_row(r) for r in rows]
