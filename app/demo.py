@@ -83,9 +83,10 @@ def demo_environment(
     sap_options: dict[str, Any] | None = None,
 ) -> Iterator[DemoEnv]:
     """Generate the demo company, start both simulators, write mappings and a profile."""
-    from adapters.procore.simulator import ProcoreSimulator
     from adapters.sap.simulator import SapSimulator
     from sample_data.generate import generate
+
+    from adapters.procore.simulator import ProcoreSimulator
 
     company = generate(seed)
     extras = dict(getattr(company, "profile_extras", {}) or {})
@@ -109,7 +110,9 @@ def demo_environment(
     os.environ["TIEOUT_PROCORE_CLIENT_SECRET"] = SIM_PROCORE_SECRET
     os.environ["TIEOUT_ERP_CLIENT_SECRET"] = SIM_ERP_SECRET
     profile_path = directory / "demo.toml"
-    write_profile(profile_path, procore_url=procore_url, sap_url=sap_url, extras=extras, push_allow=push_allow)
+    write_profile(
+        profile_path, procore_url=procore_url, sap_url=sap_url, extras=extras, push_allow=push_allow
+    )
     try:
         yield DemoEnv(directory, profile_path, procore, sap, company)
     finally:

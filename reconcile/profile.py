@@ -69,7 +69,7 @@ class RuleSettings(_Section):
     @classmethod
     def _decimal_not_float(cls, value: object) -> object:
         if isinstance(value, float):
-            raise ValueError("write the tolerance as a string, e.g. \"0.01\", so it stays exact")
+            raise ValueError('write the tolerance as a string, e.g. "0.01", so it stays exact')
         try:
             return Decimal(str(value))
         except InvalidOperation:

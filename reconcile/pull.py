@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from adapters.base import (
     AdapterError,
@@ -24,6 +24,7 @@ from adapters.base import (
     PlanRow,
     PreviousPull,
     Progress,
+    RawReader,
     ResponseError,
     SourceAdapter,
 )
@@ -46,13 +47,13 @@ def make_adapter(profile: Profile, source: str) -> SourceAdapter:
     if source == "procore":
         from adapters.procore.adapter import ProcoreAdapter
 
-        return ProcoreAdapter(profile.procore, get_secret(profile.name, "procore"))
+        return cast(SourceAdapter, ProcoreAdapter(profile.procore, get_secret(profile.name, "procore")))
     if profile.erp.kind == "sap-s4":
         from adapters.sap.adapter import SapAdapter
 
-        return SapAdapter(profile.erp, get_secret(profile.name, "erp"))
+        return cast(SourceAdapter, SapAdapter(profile.erp, get_secret(profile.name, "erp")))
     raise UnsupportedSource(
-        f"ERP kind {profile.erp.kind!r} is not supported by this build of Tieout yet; use kind = \"sap-s4\"."
+        f'ERP kind {profile.erp.kind!r} is not supported by this build of Tieout yet; use kind = "sap-s4".'
     )
 
 
@@ -197,11 +198,7 @@ async def pull_source(
     base = store.snapshot(base_id) if base_id is not None else None
     previous = None
     if base is not None:
-        base_snapshot_id = base.id
-        previous = PreviousPull(
-            high_water=base.high_water,
-            raw=lambda resource: store.raw_with_scope(base_snapshot_id, resource),
-        )
+        previous = PreviousPull(high_water=base.high_water, raw=_raw_reader(store, base.id))
     try:
         high_water = await adapter.pull(sink, full=base is None, previous=previous)
         carried = store.carry_forward_raw(base.id, snapshot_id, sink.replaced) if base is not None else 0
@@ -259,6 +256,10 @@ def run_pull(
     )
 
 
+def _raw_reader(store: Store, snapshot_id: int) -> RawReader:
+    return lambda resource: store.raw_with_scope(snapshot_id, resource)
+
+
 async def _plan(profile: Profile, store: Store, sources: Sequence[str]) -> dict[str, list[PlanRow]]:
     out: dict[str, list[PlanRow]] = {}
     for source in sources:
@@ -266,8 +267,7 @@ async def _plan(profile: Profile, store: Store, sources: Sequence[str]) -> dict[
         base = store.current_snapshot(adapter.source)
         previous = None
         if base is not None:
-            base_id = base.id
-            previous = PreviousPull(base.high_water, lambda r: store.raw_with_scope(base_id, r))
+            previous = PreviousPull(base.high_water, _raw_reader(store, base.id))
         try:
             plan = getattr(adapter, "plan", None)
             out[source] = list(await plan(previous)) if plan is not None else []

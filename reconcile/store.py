@@ -227,10 +227,8 @@ class Store:
         """Run a read query and return a Polars frame."""
         cur = self.cursor()
         try:
-            if params:
-                cur.execute(sql, list(params))
-                return pl.from_arrow(cur.to_arrow_table())  # type: ignore[return-value]
-            return cur.sql(sql).pl()
+            frame: pl.DataFrame = cur.sql(sql, params=list(params) if params else None).pl()
+            return frame
         finally:
             cur.close()
 
@@ -336,9 +334,7 @@ class Store:
             high_water=json.loads(row[10]) if row[10] else {},
         )
 
-    _SNAP_COLS = (
-        "id, source, kind, base_snapshot_id, started_at, finished_at, status, requests, records, error, high_water"
-    )
+    _SNAP_COLS = "id, source, kind, base_snapshot_id, started_at, finished_at, status, requests, records, error, high_water"
 
     def snapshot(self, snapshot_id: int) -> Snapshot | None:
         """One snapshot by id."""
@@ -406,7 +402,9 @@ class Store:
                 "AND record_key IN (SELECT record_key FROM _raw)",
                 [snapshot_id, resource],
             )
-            tx.execute("INSERT INTO raw_records SELECT snapshot_id, resource, scope, record_key, payload FROM _raw")
+            tx.execute(
+                "INSERT INTO raw_records SELECT snapshot_id, resource, scope, record_key, payload FROM _raw"
+            )
             tx.unregister("_raw")
 
     def carry_forward_raw(
@@ -506,9 +504,7 @@ class Store:
         cols = ", ".join(TABLES[table])
         cur = self.cursor()
         try:
-            cur.execute(f"SELECT {cols} FROM {table} WHERE snapshot_id = ?", [snapshot_id])
-            frame = pl.from_arrow(cur.to_arrow_table())
+            frame = cur.sql(f"SELECT {cols} FROM {table} WHERE snapshot_id = {int(snapshot_id)}").pl()
         finally:
             cur.close()
-        assert isinstance(frame, pl.DataFrame)
         return conform(table, frame)

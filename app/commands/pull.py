@@ -31,7 +31,9 @@ def format_outcome(outcome: PullOutcome) -> list[str]:
             )
         total_req = sum(s.requests for s in src.stats)
         total_rec = sum(s.records for s in src.stats)
-        state = "complete" if src.ok else ("interrupted (resume with --resume)" if src.resumable else "failed")
+        state = (
+            "complete" if src.ok else ("interrupted (resume with --resume)" if src.resumable else "failed")
+        )
         lines.append(
             f"{src.source:<8} {'= snapshot ' + str(src.snapshot_id) + ' ' + state:<34} {total_req:>9} {total_rec:>9}"
         )
@@ -46,7 +48,9 @@ def handle(args: argparse.Namespace) -> int:
         say(f"{'source':<8} {'resource':<34} {'full':>9} {'incremental':>12}  note")
         for source, rows in plans.items():
             for r in rows:
-                say(f"{source:<8} {r.resource:<34} {r.full_requests:>9} {r.incremental_requests:>12}  {r.note}")
+                say(
+                    f"{source:<8} {r.resource:<34} {r.full_requests:>9} {r.incremental_requests:>12}  {r.note}"
+                )
         return OK
     cancel = threading.Event()
     previous = signal.getsignal(signal.SIGINT)

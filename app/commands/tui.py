@@ -10,7 +10,9 @@ from app.commands.common import add_profile_arg, open_profile
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("tui", help="the workstation")
     add_profile_arg(p)
-    p.add_argument("--no-pull", action="store_true", help="do not pull on startup even if the snapshot is old")
+    p.add_argument(
+        "--no-pull", action="store_true", help="do not pull on startup even if the snapshot is old"
+    )
     p.set_defaults(handler=handle)
 
 
