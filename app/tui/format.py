@@ -1,0 +1,29 @@
+"""Display formats shared by the screens: money, ages, counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+
+def money(value: Decimal | None) -> str:
+    """An exact amount with thousands separators and two places (more if it has them)."""
+    if value is None:
+        return "—"
+    q = value.normalize()
+    places = max(2, -q.as_tuple().exponent if isinstance(q.as_tuple().exponent, int) else 2)
+    return f"{value:,.{min(places, 4)}f}"
+
+
+def age(then: datetime | None, now: datetime) -> str:
+    """How long ago, in the largest sensible unit."""
+    if then is None:
+        return "never"
+    seconds = int((now - then).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"

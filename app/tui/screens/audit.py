@@ -1,0 +1,70 @@
+"""Audit: every decision with who, when, what, and the state before and after."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+import polars as pl
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label
+
+from app.tui.actions import bindings
+from app.tui.widgets.grid import ExceptionGrid
+
+if TYPE_CHECKING:
+    from app.tui.app import TieoutApp
+
+
+class AuditLoaded(Message):
+    def __init__(self, frame: pl.DataFrame) -> None:
+        super().__init__()
+        self.frame = frame
+
+
+class AuditScreen(Screen[None]):
+    """The append-only log, newest first."""
+
+    CSS_PATH = "audit.tcss"
+    BINDINGS = bindings("audit")
+
+    @property
+    def tieout(self) -> TieoutApp:
+        return cast("TieoutApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("loading…", id="audit-count")
+        yield Container(id="audit-box")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="audit", exit_on_error=False)
+    def _load(self) -> None:
+        self.post_message(AuditLoaded(self.tieout.services.audit()))
+
+    def on_audit_loaded(self, message: AuditLoaded) -> None:
+        frame = message.frame
+        shown = frame.select(
+            pl.col("logged_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("when"),
+            pl.col("actor").alias("who"),
+            pl.col("action").alias("what"),
+            pl.col("exception_id"),
+            pl.col("before"),
+            pl.col("after"),
+        ).reverse()
+        box = self.query_one("#audit-box")
+        box.query(ExceptionGrid).remove()
+        box.mount(ExceptionGrid(shown.to_arrow(), id="audit-grid"))
+        self.query_one("#audit-count", Label).update(f"{frame.height:,} audit entries, newest first")

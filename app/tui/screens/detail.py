@@ -1,0 +1,206 @@
+"""Detail: the two records side by side, the difference, the rule, mapping rows, history.
+
+Actions work on one exception at a time; next/previous walk the grid's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from app.tui.actions import bindings
+from app.tui.format import money
+from app.tui.safe import plain, text
+from reconcile import query
+
+if TYPE_CHECKING:
+    from app.tui.app import TieoutApp
+
+
+class DetailLoaded(Message):
+    def __init__(self, exception_id: str, row: dict[str, Any] | None, history: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.exception_id = exception_id
+        self.row = row
+        self.history = history
+
+
+def _pick(detail: dict[str, Any], *names: str) -> Any:
+    for n in names:
+        if n in detail and detail[n] not in (None, {}, []):
+            return detail[n]
+    return None
+
+
+def records(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ERP and Procore records of an exception, from its detail JSON (or its two values)."""
+    detail = row.get("detail") or {}
+    erp = _pick(detail, "erp", "erp_record")
+    pc = _pick(detail, "procore", "procore_record")
+    field = row.get("field") or "value"
+    if not isinstance(erp, dict):
+        erp = {} if row.get("erp_value") is None else {field: row.get("erp_value")}
+    if not isinstance(pc, dict):
+        pc = {} if row.get("procore_value") is None else {field: row.get("procore_value")}
+    return erp, pc
+
+
+def mapping_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The mapping rows the diff used, as the detail JSON lists them."""
+    rows = _pick(row.get("detail") or {}, "mapping_rows", "mappings", "mapping")
+    if isinstance(rows, dict):
+        return [rows]
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def side_table(title: str, record: dict[str, Any], other: dict[str, Any]) -> Table:
+    """One side's fields; a field whose value differs from the other side's is highlighted."""
+    t = Table(title=title, box=None, padding=(0, 1), expand=True, title_justify="left", title_style="bold")
+    t.add_column("field", style="dim", no_wrap=True)
+    t.add_column("value")
+    if not record:
+        t.add_row("", Text("no record on this side", style="italic yellow"))
+    for k, v in record.items():
+        differs = k in other and plain(other[k]) != plain(v)
+        t.add_row(text(k), text(v, "bold reverse red" if differs else ""))
+    return t
+
+
+class DetailScreen(Screen[None]):
+    """One exception, and what the analyst decides about it."""
+
+    CSS_PATH = "detail.tcss"
+    BINDINGS = bindings("detail")
+
+    def __init__(self, ids: Sequence[Any], index: int) -> None:
+        super().__init__()
+        self.ids = ids
+        self.index = index
+        self.row: dict[str, Any] | None = None
+
+    @property
+    def tieout(self) -> TieoutApp:
+        return cast("TieoutApp", self.app)
+
+    @property
+    def exception_id(self) -> str:
+        value = self.ids[self.index]
+        return str(value.as_py() if hasattr(value, "as_py") else value)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="summary")
+        with VerticalScroll(id="detail-body"):
+            with Horizontal(id="sides"):
+                yield Static(id="erp", classes="side")
+                yield Static(id="procore", classes="side")
+            yield Static(id="mapping")
+            yield Static(id="history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self._load(self.exception_id)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _load(self, exception_id: str) -> None:
+        row = query.exception(self.tieout.store, exception_id)
+        history = self.tieout.services.history(exception_id) if row else []
+        self.post_message(DetailLoaded(exception_id, row, history))
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        if message.exception_id != self.exception_id:
+            return
+        self.row = row = message.row
+        if row is None:
+            self.query_one("#summary", Static).update(
+                text(f"{message.exception_id} is no longer in the store.")
+            )
+            return
+        head = Text()
+        head.append(plain(row["exception_id"]), style="bold")
+        head.append(f"  {self.index + 1}/{len(self.ids)}  ", style="dim")
+        head.append(f"{plain(row['object'])} · {plain(row['kind'])}")
+        head.append(f"  status {plain(row['status'])}", style="bold")
+        head.append("\nkey ")
+        head.append(plain(row["key"]), style="bold")
+        if row.get("project"):
+            head.append("  project " + plain(row["project"]))
+        if row.get("field"):
+            head.append("  field " + plain(row["field"]))
+        head.append("\ndifference (ERP − Procore) ")
+        head.append(money(row["difference"]), style="bold red" if row["difference"] else "bold")
+        head.append("  rule ")
+        head.append(plain(row["rule"]))
+        if not row.get("is_open"):
+            head.append("  (closed: not in the latest diff)", style="yellow")
+        self.query_one("#summary", Static).update(head)
+        erp, pc = records(row)
+        self.query_one("#erp", Static).update(side_table("ERP", erp, pc))
+        self.query_one("#procore", Static).update(side_table("Procore", pc, erp))
+
+        maps = mapping_rows(row)
+        m = Table(title="Mapping rows used", box=None, expand=True, title_justify="left", title_style="bold")
+        cols = sorted({k for r in maps for k in r})
+        for c in cols:
+            m.add_column(plain(c))
+        for r in maps:
+            m.add_row(*[text(r.get(c)) for c in cols])
+        self.query_one("#mapping", Static).update(
+            m if maps else Text("No mapping rows were used.", style="dim")
+        )
+
+        h = Table(title="Decision history", box=None, expand=True, title_justify="left", title_style="bold")
+        for c in ("when", "who", "status", "reason", "assigned", "note"):
+            h.add_column(c)
+        for d in message.history:
+            when = d.get("decided_at")
+            h.add_row(
+                text(when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else when),
+                text(d.get("decided_by")),
+                text(d.get("status")),
+                text(d.get("reason_code")),
+                text(d.get("assigned_to")),
+                text(d.get("note")),
+            )
+        self.query_one("#history", Static).update(
+            h
+            if message.history
+            else Group(Text("Decision history", style="bold"), Text("No decisions yet.", style="dim"))
+        )
+
+    # -- actions (the app does the work) --------------------------------------------------
+    def action_step(self, delta: int) -> None:
+        new = self.index + delta
+        if 0 <= new < len(self.ids):
+            self.index = new
+            self.reload()
+        else:
+            self.notify("No more exceptions that way.", severity="information")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_explain(self) -> None:
+        self.tieout.explain(self.exception_id)
+
+    def action_assign(self) -> None:
+        self.tieout.assign(self.exception_id)
+
+    def action_fix_mapping(self) -> None:
+        self.tieout.fix_mapping(self.exception_id, mapping_rows(self.row or {}))
+
+    def action_approve_push(self) -> None:
+        self.tieout.approve_push(self.exception_id)

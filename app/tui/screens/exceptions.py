@@ -1,0 +1,192 @@
+"""Exceptions: filters, a search box, the count line and one virtualized grid.
+
+The screen only turns widget values into an ``ExceptionFilter``; DuckDB filters and sorts
+(``reconcile.query``) in a thread worker and the grid is re-mounted on the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, cast
+
+import pyarrow as pa
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Container, Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select
+from textual.worker import get_current_worker
+from textual_fastdatatable import DataTable
+
+from app.tui.actions import bindings
+from app.tui.widgets.grid import ExceptionGrid
+from reconcile import query
+
+if TYPE_CHECKING:
+    from app.tui.app import TieoutApp
+
+KINDS = ("missing_in_procore", "missing_in_erp", "value_mismatch", "duplicate", "unmapped")
+STATUSES = ("open", "approved", "pushed", "failed", "explained")
+OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual", "user")
+
+
+class GridLoaded(Message):
+    def __init__(
+        self, page: query.GridPage, f: query.ExceptionFilter, options: dict[str, list[str]] | None
+    ) -> None:
+        super().__init__()
+        self.page = page
+        self.filter = f
+        self.options = options
+
+
+class ExceptionsScreen(Screen[None]):
+    """The working list of a month-end session."""
+
+    CSS_PATH = "exceptions.tcss"
+    AUTO_FOCUS = ""
+    BINDINGS = bindings("exceptions")
+
+    def __init__(self, *, limit: int = 10_000) -> None:
+        super().__init__()
+        self.filter = query.ExceptionFilter()
+        self.limit = limit
+        self.page: query.GridPage | None = None
+        self._options_loaded = False
+
+    @property
+    def tieout(self) -> TieoutApp:
+        return cast("TieoutApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="row1"):
+            yield Input(placeholder="/ search key, project, value…", id="search", compact=True)
+            yield Select([], prompt="project", id="project", compact=True)
+        with Horizontal(id="row2"):
+            yield Select([(o, o) for o in OBJECTS], prompt="object", id="object", compact=True)
+            yield Select([(k, k) for k in KINDS], prompt="kind", id="kind", compact=True)
+            yield Select([(s, s) for s in STATUSES], prompt="status", id="status", compact=True)
+            yield Select([(b, b) for b in query.AMOUNT_BANDS], prompt="amount", id="band", compact=True)
+        yield Label("loading…", id="count")
+        yield Container(id="grid-box")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    # -- loading ------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Re-run the current filter (after a diff, a decision or a filter change)."""
+        self._load(self.filter, not self._options_loaded)
+
+    @work(thread=True, exclusive=True, group="grid", exit_on_error=False)
+    def _load(self, f: query.ExceptionFilter, with_options: bool) -> None:
+        store = self.tieout.store
+        page = query.grid_page(store, f, limit=self.limit)
+        options = (
+            {c: query.distinct_values(store, c) for c in ("object", "project")} if with_options else None
+        )
+        if not get_current_worker().is_cancelled:
+            self.post_message(GridLoaded(page, f, options))
+
+    def on_grid_loaded(self, message: GridLoaded) -> None:
+        if message.filter != self.filter:
+            return  # a newer filter is on its way
+        if message.options is not None:
+            self._options_loaded = True
+            self._set_options(message.options)
+        self.page = message.page
+        box = self.query_one("#grid-box")
+        old = box.query(ExceptionGrid)
+        had_focus = any(g.has_focus for g in old)
+        old.remove()
+        grid = ExceptionGrid(message.page.table, id="grid")
+        box.mount(grid)
+        if had_focus or self.focused is None:
+            grid.focus()
+        self._update_count()
+
+    def _set_options(self, options: dict[str, list[str]]) -> None:
+        objects = sorted(set(OBJECTS) | set(options.get("object", [])))
+        with self.prevent(Select.Changed):
+            self.query_one("#object", Select).set_options([(o, o) for o in objects])
+            self.query_one("#project", Select).set_options([(p, p) for p in options.get("project", [])])
+
+    def _update_count(self) -> None:
+        page = self.page
+        if page is None:
+            return
+        f = self.filter
+        arrow = "↓" if f.descending else "↑"
+        line = f"showing {page.table.num_rows:,} of {page.matching:,} matching · {page.total:,} open · sort {f.sort} {arrow}"
+        if page.capped:
+            line += " · narrow the filter to see the rest"
+        self.query_one("#count", Label).update(line)
+
+    # -- filters -------------------------------------------------------------------------
+    def set_filter(self, **changes: Any) -> None:
+        self.filter = dataclasses.replace(self.filter, **changes)
+        self.reload()
+
+    @on(Input.Changed, "#search")
+    def _search(self, event: Input.Changed) -> None:
+        self.set_filter(search=event.value)
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.action_focus_grid()
+
+    @on(Select.Changed)
+    def _select(self, event: Select.Changed) -> None:
+        value = event.value if isinstance(event.value, str) else None
+        assert event.select.id is not None
+        self.set_filter(**{event.select.id: value})
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        self._sort_by(event.column_index)
+
+    @on(DataTable.RowSelected)
+    def _row(self, event: DataTable.RowSelected) -> None:
+        self.action_open_detail()
+
+    def _sort_by(self, column_index: int) -> None:
+        if self.page is None:
+            return
+        name = self.page.table.column_names[column_index]
+        descending = not self.filter.descending if name == self.filter.sort else name == "difference"
+        self.set_filter(sort=name, descending=descending)
+
+    # -- actions -------------------------------------------------------------------------
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_filters(self) -> None:
+        self.query_one("#object", Select).focus()
+
+    def action_focus_grid(self) -> None:
+        grids = self.query(ExceptionGrid)
+        if grids:
+            grids.first().focus()
+
+    def action_clear_filters(self) -> None:
+        with self.prevent(Input.Changed, Select.Changed):
+            self.query_one("#search", Input).value = ""
+            for sel in self.query(Select):
+                sel.clear()
+        self.filter = query.ExceptionFilter(sort=self.filter.sort, descending=self.filter.descending)
+        self.reload()
+
+    def action_sort_column(self) -> None:
+        grids = self.query(ExceptionGrid)
+        if grids:
+            self._sort_by(grids.first().cursor_column)
+
+    def action_open_detail(self) -> None:
+        grids = self.query(ExceptionGrid)
+        if not grids or self.page is None or self.page.table.num_rows == 0:
+            return
+        ids: pa.ChunkedArray = self.page.table.column("exception_id")
+        self.tieout.open_detail(ids, grids.first().cursor_row)

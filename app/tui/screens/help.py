@@ -1,0 +1,52 @@
+"""Help (F1 / ?): every binding by screen, read from the action registry and the live keymap."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from app.tui.actions import SCOPE_TITLES, actions_for, bindings
+
+
+def help_table(keymap: dict[str, str]) -> Table:
+    """A table of scope, keys, action and what it does."""
+    t = Table(box=None, padding=(0, 1), expand=True)
+    t.add_column("keys", style="bold", no_wrap=True)
+    t.add_column("action", no_wrap=True)
+    t.add_column("what it does")
+    for scope, title in SCOPE_TITLES.items():
+        acts = actions_for(scope)
+        if not acts:
+            continue
+        t.add_row(Text(title, style="bold underline"), "", "")
+        for a in acts:
+            keys = keymap.get(a.id, a.keys).replace("question_mark", "?").replace("slash", "/")
+            t.add_row(keys, a.description, a.tooltip)
+    t.add_row("", "", "")
+    t.add_row("ctrl+p", "Palette", "Search every action by name")
+    t.add_row("enter", "Open", "In the grid: open the exception")
+    t.add_row("tab", "Focus", "Move between filters, search and grid")
+    return t
+
+
+class HelpScreen(ModalScreen[None]):
+    """What every key does, on every screen."""
+
+    BINDINGS = bindings("help")
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; background: $background 60%; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 110; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = "Help · escape to close"
+            yield Static(help_table(self.keymap))

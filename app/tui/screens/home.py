@@ -1,0 +1,121 @@
+"""Home: the profile, each source's snapshot and age, totals on each side, counts, variance chart."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from app.tui.actions import bindings
+from app.tui.format import age, money
+from app.tui.safe import plain, text
+from app.tui.widgets.bar_chart import VarianceChart
+from app.tui.widgets.pull_panel import PullPanel
+from reconcile import query
+
+if TYPE_CHECKING:
+    from app.tui.app import TieoutApp
+
+_SOURCES = {"procore": "Procore", "erp": "ERP"}
+
+
+class HomeLoaded(Message):
+    def __init__(self, summary: query.HomeSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+class HomeScreen(Screen[None]):
+    """The first screen of a session: where things stand."""
+
+    CSS_PATH = "home.tcss"
+    BINDINGS = bindings("home")
+
+    @property
+    def tieout(self) -> TieoutApp:
+        return cast("TieoutApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="home-body"):
+            yield Static(id="profile")
+            with Horizontal(id="top"):
+                yield Static(id="snapshots", classes="card")
+                yield Static(id="totals", classes="card")
+            with Horizontal(id="bottom"):
+                yield Static(id="counts", classes="card")
+                yield VarianceChart(id="chart", classes="card")
+        yield PullPanel(id="pull-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#chart").border_title = "Variance by project (ERP − Procore)"
+        self.query_one("#snapshots").border_title = "Snapshots"
+        self.query_one("#totals").border_title = "Totals"
+        self.query_one("#counts").border_title = "Open exceptions"
+        self.reload()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 110, "-narrow")
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="home", exit_on_error=False)
+    def _load(self) -> None:
+        self.post_message(HomeLoaded(query.home_summary(self.tieout.store)))
+
+    def on_home_loaded(self, message: HomeLoaded) -> None:
+        s = message.summary
+        now = self.tieout.clock()
+        profile = Text()
+        profile.append("Profile ", style="dim")
+        profile.append(plain(self.tieout.profile.name), style="bold")
+        self.query_one("#profile", Static).update(profile)
+
+        snaps = Table.grid(padding=(0, 1))
+        for source, label in _SOURCES.items():
+            info = s.snapshots.get(source)
+            if info is None:
+                snaps.add_row(label, Text("never pulled", style="yellow"))
+                continue
+            line = Text(f"#{info['current_id']} " if info["current_id"] else "no complete snapshot ")
+            line.append(age(info["finished_at"], now))
+            line.append(f" · {info['records']:,} records", style="dim")
+            status = info["latest_status"]
+            if status != "complete":
+                line.append(f"\nlast pull {status}", style="red" if status == "failed" else "yellow")
+                if info["latest_error"]:
+                    line.append(": " + plain(info["latest_error"])[:120], style="red")
+            snaps.add_row(label, line)
+        self.query_one("#snapshots", Static).update(snaps)
+
+        totals = Table(box=None, padding=(0, 1), expand=True)
+        totals.add_column("object")
+        totals.add_column("ERP", justify="right")
+        totals.add_column("Procore", justify="right")
+        totals.add_column("variance", justify="right")
+        for t in s.totals:
+            fmt = (lambda v: "—" if v is None else f"{int(v):,}") if t.unit == "count" else money
+            var = t.variance
+            style = "" if var is None or var == 0 else "bold red"
+            totals.add_row(t.object, fmt(t.erp), fmt(t.procore), Text(fmt(var), style=style))
+        self.query_one("#totals", Static).update(totals)
+
+        counts = Table(box=None, padding=(0, 1), expand=True)
+        counts.add_column("object")
+        counts.add_column("kind")
+        counts.add_column("open", justify="right")
+        for obj, kind, n in s.counts:
+            counts.add_row(text(obj), text(kind), f"{n:,}")
+        if not s.counts:
+            counts.add_row("—", "no open exceptions", "0")
+        self.query_one("#counts", Static).update(counts)
+        self.query_one(VarianceChart).set_rows(s.variance_by_project)

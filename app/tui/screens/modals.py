@@ -1,0 +1,255 @@
+"""Keyboard-first dialogs: confirm (ModalScreen[bool]), explain, assign, fix mapping, export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from app.tui.safe import text
+
+_CANCEL = [Binding("escape", "cancel", "Cancel", id="tieout.modal.cancel", tooltip="Close without changes")]
+
+
+class _Modal(ModalScreen[object]):
+    CSS_PATH = "modals.tcss"
+    BINDINGS = _CANCEL
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Yes or no, from the keyboard (y / n / escape)."""
+
+    CSS_PATH = "modals.tcss"
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="tieout.confirm.yes", tooltip="Confirm"),
+        Binding("n,escape", "answer(False)", "No", id="tieout.confirm.no", tooltip="Decline"),
+    ]
+
+    def __init__(self, title: str, body: str, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self._title, self._body, self._yes, self._no = title, body, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(text(self._title), classes="title")
+            with VerticalScroll(classes="body"):
+                yield Static(text(self._body))
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self._yes} (y)", id="yes", variant="primary")
+                yield Button(f"{self._no} (n)", id="no")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+@dataclass
+class Explanation:
+    reason_code: str
+    note: str
+
+
+class ExplainModal(_Modal):
+    """A reason code from the profile's list, plus a note."""
+
+    def __init__(self, reason_codes: list[str], exception_id: str) -> None:
+        super().__init__()
+        self.reason_codes = reason_codes
+        self.exception_id = exception_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(text(f"Explain {self.exception_id}"), classes="title")
+            yield Select(
+                [(c, c) for c in self.reason_codes], prompt="Reason code", id="reason", allow_blank=False
+            )
+            yield Input(placeholder="Note (Enter to save)", id="note")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Select).focus()
+
+    def _save(self) -> None:
+        reason = self.query_one("#reason", Select).value
+        if not isinstance(reason, str):
+            self.notify("Pick a reason code.", severity="warning")
+            return
+        self.dismiss(Explanation(reason, self.query_one("#note", Input).value))
+
+    def on_input_submitted(self) -> None:
+        self._save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self._save()
+        else:
+            self.dismiss(None)
+
+
+class AssignModal(_Modal):
+    """Send the exception to the side that must fix it."""
+
+    BINDINGS = [
+        *_CANCEL,
+        Binding("1", "pick('project_team')", "Project team", id="tieout.assign.project"),
+        Binding("2", "pick('erp_team')", "ERP team", id="tieout.assign.erp"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Assign to", classes="title")
+            with Horizontal(classes="buttons"):
+                yield Button("1 Project team", id="project_team", variant="primary")
+                yield Button("2 ERP team", id="erp_team")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+    def action_pick(self, who: str) -> None:
+        self.dismiss(who)
+
+
+@dataclass
+class MappingEdit:
+    file: str
+    line: int | None  # 1-based data line to replace; None appends
+    row: str
+
+
+class MappingModal(_Modal):
+    """Edit one row of a mapping CSV (or add one); the app previews it before keeping it."""
+
+    def __init__(self, files: dict[str, list[str]], file: str | None, line: int | None) -> None:
+        super().__init__()
+        self.files = files
+        self.file = file if file in files else (next(iter(files)) if files else None)
+        self.line = line
+
+    def _current(self) -> str:
+        if self.file is None:
+            return ""
+        rows = self.files[self.file]
+        if self.line is not None and 1 <= self.line < len(rows):
+            return rows[self.line]
+        return ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label("Fix the mapping", classes="title")
+            yield Select(
+                [(f, f) for f in self.files], value=self.file or Select.BLANK, id="file", allow_blank=False
+            )
+            header = self.files.get(self.file or "", [""])[0] if self.file else ""
+            yield Label(text(f"columns: {header}"), id="header")
+            yield Input(
+                value="" if self.line is None else str(self.line),
+                placeholder="line (blank: add a row)",
+                id="line",
+            )
+            yield Input(value=self._current(), placeholder="row, comma separated", id="row")
+            with Horizontal(classes="buttons"):
+                yield Button("Preview", id="preview", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#row", Input).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.file = event.value
+            self.query_one("#header", Label).update(text(f"columns: {self.files[self.file][0]}"))
+
+    def _preview(self) -> None:
+        raw_line = self.query_one("#line", Input).value.strip()
+        line: int | None = None
+        if raw_line:
+            if not raw_line.isdigit() or not 1 <= int(raw_line) < len(self.files.get(self.file or "", [])):
+                self.notify(f"Line {raw_line} is not a data row of {self.file}.", severity="error")
+                return
+            line = int(raw_line)
+        if self.file is None:
+            return
+        self.dismiss(MappingEdit(self.file, line, self.query_one("#row", Input).value))
+
+    def on_input_submitted(self) -> None:
+        self._preview()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "preview":
+            self._preview()
+        else:
+            self.dismiss(None)
+
+
+@dataclass
+class ExportRequest:
+    path: Path
+    fmt: str
+    everything: bool
+
+
+class ExportModal(_Modal):
+    """Where, what format, and whether the current filter or everything."""
+
+    def __init__(self, default_stem: str, folder: Path) -> None:
+        super().__init__()
+        self.default_stem = default_stem
+        self.folder = folder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label("Export exceptions", classes="title")
+            yield Select(
+                [("CSV", "csv"), ("XLSX", "xlsx"), ("Parquet", "parquet")],
+                value="csv",
+                id="fmt",
+                allow_blank=False,
+            )
+            yield Select(
+                [("Current filter", "filter"), ("Everything", "all")],
+                value="filter",
+                id="scope",
+                allow_blank=False,
+            )
+            yield Input(value=str(self.folder / f"{self.default_stem}.csv"), id="path")
+            with Horizontal(classes="buttons"):
+                yield Button("Export", id="go", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "fmt" and isinstance(event.value, str):
+            box = self.query_one("#path", Input)
+            box.value = str(Path(box.value).with_suffix("." + event.value))
+
+    def _go(self) -> None:
+        fmt = self.query_one("#fmt", Select).value
+        scope = self.query_one("#scope", Select).value
+        path = self.query_one("#path", Input).value.strip()
+        if not path:
+            self.notify("Give a file path.", severity="warning")
+            return
+        self.dismiss(ExportRequest(Path(path).expanduser(), str(fmt), scope == "all"))
+
+    def on_input_submitted(self) -> None:
+        self._go()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "go":
+            self._go()
+        else:
+            self.dismiss(None)

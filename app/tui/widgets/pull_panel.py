@@ -1,0 +1,71 @@
+"""One progress bar per resource while a pull runs: pages, records and rate-limit waits."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, ProgressBar
+
+from adapters.base import Progress
+from app.tui.safe import text
+
+
+def _safe_id(resource: str) -> str:
+    return "res-" + "".join(ch if ch.isalnum() else "_" for ch in resource)
+
+
+class ResourceProgress(Horizontal):
+    """A resource's bar and its counts."""
+
+    DEFAULT_CSS = """
+    ResourceProgress { height: 1; }
+    ResourceProgress > .name { width: 26; }
+    ResourceProgress > ProgressBar { width: 24; }
+    ResourceProgress > .counts { width: 1fr; }
+    """
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(id=_safe_id(resource))
+        self.resource = resource
+
+    def compose(self) -> ComposeResult:
+        yield Label(text(self.resource[:25]), classes="name")
+        yield ProgressBar(total=None, show_eta=False, show_percentage=False)
+        yield Label("", classes="counts")
+
+    def update_from(self, p: Progress) -> None:
+        bar = self.query_one(ProgressBar)
+        if p.total_pages:
+            bar.update(total=p.total_pages, progress=p.pages)
+        counts = f" {p.pages} pages · {p.records:,} records"
+        if p.wait_seconds:
+            counts += f" · waited {p.wait_seconds:.0f}s"
+        if p.note:
+            counts += f" · {p.note}"
+        self.query_one(".counts", Label).update(text(counts))
+
+
+class PullPanel(Vertical):
+    """The bars of a running pull; hidden when no pull runs."""
+
+    DEFAULT_CSS = """
+    PullPanel { height: auto; max-height: 12; display: none; border-top: solid $primary; }
+    PullPanel.running { display: block; }
+    """
+
+    def start(self) -> None:
+        self.remove_children()
+        self.add_class("running")
+
+    def stop(self) -> None:
+        self.remove_class("running")
+
+    def tick(self, resource: str, p: Progress) -> None:
+        try:
+            row = self.query_one(f"#{_safe_id(resource)}", ResourceProgress)
+        except Exception:
+            row = ResourceProgress(resource)
+            self.mount(row)
+            self.call_after_refresh(row.update_from, p)
+            return
+        row.update_from(p)

@@ -1,0 +1,389 @@
+"""Read-side queries of the workstation: the exceptions grid, the home summary, detail, audit.
+
+Why here and not in the app: filtering a million exceptions must happen in DuckDB, not in a
+widget, and the same queries serve the CLI and tests headless. Every user value reaches SQL
+as a bound parameter; only column names (checked against ``GRID_COLUMNS``) are spliced in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from reconcile.store import Store
+
+#: The exception report's columns (shared/interfaces.md section 5), in order.
+REPORT_COLUMNS: tuple[str, ...] = (
+    "exception_id",
+    "object",
+    "kind",
+    "key",
+    "project",
+    "field",
+    "erp_value",
+    "procore_value",
+    "difference",
+    "status",
+    "rule",
+    "first_seen",
+    "decided_by",
+    "decided_at",
+    "note",
+)
+
+#: What the grid shows, narrowest useful set first (80 columns wide still shows the key).
+GRID_COLUMNS: tuple[str, ...] = (
+    "key",
+    "difference",
+    "kind",
+    "object",
+    "status",
+    "project",
+    "field",
+    "erp_value",
+    "procore_value",
+    "rule",
+    "exception_id",
+)
+
+#: Amount bands on |difference|: label -> (low inclusive, high exclusive); None is open.
+AMOUNT_BANDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "< 1k": (None, Decimal(1000)),
+    "1k-10k": (Decimal(1000), Decimal(10000)),
+    "10k-100k": (Decimal(10000), Decimal(100000)),
+    ">= 100k": (Decimal(100000), None),
+}
+
+#: Exceptions joined to their latest decision (status ``open`` when undecided).
+_BASE = """
+FROM exceptions e
+LEFT JOIN (
+    SELECT exception_id,
+           arg_max(status, id) AS status,
+           arg_max(decided_by, id) AS decided_by,
+           arg_max(decided_at, id) AS decided_at,
+           arg_max(note, id) AS note
+    FROM decisions GROUP BY exception_id
+) d USING (exception_id)
+"""
+
+_SEARCHED = ("e.exception_id", "e.key", "e.project", "e.field", "e.erp_value", "e.procore_value", "e.rule")
+
+
+@dataclass(frozen=True)
+class ExceptionFilter:
+    """What the analyst narrowed the grid to; empty fields do not filter."""
+
+    object: str | None = None
+    kind: str | None = None
+    project: str | None = None
+    status: str | None = None
+    band: str | None = None
+    search: str = ""
+    open_only: bool = True
+    sort: str = "difference"
+    descending: bool = True
+
+    def is_empty(self) -> bool:
+        """True when nothing but the default open-only rule narrows the set."""
+        return not (self.object or self.kind or self.project or self.status or self.band or self.search)
+
+
+@dataclass(frozen=True)
+class GridPage:
+    """The rows the grid renders plus the counts its status line shows."""
+
+    table: pa.Table
+    matching: int
+    total: int
+    capped: bool
+
+
+def _from_epoch_us(value: Any) -> datetime | None:
+    return None if value is None else datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
+
+
+def _where(f: ExceptionFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.open_only:
+        clauses.append("e.is_open")
+    for column, value in (("e.object", f.object), ("e.kind", f.kind), ("e.project", f.project)):
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if f.status:
+        clauses.append("coalesce(d.status, 'open') = ?")
+        params.append(f.status)
+    if f.band:
+        low, high = AMOUNT_BANDS[f.band]
+        if low is not None:
+            clauses.append("abs(e.difference) >= ?")
+            params.append(low)
+        if high is not None:
+            clauses.append("abs(e.difference) < ?")
+            params.append(high)
+    if f.search:
+        ors = " OR ".join(f"{c} ILIKE ?" for c in _SEARCHED)
+        clauses.append(f"({ors})")
+        needle = "%" + f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params.extend([needle] * len(_SEARCHED))
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _select(columns: tuple[str, ...]) -> str:
+    parts = []
+    for c in columns:
+        if c == "status":
+            parts.append("coalesce(d.status, 'open') AS status")
+        elif c in ("decided_by", "decided_at", "note"):
+            parts.append(f"d.{c}")
+        else:
+            parts.append(f"e.{c}")
+    return ", ".join(parts)
+
+
+def _order(f: ExceptionFilter) -> str:
+    if f.sort not in REPORT_COLUMNS:
+        raise ValueError(f"cannot sort by {f.sort!r}")
+    col = "coalesce(d.status, 'open')" if f.sort == "status" else f"e.{f.sort}"
+    if f.sort in ("decided_by", "decided_at", "note"):
+        col = f"d.{f.sort}"
+    direction = "DESC" if f.descending else "ASC"
+    # exception_id breaks ties so the order is stable between runs and screens.
+    return f" ORDER BY {col} {direction} NULLS LAST, e.exception_id"
+
+
+def _needs_decisions(f: ExceptionFilter) -> bool:
+    return bool(f.status) or f.sort in ("status", "decided_by", "decided_at", "note")
+
+
+def count(store: Store, f: ExceptionFilter) -> int:
+    """How many exceptions match ``f``."""
+    where, params = _where(f)
+    base = _BASE if _needs_decisions(f) else "FROM exceptions e"
+    cur = store.cursor()
+    try:
+        row = cur.execute(f"SELECT count(*) {base}{where}", params).fetchone()
+    finally:
+        cur.close()
+    return int(row[0]) if row else 0
+
+
+def grid_page(store: Store, f: ExceptionFilter, *, limit: int = 10_000) -> GridPage:
+    """The first ``limit`` matching rows (sorted) as Arrow, with matching and total counts."""
+    where, params = _where(f)
+    cur = store.cursor()
+    try:
+        sql = f"SELECT {_select(GRID_COLUMNS)} {_BASE}{where}{_order(f)} LIMIT {int(limit)}"
+        table = cur.sql(sql, params=params).to_arrow_table()
+        if table.num_rows < limit:
+            matching = table.num_rows
+        else:
+            base = _BASE if _needs_decisions(f) else "FROM exceptions e"
+            row = cur.execute(f"SELECT count(*) {base}{where}", params).fetchone()
+            matching = int(row[0]) if row else 0
+        total_where = " WHERE is_open" if f.open_only else ""
+        row = cur.execute(f"SELECT count(*) FROM exceptions{total_where}").fetchone()
+        total = int(row[0]) if row else 0
+    finally:
+        cur.close()
+    return GridPage(table=table, matching=matching, total=total, capped=matching > table.num_rows)
+
+
+def report_frame(store: Store, f: ExceptionFilter | None = None) -> pl.DataFrame:
+    """Every matching exception with the report's columns, uncapped (for export)."""
+    f = f or ExceptionFilter()
+    where, params = _where(f)
+    cur = store.cursor()
+    try:
+        sql = f"SELECT {_select(REPORT_COLUMNS)} {_BASE}{where}{_order(f)}"
+        frame = pl.from_arrow(cur.sql(sql, params=params).to_arrow_table())
+    finally:
+        cur.close()
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def distinct_values(store: Store, column: str) -> list[str]:
+    """The values a filter drop-down offers (object, kind, project)."""
+    if column not in ("object", "kind", "project"):
+        raise ValueError(f"no filter on {column!r}")
+    cur = store.cursor()
+    try:
+        rows = cur.execute(
+            f"SELECT DISTINCT {column} FROM exceptions WHERE {column} IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    finally:
+        cur.close()
+    return [str(r[0]) for r in rows]
+
+
+def exception(store: Store, exception_id: str) -> dict[str, Any] | None:
+    """One exception with its status and parsed ``detail``; None when unknown."""
+    cols = (*REPORT_COLUMNS, "detail", "is_open", "last_seen")
+    select = _select(cols)
+    for ts in ("first_seen", "last_seen", "decided_at"):
+        # epoch microseconds: exact, and fetching TIMESTAMPTZ into Python would need pytz.
+        prefix = "d." if ts == "decided_at" else "e."
+        select = select.replace(f"{prefix}{ts}", f"epoch_us({prefix}{ts})")
+    cur = store.cursor()
+    try:
+        cur.execute(f"SELECT {select} {_BASE} WHERE e.exception_id = ?", [exception_id])
+        row = cur.fetchone()
+    finally:
+        cur.close()
+    if row is None:
+        return None
+    out = dict(zip(cols, row, strict=True))
+    for ts in ("first_seen", "last_seen", "decided_at"):
+        out[ts] = _from_epoch_us(out[ts])
+    detail = out.get("detail")
+    try:
+        out["detail"] = json.loads(detail) if isinstance(detail, str) else (detail or {})
+    except json.JSONDecodeError:
+        out["detail"] = {"raw": detail}
+    return out
+
+
+# -- home summary -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SideTotal:
+    """One object's total on each side of the tie-out."""
+
+    object: str
+    erp: Decimal | None
+    procore: Decimal | None
+    unit: str = "amount"  # "amount" or "count"
+
+    @property
+    def variance(self) -> Decimal | None:
+        if self.erp is None or self.procore is None:
+            return None
+        return self.erp - self.procore
+
+
+#: object -> (unit, ERP source SQL, Procore source SQL); each yields one value for a snapshot id.
+_TOTALS: dict[str, tuple[str, str, str]] = {
+    "vendor": ("count", "SELECT count(*) FROM erp_vendors", "SELECT count(*) FROM procore_vendors"),
+    "commitment": (
+        "amount",
+        "SELECT sum(amount) FROM erp_commitment_lines",
+        "SELECT sum(amount) FROM procore_commitment_lines",
+    ),
+    "budget": (
+        "amount",
+        "SELECT sum(amount) FROM erp_budgets",
+        "SELECT sum(original_budget_amount) FROM procore_budget_lines",
+    ),
+    "actual": (
+        "amount",
+        "SELECT sum(amount) FROM erp_actuals",
+        "SELECT sum(amount) FROM procore_actual_lines WHERE status IN ('approved', 'approved_as_noted') AND",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    """Everything the home screen shows, read in one go."""
+
+    snapshots: dict[str, dict[str, Any] | None]
+    totals: list[SideTotal]
+    counts: list[tuple[str, str, int]]  # (object, kind, open exceptions)
+    variance_by_project: list[tuple[str, Decimal]] = field(default_factory=list)
+
+
+def _current_ids(cur: Any) -> dict[str, int]:
+    return {
+        str(s): int(i) for s, i in cur.execute("SELECT source, snapshot_id FROM current_snapshots").fetchall()
+    }
+
+
+def _scoped(sql: str, snapshot_id: int) -> tuple[str, list[Any]]:
+    joiner = " " if sql.rstrip().endswith("AND") else " WHERE "
+    return f"{sql}{joiner}snapshot_id = ?", [snapshot_id]
+
+
+def home_summary(store: Store, *, top_projects: int = 8) -> HomeSummary:
+    """Last snapshots, totals per object on each side, exception counts, variance by project."""
+    cur = store.cursor()
+    try:
+        current = _current_ids(cur)
+        snapshots: dict[str, dict[str, Any] | None] = {}
+        for source in ("procore", "erp"):
+            row = cur.execute(
+                "SELECT id, status, epoch_us(started_at), epoch_us(finished_at), records, error FROM snapshots "
+                "WHERE source = ? ORDER BY id DESC LIMIT 1",
+                [source],
+            ).fetchone()
+            cur_row = None
+            if source in current:
+                cur_row = cur.execute(
+                    "SELECT id, epoch_us(finished_at), records FROM snapshots WHERE id = ?", [current[source]]
+                ).fetchone()
+            if row is None:
+                snapshots[source] = None
+                continue
+            snapshots[source] = {
+                "latest_id": row[0],
+                "latest_status": row[1],
+                "latest_error": row[5],
+                "latest_started_at": _from_epoch_us(row[2]),
+                "current_id": cur_row[0] if cur_row else None,
+                "finished_at": _from_epoch_us(cur_row[1]) if cur_row else None,
+                "records": int(cur_row[2]) if cur_row else 0,
+            }
+        totals = []
+        for obj, (unit, erp_sql, pc_sql) in _TOTALS.items():
+            values: list[Decimal | None] = []
+            for source, sql in (("erp", erp_sql), ("procore", pc_sql)):
+                if source not in current:
+                    values.append(None)
+                    continue
+                q, p = _scoped(sql, current[source])
+                got = cur.execute(q, p).fetchone()
+                values.append(Decimal(got[0]) if got and got[0] is not None else Decimal(0))
+            totals.append(SideTotal(obj, values[0], values[1], unit))
+        counts = [
+            (str(o), str(k), int(n))
+            for o, k, n in cur.execute(
+                "SELECT object, kind, count(*) FROM exceptions WHERE is_open GROUP BY ALL ORDER BY 1, 2"
+            ).fetchall()
+        ]
+        variance = [
+            (str(p), Decimal(v))
+            for p, v in cur.execute(
+                "SELECT coalesce(project, '(none)'), sum(difference) AS v FROM exceptions "
+                "WHERE is_open AND difference IS NOT NULL GROUP BY 1 ORDER BY abs(v) DESC, 1 LIMIT ?",
+                [top_projects],
+            ).fetchall()
+        ]
+    finally:
+        cur.close()
+    return HomeSummary(snapshots=snapshots, totals=totals, counts=counts, variance_by_project=variance)
+
+
+def decision_log(store: Store) -> pl.DataFrame:
+    """Every decision with who, when, what, and the status before and after it."""
+    cur = store.cursor()
+    try:
+        rel = cur.sql(
+            'SELECT decided_at AS "when", decided_by AS who, exception_id, '
+            "coalesce(lag(status) OVER (PARTITION BY exception_id ORDER BY id), 'open') AS before, "
+            "status AS after, reason_code, assigned_to, note "
+            "FROM decisions ORDER BY id DESC"
+        )
+        frame = pl.from_arrow(rel.to_arrow_table())
+    finally:
+        cur.close()
+    assert isinstance(frame, pl.DataFrame)
+    return frame
