@@ -108,7 +108,7 @@ _TOKEN = re.compile(
     r"(?P<typed>(?:datetimeoffset|datetime|guid|time)'[^']*')"
     r"|(?P<str>'(?:[^']|'')*')"
     r"|(?P<num>-?\d+(?:\.\d+)?[mMdDlL]?)"
-    r"|(?P<paren>[()])"
+    r"|(?P<paren>[(),])"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r")"
 )

@@ -210,3 +210,19 @@ class MemorySink:
 
     def reader(self, resource: str) -> list[tuple[str, dict[str, Any]]]:
         return [("entityset", p) for _, p in sorted(self.raw.get(resource, {}).items())]
+
+
+def erp_settings(base: str, **over: Any) -> Any:
+    """An ``ErpSettings`` pointing at a simulator."""
+    from reconcile.profile import ErpSettings
+
+    values: dict[str, Any] = {
+        "kind": "sap-s4",
+        "base_url": base,
+        "token_url": base + "/sap/bc/sec/oauth2/token",
+        "client_id": CLIENT_ID,
+        "sap_client": "100",
+        "company_code": COMPANY,
+    }
+    values.update(over)
+    return ErpSettings(**values)
