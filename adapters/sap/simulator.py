@@ -156,6 +156,8 @@ class SapSimulator:
         return SimResponse.json({"access_token": token, "token_type": "Bearer", "expires_in": 43200})
 
     def _before(self, req: SimRequest) -> SimResponse | None:
+        # Clients differ in what they percent-encode (pyodata sends %28'key'%29); route on the decoded path.
+        req.path = unquote(req.path)
         if req.path == TOKEN_PATH:
             return None
         if self.faults.take(req.path, ("expire_tokens",)) is not None:
