@@ -281,3 +281,20 @@ def make_app(tmp_path: Path, store: Store, *, pull_on_start: bool | None = False
         export_dir=tmp_path,
         **kw,
     )
+
+
+async def settle(pilot, rounds: int = 6) -> None:
+    """Wait until workers and the messages they post have all been handled."""
+    app = pilot.app
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                return
+
+
+def notes(app) -> list[str]:
+    """Every notification message the app has shown."""
+    return [str(n.message) for n in app._notifications]

@@ -41,9 +41,6 @@ class AuditScreen(Screen[None]):
         yield Container(id="audit-box")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.reload()
-
     def on_screen_resume(self) -> None:
         self.reload()
 
@@ -54,7 +51,7 @@ class AuditScreen(Screen[None]):
     def _load(self) -> None:
         self.post_message(AuditLoaded(self.tieout.services.audit()))
 
-    def on_audit_loaded(self, message: AuditLoaded) -> None:
+    async def on_audit_loaded(self, message: AuditLoaded) -> None:
         frame = message.frame
         shown = frame.select(
             pl.col("logged_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("when"),
@@ -65,6 +62,6 @@ class AuditScreen(Screen[None]):
             pl.col("after"),
         ).reverse()
         box = self.query_one("#audit-box")
-        box.query(ExceptionGrid).remove()
-        box.mount(ExceptionGrid(shown.to_arrow(), id="audit-grid"))
+        await box.query(ExceptionGrid).remove()
+        await box.mount(ExceptionGrid(shown.to_arrow(), id="audit-grid"))
         self.query_one("#audit-count", Label).update(f"{frame.height:,} audit entries, newest first")

@@ -91,21 +91,21 @@ class ExceptionsScreen(Screen[None]):
         if not get_current_worker().is_cancelled:
             self.post_message(GridLoaded(page, f, options))
 
-    def on_grid_loaded(self, message: GridLoaded) -> None:
+    async def on_grid_loaded(self, message: GridLoaded) -> None:
         if message.filter != self.filter:
             return  # a newer filter is on its way
         if message.options is not None:
             self._options_loaded = True
             self._set_options(message.options)
         self.page = message.page
-        box = self.query_one("#grid-box")
-        old = box.query(ExceptionGrid)
-        had_focus = any(g.has_focus for g in old)
-        old.remove()
-        grid = ExceptionGrid(message.page.table, id="grid")
-        box.mount(grid)
-        if had_focus or self.focused is None:
-            grid.focus()
+        grids = self.query(ExceptionGrid)
+        if grids:
+            grids.first().replace_data(message.page.table)
+        else:
+            grid = ExceptionGrid(message.page.table, id="grid")
+            await self.query_one("#grid-box").mount(grid)
+            if self.focused is None:
+                grid.focus()
         self._update_count()
 
     def _set_options(self, options: dict[str, list[str]]) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from textual.coordinate import Coordinate
 from textual_fastdatatable import ArrowBackend, DataTable
 
 from app.tui.safe import CONTROL_PATTERN
@@ -56,6 +57,7 @@ class ExceptionGrid(DataTable):
 
     def __init__(self, table: pa.Table, **kwargs: object) -> None:
         widths = [WIDTHS.get(name, 14) for name in table.column_names]
+        self._widths = widths
         super().__init__(
             backend=FixedWidthBackend(sanitise(table), widths),
             column_widths=list(widths),
@@ -65,3 +67,19 @@ class ExceptionGrid(DataTable):
             show_row_labels=False,
             **kwargs,  # type: ignore[arg-type]
         )
+
+    def replace_data(self, table: pa.Table) -> None:
+        """Show a new page in place: re-mounting costs a full restyle, this only a repaint.
+
+        The columns must be the same as the first page's (they are: the query fixes them).
+        """
+        backend = FixedWidthBackend(sanitise(table), self._widths)
+        backend.render_markup = False
+        self.backend = backend
+        self._ordered_columns = None
+        self._update_count += 1
+        self._clear_caches()
+        self._require_update_dimensions = True
+        self.cursor_coordinate = Coordinate(0, min(self.cursor_column, len(self._widths) - 1))
+        self.scroll_to(y=0, animate=False)
+        self.refresh()

@@ -33,7 +33,19 @@ class ResourceProgress(Horizontal):
         yield ProgressBar(total=None, show_eta=False, show_percentage=False)
         yield Label("", classes="counts")
 
+    latest: Progress | None = None
+
+    def on_mount(self) -> None:
+        if self.latest is not None:
+            self._apply(self.latest)
+
     def update_from(self, p: Progress) -> None:
+        """Show ``p`` now if the bar is composed, else as soon as it is."""
+        self.latest = p
+        if self.query(ProgressBar):
+            self._apply(p)
+
+    def _apply(self, p: Progress) -> None:
         bar = self.query_one(ProgressBar)
         if p.total_pages:
             bar.update(total=p.total_pages, progress=p.pages)
@@ -65,7 +77,7 @@ class PullPanel(Vertical):
             row = self.query_one(f"#{_safe_id(resource)}", ResourceProgress)
         except Exception:
             row = ResourceProgress(resource)
+            row.latest = p
             self.mount(row)
-            self.call_after_refresh(row.update_from, p)
             return
         row.update_from(p)
