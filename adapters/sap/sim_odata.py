@@ -272,6 +272,22 @@ def path_tree(text: str | None) -> Tree | None:
     return tree
 
 
+def check_select(tree: Tree | None, es: EntitySet, sets: dict[str, EntitySet]) -> None:
+    """Refuse unknown properties in ``$select`` as Gateway does (it catches typos in the adapter)."""
+    for name, sub in (tree or {}).items():
+        if name == "*":
+            continue
+        if name in es.navs:
+            child = sets.get(NAVS.get((es.name, name), ("", ()))[0])
+            if child is not None:
+                check_select(sub, child, sets)
+            continue
+        if name not in es.types:
+            raise ODataError(
+                400, "/IWBEP/CM_MGW_RT/021", f"Property '{name}' not found in type '{es.type_name}'"
+            )
+
+
 def aggregate(rows: list[dict[str, Any]], es: EntitySet, select: Tree | None) -> list[dict[str, Any]]:
     """Group by the selected dimensions and sum the selected Edm.Decimal measures (analytical services)."""
     if not select:

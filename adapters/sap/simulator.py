@@ -30,6 +30,7 @@ from adapters.sap.sim_odata import (
     ODataError,
     Tree,
     aggregate,
+    check_select,
     entity_sets,
     metadata_bytes,
     parse_filter,
@@ -315,6 +316,7 @@ class SapSimulator:
     def _query(self, req: SimRequest, es: EntitySet) -> tuple[list[dict[str, Any]], Tree | None, Tree]:
         """Filter, aggregate and slice by $top/$skip: the result set before server paging."""
         select, expand = path_tree(req.arg("$select")), path_tree(req.arg("$expand")) or {}
+        check_select(select, es, self.sets)
         for nav in expand:
             if (es.name, nav) not in NAVS:
                 raise ODataError(

@@ -123,7 +123,12 @@ def error_sentence(body: Any) -> str | None:
         sentence += f" ({code})"
     if details:
         sentence += ": " + "; ".join(details)
-    return sentence + "."
+    return _printable(sentence) + "."
+
+
+def _printable(text: str) -> str:
+    """Drop control characters (terminal escapes, newlines) so the sentence stays one safe line."""
+    return "".join(ch if ch >= " " and ch != "\x7f" else " " for ch in text).strip()
 
 
 def error_body(code: str, message: str, details: list[str] | None = None) -> dict[str, Any]:

@@ -75,3 +75,10 @@ def test_sap_error_json_becomes_one_sentence() -> None:
 def test_key_predicate_quotes() -> None:
     assert wire.key_predicate({"PurchaseOrder": "45"}) == "('45')"
     assert wire.key_predicate({"A": "x'y", "B": "2"}) == "(A='x''y',B='2')"
+
+
+def test_hostile_sap_message_stays_one_line() -> None:
+    body = wire.error_body("X/1", "Bad\x1b[31m red\nline [bold]markup[/bold]", ["=cmd|' /C calc'!A0"])
+    sentence = wire.error_sentence(body)
+    assert sentence is not None and "\x1b" not in sentence and "\n" not in sentence
+    assert "[bold]markup[/bold]" in sentence  # kept verbatim; the UI escapes markup when it shows it

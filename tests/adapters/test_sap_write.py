@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ from adapters.base import ResponseError
 from adapters.sap.adapter import INVOICE, PO
 from adapters.sap.client import SapClient
 from adapters.sap.errors import TargetChanged
+from adapters.sap.push import InvoiceLine, SapPush
 from adapters.sap.simulator import SapSimulator
 from adapters.simkit import Fault
 from reconcile.secrets import Secret
@@ -143,3 +146,38 @@ async def test_post_supplier_invoice_referencing_the_po(sim: SapSimulator, clien
     body["to_SuplrInvcItemPurOrdRef"]["results"][0]["PurchaseOrder"] = "4599999999"
     with pytest.raises(ResponseError, match=r"Purchase order 4599999999 does not exist \(M8/116\)"):
         await client.create(INVOICE, "A_SupplierInvoice", body)
+
+
+async def test_push_plans_show_the_request_and_the_target(sim: SapSimulator) -> None:
+    push = SapPush(erp_settings(sim.base_url), Secret(CLIENT_SECRET), backoff=0.001)
+    _, snap_etag = await push.client.entity(PO, "A_PurchaseOrderItem", ITEM)
+    plan = await push.plan_item_change(
+        "4500000002", "00010", {"NetPriceAmount": Decimal("125.5")}, expected_etag=snap_etag
+    )
+    assert (
+        plan.path
+        == f"/sap/opu/odata/sap/{PO}/A_PurchaseOrderItem(PurchaseOrder='4500000002',PurchaseOrderItem='00010')"
+    )
+    assert plan.body == {"NetPriceAmount": "125.5"} and plan.headers()["If-Match"] == snap_etag
+    assert plan.target is not None and plan.target["NetPriceAmount"] == "124.457"
+    result = await push.execute(plan)
+    assert result.status == 204 and result.etag != snap_etag
+    # The snapshot's ETag is now stale: planning again is refused before anything is sent.
+    with pytest.raises(TargetChanged):
+        await push.plan_item_change("4500000002", "00010", {"NetPriceAmount": "1"}, expected_etag=snap_etag)
+
+    inv = push.plan_supplier_invoice(
+        company_code="1000",
+        invoicing_party="17300001",
+        reference="req-42",
+        document_date=date(2025, 2, 1),
+        posting_date=date(2025, 2, 1),
+        currency="USD",
+        gross_amount=Decimal("100.00"),
+        lines=[InvoiceLine("4500000002", "00010", Decimal("100.00"), Decimal("1"), "EA")],
+    )
+    assert await push.find_supplier_invoice("req-42", "17300001") is None
+    done = await push.execute(inv)
+    assert done.status == 201 and done.document and done.document.startswith("5105600001/")
+    assert await push.find_supplier_invoice("req-42", "17300001") == done.document
+    await push.aclose()
