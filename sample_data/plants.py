@@ -265,6 +265,30 @@ def commitments(b: Builder) -> None:
     for item in ("00010", "00020"):
         expect(b, "its lines", "commitment_line", "unmapped", f"{po}/{item}")
 
+    po = "4500000020"
+    b.po(po, "1000032", items := _items(b, P["1004"], "05", ["2600.00", "410.00"]))
+    c = b.mirror(P["1004"], po, items, cid=9_000_120)
+    b.line(c, P["1004"], lid=9_500_030, position=3, amount=Decimal("2600.00"), code="05-100",
+           origin=f"{po}/00010", description=items[0].text)  # fmt: skip
+    expect(b, "line copied in Procore with its origin_id: two lines on item 10", "commitment_line", "duplicate",
+           f"{po}/00010", "1004")  # fmt: skip
+    expect(
+        b,
+        "knock-on: the copy adds 2,600.00 to the contract",
+        "commitment",
+        "value_mismatch",
+        po,
+        "1004",
+        "amount",
+    )
+    silent(
+        b,
+        "the copied line's 2,600.00 (carried by the duplicate, no difference)",
+        "commitment_line",
+        "1004",
+        "-2600.00",
+    )
+
     # Links that must hold without exceptions.
     po = "4500000013"
     b.po(po, "1000034", items := _items(b, P["1011"], "03", ["100.00", "200.00", "300.00"]))
@@ -344,18 +368,24 @@ def budgets(b: Builder) -> None:
            "1006", "amount")  # fmt: skip
     b.wbs_budget("P-1004", Decimal("75000.00"))
     expect(
-        b, "budget on the top WBS element: no WBS-only row covers it", "budget", "unmapped", "P-1004", "1004"
+        b,
+        "budget on the top WBS element: no WBS-only row covers it",
+        "budget",
+        "unmapped",
+        "P-1004//",
+        "1004",
     )
     b.wbs_budget(f"{NO_PROJECT}-03-01", Decimal("120000.00"))
     expect(
-        b, "budget on P-1016, which projects.csv does not list", "budget", "unmapped", f"{NO_PROJECT}-03-01"
+        b, "budget on P-1016, which projects.csv does not list", "budget", "unmapped", f"{NO_PROJECT}-03-01//"
     )
 
 
 def actuals(b: Builder) -> None:
     """Bend actual totals, plant Procore-side documents, add unmapped postings (before Procore is written)."""
     P, t = b.projects, b.actual_totals
-    b.posting(P["1001"].areas["05"][0], "510000", "", Decimal("2340.00"))
+    for amount in ("1500.00", "840.00"):  # one SAP invoice, two GL lines
+        b.posting(P["1001"].areas["05"][0], "510000", "", Decimal(amount))
     t[("1001", "05-100")] -= Decimal("2340.00")
     expect(
         b,
@@ -383,7 +413,8 @@ def actuals(b: Builder) -> None:
         "1009/01-500",
         "1009",
     )
-    b.posting(P["1007"].areas["03"][0], "511000", "", Decimal("6150.00"))
+    for amount in ("4000.00", "2150.00"):
+        b.posting(P["1007"].areas["03"][0], "511000", "", Decimal(amount))
     t[("1007", "03-300")] -= Decimal("6150.00")  # the two synced copies below carry it
     for _ in range(2):
         b.direct_cost(P["1007"], [("03-300", Decimal("6150.00"))], status="approved", origin="5100004711",

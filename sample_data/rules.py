@@ -222,7 +222,6 @@ def _commitments(procore: dict[str, Any], sap: dict[str, Any], m: Mapper, active
                     key,
                     project,
                     erp=key_money(ln["amount"]),
-                    difference=ln["amount"],
                 )
             )
         elif not pcs:
@@ -265,7 +264,6 @@ def _commitments(procore: dict[str, Any], sap: dict[str, Any], m: Mapper, active
                     po,
                     cs[0][1] if cs else None,
                     erp=key_money(erp_amount),
-                    difference=erp_amount,
                 )
             )
         elif not cs:
@@ -292,9 +290,7 @@ def _budgets(procore: dict[str, Any], sap: dict[str, Any], m: Mapper, active: di
         project, code = m.project(b["WBSElement"]), m.cost_code("", "", b["WBSElement"])
         amount = Decimal(b["BudgetAmount"])
         if project is None or code is None:
-            out.append(
-                _x("budget", "unmapped", b["WBSElement"], project, erp=key_money(amount), difference=amount)
-            )
+            out.append(_x("budget", "unmapped", f"{b['WBSElement']}//", project, erp=key_money(amount)))
         else:
             erp[(project, code)] += amount
     pc: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -333,7 +329,7 @@ def _actuals(procore: dict[str, Any], sap: dict[str, Any], m: Mapper, active: di
         else:
             erp[(project, code)] += amount
     for key, (project, amount) in sorted(unmapped.items()):
-        out.append(_x("actual", "unmapped", key, project, erp=key_money(amount), difference=amount))
+        out.append(_x("actual", "unmapped", key, project, erp=key_money(amount)))
     pc: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     origins: dict[tuple[str, str], set[str]] = defaultdict(set)
     dups: set[tuple[str, str]] = set()
