@@ -263,16 +263,18 @@ class SapClient:
             return Page(records, int(count) if count not in (None, "") else None, d.get("__next"))
 
     def _next(self, next_url: str, what: str) -> str:
-        """A ``__next`` link, made relative to our base so it keeps our host and auth."""
+        """A ``__next`` link as a path on our own base URL.
+
+        Only the path and query are used: behind a reverse proxy Gateway may name an
+        internal host, and our credentials must never follow a link to another host.
+        """
         parts = urlsplit(next_url)
-        if parts.scheme and parts.netloc and parts.netloc != urlsplit(self.base_url).netloc:
-            raise ResponseError(
-                f"The {SIDE} sent a next-page link on {what} to another host ({parts.netloc})."
-            )
+        if not parts.path.startswith(ODATA_ROOT):
+            raise ResponseError(f"The {SIDE} sent a next-page link on {what} outside the OData services.")
         rel = parts.path + ("?" + parts.query if parts.query else "")
         if self.settings.sap_client and "sap-client=" not in parts.query:
             rel += ("&" if parts.query else "?") + f"sap-client={self.settings.sap_client}"
-        if "$format=" not in parts.query:
+        if "format=" not in parts.query:
             rel += "&$format=json" if "?" in rel else "?$format=json"
         return rel
 

@@ -11,7 +11,14 @@ from urllib.parse import parse_qs, unquote
 import pytest
 from sap_seed import CLIENT_ID, CLIENT_SECRET, T0, MemorySink, erp_settings, sap_seed
 
-from adapters.base import AuthError, PermissionDenied, PreviousPull, ResponseError, UnreachableError
+from adapters.base import (
+    AuthError,
+    Cancelled,
+    PermissionDenied,
+    PreviousPull,
+    ResponseError,
+    UnreachableError,
+)
 from adapters.oauth import ClientCredentialsAuth
 from adapters.sap.adapter import PO, SapAdapter
 from adapters.sap.simulator import SapSimulator
@@ -192,6 +199,22 @@ async def test_token_expiry_mid_pull_recovers(sim: SapSimulator, adapter: SapAda
     assert again.raw == clean.raw
     assert isinstance(adapter.client.auth, ClientCredentialsAuth) and adapter.client.auth.tokens_fetched == 2
     assert [r.status for r in sim.server.requests("A_PurchaseOrder")].count(401) == 1
+    assert all("sap-client=100" in r.query for r in sim.server.requests("oauth2"))
+
+
+async def test_cancel_stops_the_pull(adapter: SapAdapter) -> None:
+    sink = MemorySink()
+    sink.stop = True
+    with pytest.raises(Cancelled):
+        await adapter.pull(sink, full=True, previous=None)
+    assert not sink.raw
+
+
+async def test_next_link_to_another_host_stays_on_ours(sim: SapSimulator, adapter: SapAdapter) -> None:
+    rel = adapter.client._next("https://internal-gw:44300/sap/opu/odata/sap/X/Y?$skiptoken=5", "X/Y")
+    assert rel == "/sap/opu/odata/sap/X/Y?$skiptoken=5&sap-client=100&$format=json"
+    with pytest.raises(ResponseError):
+        adapter.client._next("https://evil.example/steal", "X/Y")
 
 
 FAULTS = {
