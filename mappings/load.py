@@ -1,0 +1,245 @@
+"""Read and validate the mapping CSVs into small Polars frames that keep each row's line number.
+
+Why line numbers travel with the rows: every exception records the mapping rows that
+produced it, and every table error names the line the analyst must fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from mappings.errors import MappingError
+
+PROJECT_COLUMNS = ("wbs_element", "procore_project_number")
+COST_CODE_KEYS = ("gl_account", "cost_center", "wbs_element")
+COST_CODE_COLUMNS = (*COST_CODE_KEYS, "procore_cost_code")
+VENDOR_COLUMNS = ("erp_vendor", "procore_vendor_id")
+
+PROJECTS_SCHEMA = {"wbs_element": pl.String, "procore_project_number": pl.String, "line": pl.Int64}
+COST_CODES_SCHEMA = {
+    "gl_account": pl.String,
+    "cost_center": pl.String,
+    "wbs_element": pl.String,
+    "procore_cost_code": pl.String,
+    "line": pl.Int64,
+}
+VENDORS_SCHEMA = {"erp_vendor": pl.String, "procore_vendor_id": pl.Int64, "line": pl.Int64}
+
+
+@dataclass(frozen=True)
+class Mappings:
+    """The three tables, each with a ``line`` column (the CSV line the row came from)."""
+
+    label: str  # how errors and exception details name the folder, e.g. "mappings"
+    projects: pl.DataFrame
+    cost_codes: pl.DataFrame
+    vendors: pl.DataFrame
+    fingerprint: str = ""
+
+    def file(self, name: str) -> str:
+        """The name a message uses for one of the tables, e.g. ``mappings/cost_codes.csv``."""
+        return f"{self.label}/{name}"
+
+    @classmethod
+    def from_rows(
+        cls,
+        projects: list[tuple[str, str]],
+        cost_codes: list[tuple[str | None, str | None, str | None, str]],
+        vendors: list[tuple[str, int]] | None = None,
+        label: str = "mappings",
+    ) -> Mappings:
+        """Build tables in memory (tests, previews); line numbers count from 2 like a CSV's."""
+        proj = pl.DataFrame(
+            [(*r, i + 2) for i, r in enumerate(projects)] or None, schema=PROJECTS_SCHEMA, orient="row"
+        )
+        cc = pl.DataFrame(
+            [(*r, i + 2) for i, r in enumerate(cost_codes)] or None, schema=COST_CODES_SCHEMA, orient="row"
+        )
+        ven = pl.DataFrame(
+            [(*r, i + 2) for i, r in enumerate(vendors or [])] or None, schema=VENDORS_SCHEMA, orient="row"
+        )
+        m = cls(label, proj, cc, ven)
+        _check_projects(m)
+        _check_cost_codes(m)
+        return m
+
+
+def _read_rows(path: Path, label: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
+    """(line, row) pairs of one CSV; blank cells become None; any malformation is a MappingError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MappingError(label, None, f"cannot be read ({exc.strerror}).") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MappingError(label, line, "is not UTF-8 text (save the file as CSV UTF-8).") from None
+    if not text.strip():
+        raise MappingError(label, None, f"is empty; it needs a header row: {','.join(columns)}.")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader)]
+    for name in header:
+        if name not in columns:
+            raise MappingError(label, 1, f"unknown column {name!r}; the columns are {', '.join(columns)}.")
+    for name in columns:
+        if name not in header:
+            raise MappingError(label, 1, f"missing column {name!r}.")
+    if len(set(header)) != len(header):
+        raise MappingError(label, 1, "a column appears twice in the header.")
+    rows: list[tuple[int, dict[str, str | None]]] = []
+    line = reader.line_num
+    for cells in reader:
+        start, line = line + 1, reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            raise MappingError(label, start, f"has {len(cells)} cells; the header has {len(header)}.")
+        rows.append((start, {h: (c.strip() or None) for h, c in zip(header, cells, strict=True)}))
+    return rows
+
+
+def _check_projects(m: Mappings) -> None:
+    label = m.file("projects.csv")
+    seen: dict[str, tuple[int, str]] = {}
+    for wbs, number, line in m.projects.iter_rows():
+        if wbs is None or number is None:
+            raise MappingError(label, line, "wbs_element and procore_project_number must both be filled in.")
+        if wbs in seen:
+            first, other = seen[wbs]
+            if other == number:
+                raise MappingError(label, line, f"duplicate row (same as line {first}).")
+            raise MappingError(
+                label,
+                line,
+                f"two equally specific rows map {wbs} to different projects (lines {first} and {line}).",
+            )
+        seen[wbs] = (line, number)
+
+
+def _check_cost_codes(m: Mappings) -> None:
+    """Static checks: a filled cost code, and no two rows with the same key cells."""
+    label = m.file("cost_codes.csv")
+    seen: dict[tuple[str | None, ...], tuple[int, str]] = {}
+    for gl, cc, wbs, code, line in m.cost_codes.iter_rows():
+        if code is None:
+            raise MappingError(label, line, "procore_cost_code is empty.")
+        key = (gl, cc, wbs)
+        if key in seen:
+            first, other = seen[key]
+            if other == code:
+                raise MappingError(label, line, f"duplicate row (same as line {first}).")
+            raise MappingError(
+                label,
+                line,
+                f"two equally specific rows match the same records with different cost codes "
+                f"(lines {first} and {line}).",
+            )
+        seen[key] = (line, code)
+
+
+def _check_vendors(m: Mappings) -> None:
+    label = m.file("vendors.csv")
+    seen: dict[str, int] = {}
+    for vendor, _pid, line in m.vendors.iter_rows():
+        if vendor in seen:
+            raise MappingError(
+                label, line, f"ERP vendor {vendor} is listed twice (lines {seen[vendor]} and {line})."
+            )
+        seen[vendor] = line
+
+
+def _check_codes_exist(
+    m: Mappings, procore_cost_codes: pl.DataFrame, procore_projects: pl.DataFrame | None
+) -> None:
+    """Every mapped cost code must exist in the Procore project its WBS element maps to."""
+    from mappings.resolve import resolve_projects
+
+    label = m.file("cost_codes.csv")
+    codes = procore_cost_codes.select("project_id", "full_code")
+    any_project = set(codes["full_code"].to_list())
+    by_number: dict[str, set[str]] = {}
+    if procore_projects is not None:
+        joined = codes.join(
+            procore_projects.select(pl.col("id").alias("project_id"), "project_number"), on="project_id"
+        )
+        for number, code in joined.select("project_number", "full_code").iter_rows():
+            by_number.setdefault(number, set()).add(code)
+    rows = resolve_projects(m.cost_codes, m, wbs_column="wbs_element")
+    for code, wbs, number, line in rows.select(
+        "procore_cost_code", "wbs_element", "project_number", "line"
+    ).iter_rows():
+        if wbs is not None and number is not None and number in by_number:
+            if code not in by_number[number]:
+                raise MappingError(
+                    label, line, f"cost code {code} does not exist in Procore project {number}."
+                )
+        elif code not in any_project:
+            raise MappingError(label, line, f"cost code {code} does not exist in any Procore project.")
+
+
+def load_mappings(
+    dir: Path,
+    procore_cost_codes: pl.DataFrame | None = None,
+    procore_projects: pl.DataFrame | None = None,
+) -> Mappings:
+    """Load and validate ``projects.csv``, ``cost_codes.csv`` and the optional ``vendors.csv``.
+
+    With ``procore_cost_codes`` (and ``procore_projects`` to map project ids to numbers), every
+    mapped cost code is checked against the Procore project its WBS element maps to.
+    """
+    dir = Path(dir)
+    label = dir.name or str(dir)
+    digest = hashlib.sha1()
+    tables: dict[str, pl.DataFrame] = {}
+    specs = (
+        ("projects.csv", PROJECT_COLUMNS, PROJECTS_SCHEMA, True),
+        ("cost_codes.csv", COST_CODE_COLUMNS, COST_CODES_SCHEMA, True),
+        ("vendors.csv", VENDOR_COLUMNS, VENDORS_SCHEMA, False),
+    )
+    for name, columns, schema, required in specs:
+        path = dir / name
+        if not path.exists():
+            if required:
+                raise MappingError(f"{label}/{name}", None, "does not exist.")
+            tables[name] = pl.DataFrame(schema=schema)
+            continue
+        digest.update(path.read_bytes())
+        rows = _read_rows(path, f"{label}/{name}", columns)
+        records: list[tuple[object, ...]] = []
+        for line, row in rows:
+            values: list[object] = [row[c] for c in columns]
+            if name == "vendors.csv":
+                if row["erp_vendor"] is None or row["procore_vendor_id"] is None:
+                    raise MappingError(
+                        f"{label}/{name}", line, "erp_vendor and procore_vendor_id must both be filled in."
+                    )
+                try:
+                    values[1] = int(str(row["procore_vendor_id"]))
+                except ValueError:
+                    raise MappingError(
+                        f"{label}/{name}",
+                        line,
+                        f"procore_vendor_id {row['procore_vendor_id']!r} is not a number.",
+                    ) from None
+            records.append((*values, line))
+        tables[name] = pl.DataFrame(records or None, schema=schema, orient="row")
+    m = Mappings(
+        label,
+        tables["projects.csv"],
+        tables["cost_codes.csv"],
+        tables["vendors.csv"],
+        digest.hexdigest(),
+    )
+    _check_projects(m)
+    _check_cost_codes(m)
+    _check_vendors(m)
+    if procore_cost_codes is not None:
+        _check_codes_exist(m, procore_cost_codes, procore_projects)
+    return m

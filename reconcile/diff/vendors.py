@@ -1,0 +1,138 @@
+"""Vendors: link Procore vendors to ERP suppliers, then compare names.
+
+Links, strongest first: an explicit ``vendors.csv`` row, ``origin_id`` = supplier number,
+exact name = ERP supplier name (only where that name is unique in the ERP).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from mappings import Mappings
+from reconcile.diff.frame import detail, rows
+
+LINK_RANK = {"vendors_csv": 0, "origin_id": 1, "name": 2}
+
+
+def vendor_links(procore_vendors: pl.DataFrame, erp_vendors: pl.DataFrame, m: Mappings) -> pl.DataFrame:
+    """``procore_id, supplier, link, mapping_line``: each Procore vendor's ERP supplier (if any)."""
+    pv = procore_vendors.select(pl.col("id").alias("procore_id"), "origin_id", "name")
+    suppliers = erp_vendors.select("supplier", "name")
+    explicit = m.vendors.select(
+        pl.col("procore_vendor_id").alias("procore_id"),
+        pl.col("erp_vendor").alias("supplier"),
+        pl.lit("vendors_csv").alias("link"),
+        pl.col("line").alias("mapping_line"),
+    )
+    by_origin = pv.join(suppliers.select("supplier"), left_on="origin_id", right_on="supplier").select(
+        "procore_id",
+        pl.col("origin_id").alias("supplier"),
+        pl.lit("origin_id").alias("link"),
+        pl.lit(None, pl.Int64).alias("mapping_line"),
+    )
+    unique_names = suppliers.filter(pl.col("name").is_unique())
+    by_name = pv.join(unique_names, on="name").select(
+        "procore_id",
+        "supplier",
+        pl.lit("name").alias("link"),
+        pl.lit(None, pl.Int64).alias("mapping_line"),
+    )
+    return (
+        pl.concat([explicit, by_origin, by_name])
+        .with_columns(pl.col("link").replace_strict(LINK_RANK, return_dtype=pl.Int64).alias("_rank"))
+        .sort("procore_id", "_rank")
+        .unique("procore_id", keep="first", maintain_order=True)
+        .drop("_rank")
+    )
+
+
+def diff_vendors(procore_vendors: pl.DataFrame, erp_vendors: pl.DataFrame, m: Mappings) -> list[pl.LazyFrame]:
+    """Vendor exceptions: missing on either side, duplicates, name mismatches."""
+    links = vendor_links(procore_vendors, erp_vendors, m)
+    pv = procore_vendors.select(
+        pl.col("id").alias("procore_id"), "origin_id", pl.col("name").alias("procore_name")
+    )
+    linked = (
+        links.join(pv, on="procore_id")
+        .join(erp_vendors.select("supplier", pl.col("name").alias("erp_name")), on="supplier")
+        .with_columns(
+            pl.len().over("supplier").alias("_n"),
+            pl.col("procore_id").rank("ordinal").over("supplier").alias("_i"),
+        )
+    )
+    file = m.file("vendors.csv")
+    mapping_ref = pl.when(pl.col("mapping_line").is_not_null()).then(
+        pl.lit(file + " line ") + pl.col("mapping_line").cast(pl.String)
+    )
+    primary = linked.filter(pl.col("_i") == 1).lazy()
+    out = [
+        rows(
+            primary.filter(pl.col("erp_name") != pl.col("procore_name")),
+            object="vendor",
+            kind="value_mismatch",
+            key=pl.col("supplier"),
+            field="name",
+            erp_value=pl.col("erp_name"),
+            procore_value=pl.col("procore_name"),
+            rule="vendor.name",
+            detail=detail(
+                procore_id=pl.col("procore_id"),
+                erp_key=pl.col("supplier"),
+                link=pl.col("link"),
+                mapping=mapping_ref,
+            ),
+        )
+    ]
+    dups = (
+        linked.filter(pl.col("_n") > 1)
+        .group_by("supplier")
+        .agg(pl.col("erp_name").first(), pl.col("procore_id").sort(), pl.col("link").sort_by("procore_id"))
+        .lazy()
+    )
+    out.append(
+        rows(
+            dups,
+            object="vendor",
+            kind="duplicate",
+            key=pl.col("supplier"),
+            erp_value=pl.col("erp_name"),
+            procore_value=pl.lit("procore ids ")
+            + pl.col("procore_id").cast(pl.List(pl.String)).list.join(", "),
+            rule="vendor.duplicate",
+            detail=detail(procore_ids=pl.col("procore_id"), erp_key=pl.col("supplier"), links=pl.col("link")),
+        )
+    )
+    erp_only = erp_vendors.lazy().join(links.lazy(), on="supplier", how="anti")
+    out.append(
+        rows(
+            erp_only,
+            object="vendor",
+            kind="missing_in_procore",
+            key=pl.col("supplier"),
+            erp_value=pl.col("name"),
+            rule="vendor.missing_in_procore",
+            detail=detail(erp_key=pl.col("supplier")),
+        )
+    )
+    procore_only = procore_vendors.lazy().join(links.lazy(), left_on="id", right_on="procore_id", how="anti")
+    out.append(
+        rows(
+            procore_only,
+            object="vendor",
+            kind="missing_in_erp",
+            key=procore_key(),
+            procore_value=pl.col("name"),
+            rule="vendor.missing_in_erp",
+            detail=detail(procore_id=pl.col("id"), origin_id=pl.col("origin_id")),
+        )
+    )
+    return out
+
+
+def procore_key(id_column: str = "id") -> pl.Expr:
+    """A Procore-only record's key: its origin_id, else ``procore:<id>`` (also when origin_ids clash)."""
+    return (
+        pl.when(pl.col("origin_id").is_not_null() & pl.col("origin_id").is_unique())
+        .then(pl.col("origin_id"))
+        .otherwise(pl.lit("procore:") + pl.col(id_column).cast(pl.String))
+    )

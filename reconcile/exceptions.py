@@ -1,0 +1,208 @@
+"""Exceptions in the store: persist a diff run, read the report, run a diff, preview a mapping change.
+
+Why an upsert keyed by the stable exception id: an analyst's decision (approved, explained…)
+is attached to the id, so the same (object, key, kind, field) found again next month keeps
+its history; ``first_seen`` says how long it has been open.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from mappings import MappingError, Mappings, load_mappings
+from reconcile.canonical import ERP_TABLES, PROCORE_TABLES
+from reconcile.diff import EXCEPTION_SCHEMA, diff
+from reconcile.profile import Profile
+from reconcile.store import Store, now
+
+REPORT_COLUMNS = (
+    "exception_id",
+    "object",
+    "kind",
+    "key",
+    "project",
+    "field",
+    "erp_value",
+    "procore_value",
+    "difference",
+    "status",
+    "rule",
+    "first_seen",
+    "decided_by",
+    "decided_at",
+    "note",
+)
+
+_COLS = [c for c in EXCEPTION_SCHEMA]
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """What ``run_diff`` did: the run id, the exceptions, and counts by (object, kind)."""
+
+    run_id: int
+    frame: pl.DataFrame
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """How many exceptions the run found."""
+        return self.frame.height
+
+    def summary_lines(self) -> list[str]:
+        """``object  kind  count`` lines, for ``tieout diff``."""
+        if not self.counts:
+            return ["No exceptions."]
+        width = max(len(o) for o, _ in self.counts)
+        lines = [f"{o:<{width}}  {k:<18}  {n:>7}" for (o, k), n in sorted(self.counts.items())]
+        return [*lines, f"{'total':<{width}}  {'':<18}  {self.total:>7}"]
+
+
+def persist(
+    store: Store,
+    frame: pl.DataFrame,
+    procore_snapshot_id: int | None,
+    erp_snapshot_id: int | None,
+    *,
+    mappings_fingerprint: str = "",
+) -> int:
+    """Record a diff run and upsert its exceptions; ids the run did not produce are closed."""
+    ran_at = now()
+    frame = frame.select(_COLS).unique("exception_id", keep="first")
+    with store.transaction() as tx:
+        row = tx.execute(
+            "INSERT INTO diff_runs (ran_at, procore_snapshot_id, erp_snapshot_id, exceptions, mappings_fingerprint) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [ran_at, procore_snapshot_id, erp_snapshot_id, frame.height, mappings_fingerprint],
+        ).fetchone()
+        assert row is not None
+        run_id = int(row[0])
+        if frame.height:
+            tx.register("_exc", frame.to_arrow())
+            tx.execute(
+                """INSERT INTO exceptions (exception_id, object, kind, key, project, field, erp_value,
+                       procore_value, difference, rule, detail, first_seen, last_seen, last_diff_run_id, is_open)
+                   SELECT exception_id, object, kind, key, project, field, erp_value, procore_value,
+                       difference, rule, CAST(detail AS JSON), ?, ?, ?, true FROM _exc
+                   ON CONFLICT (exception_id) DO UPDATE SET
+                       project = excluded.project, erp_value = excluded.erp_value,
+                       procore_value = excluded.procore_value, difference = excluded.difference,
+                       rule = excluded.rule, detail = excluded.detail, last_seen = excluded.last_seen,
+                       last_diff_run_id = excluded.last_diff_run_id, is_open = true""",
+                [ran_at, ran_at, run_id],
+            )
+            tx.unregister("_exc")
+        tx.execute(
+            "UPDATE exceptions SET is_open = false WHERE is_open AND last_diff_run_id <> ?",
+            [run_id],
+        )
+    return run_id
+
+
+def report(
+    store: Store,
+    *,
+    open_only: bool = True,
+    object: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    project: str | None = None,
+) -> pl.DataFrame:
+    """The contract's report columns, one row per exception; status from the latest decision."""
+    where = ["TRUE"]
+    params: list[Any] = []
+    if open_only:
+        where.append("e.is_open")
+    for column, value in (("e.object", object), ("e.kind", kind), ("e.project", project)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if status is not None:
+        where.append("COALESCE(d.status, 'open') = ?")
+        params.append(status)
+    sql = f"""
+        WITH latest AS (
+            SELECT exception_id, status, decided_by, decided_at, note,
+                   row_number() OVER (PARTITION BY exception_id ORDER BY decided_at DESC, id DESC) AS rn
+            FROM decisions)
+        SELECT e.exception_id, e.object, e.kind, e.key, e.project, e.field, e.erp_value, e.procore_value,
+               e.difference, COALESCE(d.status, 'open') AS status, e.rule, e.first_seen,
+               d.decided_by, d.decided_at, d.note
+        FROM exceptions e LEFT JOIN latest d ON d.exception_id = e.exception_id AND d.rn = 1
+        WHERE {" AND ".join(where)}
+        ORDER BY e.object, e.key, e.kind, e.field"""
+    cur = store.cursor()
+    try:
+        cur.execute(sql, params)
+        out = pl.from_arrow(cur.to_arrow_table())
+    finally:
+        cur.close()
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+def _canonical(store: Store) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    procore = {t: store.canonical(t) for t in PROCORE_TABLES}
+    erp = {t: store.canonical(t) for t in ERP_TABLES}
+    return procore, erp
+
+
+def _load(profile: Profile, procore: dict[str, pl.DataFrame]) -> Mappings:
+    codes = procore["procore_cost_codes"]
+    return load_mappings(
+        profile.mappings_dir,
+        codes if codes.height else None,
+        procore["procore_projects"],
+    )
+
+
+def _counts(frame: pl.DataFrame) -> dict[tuple[str, str], int]:
+    return dict(Counter(zip(frame["object"].to_list(), frame["kind"].to_list(), strict=True)))
+
+
+def run_diff(store: Store, profile: Profile) -> DiffResult:
+    """Diff the current snapshots with the profile's mappings and tolerance, and persist the run.
+
+    Raises ``MappingError`` for a broken mapping table (the CLI exits 2 with its sentence).
+    """
+    procore, erp = _canonical(store)
+    mappings = _load(profile, procore)
+    frame = diff(procore, erp, mappings, profile.rules.amount_tolerance)
+    p_snap, e_snap = store.current_snapshot("procore"), store.current_snapshot("erp")
+    run_id = persist(
+        store,
+        frame,
+        p_snap.id if p_snap else None,
+        e_snap.id if e_snap else None,
+        mappings_fingerprint=mappings.fingerprint,
+    )
+    return DiffResult(run_id, frame, _counts(frame))
+
+
+def preview_mapping_change(
+    store: Store, profile: Profile, mappings_override: Mappings
+) -> tuple[list[str], list[str]]:
+    """(ids the changed mappings would add, ids they would remove), on the current snapshots.
+
+    Nothing is written: the analyst sees the effect before keeping the change. The baseline
+    is a diff with the mappings on disk, or the store's open exceptions if those do not load.
+    """
+    procore, erp = _canonical(store)
+    tolerance = profile.rules.amount_tolerance
+    try:
+        before = set(diff(procore, erp, _load(profile, procore), tolerance)["exception_id"].to_list())
+    except MappingError:  # the table on disk is the one being fixed; fall back to what is stored
+        before = set(report(store)["exception_id"].to_list())
+    after = set(diff(procore, erp, mappings_override, tolerance)["exception_id"].to_list())
+    return sorted(after - before), sorted(before - after)
+
+
+def last_run(store: Store) -> tuple[int, datetime] | None:
+    """The latest diff run's id and time, or None before the first diff."""
+    row = store.cursor().execute("SELECT id, ran_at FROM diff_runs ORDER BY id DESC LIMIT 1").fetchone()
+    return (int(row[0]), row[1]) if row else None
