@@ -100,6 +100,7 @@ class SapSimulator:
         self._lock = threading.RLock()
         self._index: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self._etags: dict[tuple[str, tuple[Any, ...]], str] = {}
+        self._paths: dict[tuple[str, tuple[Any, ...]], str] = {}
         self._tokens: set[str] = set()
         self._csrf: dict[str, str] = {}  # session cookie → token
         self._invoice_no = 5105600000
@@ -274,23 +275,24 @@ class SapSimulator:
         return tag
 
     def _uri(self, base: str, es: EntitySet, rec: dict[str, Any]) -> str:
-        parts = []
-        for k in es.keys:
-            v = str(rec.get(k, ""))
-            lit = f"guid'{v}'" if es.types.get(k) == "Edm.Guid" else "'" + v.replace("'", "''") + "'"
-            parts.append(lit if len(es.keys) == 1 else f"{k}={lit}")
-        return f"{base}{ODATA_ROOT}/{es.service}/{es.name}({quote(','.join(parts), safe=',=')})"
+        key = (es.name, tuple(rec.get(k) for k in es.keys))
+        path = self._paths.get(key)
+        if path is None:
+            parts = []
+            for k in es.keys:
+                v = str(rec.get(k, ""))
+                lit = f"guid'{v}'" if es.types.get(k) == "Edm.Guid" else "'" + v.replace("'", "''") + "'"
+                parts.append(lit if len(es.keys) == 1 else f"{k}={lit}")
+            path = self._paths[key] = (
+                f"{ODATA_ROOT}/{es.service}/{es.name}({quote(','.join(parts), safe=',=')})"
+            )
+        return base + path
 
     def _render(
         self, base: str, es: EntitySet, rec: dict[str, Any], select: Tree | None, expand: Tree
     ) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "__metadata": {
-                "id": self._uri(base, es, rec),
-                "uri": self._uri(base, es, rec),
-                "type": es.type_name,
-            }
-        }
+        uri = self._uri(base, es, rec)
+        out: dict[str, Any] = {"__metadata": {"id": uri, "uri": uri, "type": es.type_name}}
         if es.keys and all(k in rec for k in es.keys):
             out["__metadata"]["etag"] = self._etag(es, rec)
         else:
