@@ -87,6 +87,7 @@ PROFILE_EXTRAS: dict[str, Any] = {
     "company_id": COMPANY_ID,
     "budget_view": BUDGET_VIEW,
     "amount_tolerance": "0.01",
+    "tolerance": "0.01",  # the same, under the name app/demo.py reads
     "company_code": COMPANY_CODE,
     "currency": CURRENCY,
     "fiscal_year": FISCAL_YEAR,
