@@ -92,7 +92,7 @@ def cost_code_lookup(combos: pl.DataFrame, m: Mappings, erp_wbs: pl.DataFrame | 
     Returns the combos with ``procore_cost_code`` and ``cost_code_line`` (null when no row
     matches). Two equally specific matching rows with different codes raise ``MappingError``.
     """
-    combos = combos.select(KEYS).unique()
+    combos = combos.select(pl.col(k).cast(pl.String) for k in KEYS).unique()
     anc = wbs_ancestors(combos["wbs_element"].drop_nulls().unique().to_list(), erp_wbs)
     # Every combo also meets the rows whose wbs_element is blank, at the wildcard distance.
     expanded = pl.concat(

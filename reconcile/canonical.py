@@ -176,6 +176,8 @@ def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     cast raises, because a silently wrong amount is worse than a failed pull.
     """
     schema = TABLES[table]
+    if not frame.columns:  # selecting only literals from a frame with no columns would yield one null row
+        return empty(table)
     cols = []
     for name, dtype in schema.items():
         if name in frame.columns:

@@ -138,12 +138,10 @@ def report(
         ORDER BY e.object, e.key, e.kind, e.field"""
     cur = store.cursor()
     try:
-        cur.execute(sql, params)
-        out = pl.from_arrow(cur.to_arrow_table())
+        out: pl.DataFrame = cur.sql(sql, params=params).pl()
+        return out
     finally:
         cur.close()
-    assert isinstance(out, pl.DataFrame)
-    return out
 
 
 def _canonical(store: Store) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 import polars as pl
 
 from mappings import Mappings
-from reconcile.canonical import TABLES, conform
+from reconcile.canonical import TABLES, conform, empty
 from reconcile.diff.commitments import Context, diff_commitment_lines, erp_items
 from reconcile.diff.contracts import diff_commitments
 from reconcile.diff.frame import EXCEPTION_SCHEMA, KINDS, OBJECTS, empty_exceptions, exception_id, finish
@@ -26,7 +26,7 @@ __all__ = ["EXCEPTION_SCHEMA", "KINDS", "OBJECTS", "diff", "empty_exceptions", "
 def _table(frames: dict[str, pl.DataFrame], name: str) -> pl.DataFrame:
     frame = frames.get(name)
     if frame is None:
-        return conform(name, pl.DataFrame())
+        return empty(name)
     if frame.schema != pl.Schema(TABLES[name]):
         return conform(name, frame)
     return frame

@@ -62,7 +62,11 @@ def mapping_lookup(combos: pl.DataFrame, ctx: Context) -> pl.DataFrame:
 
 
 def erp_items(lines: pl.DataFrame, ctx: Context, numeric: bool) -> pl.DataFrame:
-    """One row per PO item: key ``_k``, amount, the largest assignment's dimensions, mapping."""
+    """One row per PO item: key ``_k``, amount, the largest assignment's dimensions, mapping.
+
+    Items of inactive projects are still here (a PO's project comes from its items); the
+    line rules drop them.
+    """
     lines = lines.select("po_number", "item", pl.col("amount").cast(MONEY), *DIMS, erp_key(numeric))
     if lines["_k"].n_unique() < lines.height:  # n_unique is far cheaper than is_duplicated
         split = lines["_k"].is_duplicated()
@@ -80,8 +84,7 @@ def erp_items(lines: pl.DataFrame, ctx: Context, numeric: bool) -> pl.DataFrame:
         )
         lines = pl.concat([lines.filter(~split), merged])
     lookup = mapping_lookup(lines.select(DIMS), ctx)
-    items = lines.join(lookup, on=DIMS, how="left", nulls_equal=True)
-    return ctx.drop_inactive(items)
+    return lines.join(lookup, on=DIMS, how="left", nulls_equal=True)
 
 
 def commitment_links(commitments: pl.DataFrame, po_numbers: pl.Series) -> pl.DataFrame:
@@ -146,6 +149,7 @@ def diff_commitment_lines(
     procore = pc_lines.filter(pl.col("project_id").is_in(ctx.active_projects["project_id"].implode())).select(
         *PROCORE_COLS[:-1], origin_key(numeric)
     )
+    items = ctx.drop_inactive(items)
     pairs, p_only, e_only = link_lines(procore, items, links, numeric)
     extras = pl.DataFrame()
     if pairs["_ei"].n_unique() < pairs.height:
@@ -220,8 +224,8 @@ def diff_commitment_lines(
             rows(
                 grouped,
                 object="commitment_line",
-            key=key_text(),
-            project=pl.col("project_number_p"),
+                key=key_text(),
+                project=pl.col("project_number_p"),
                 kind="duplicate",
                 procore_value=pl.lit("procore ids ") + pl.col("id").cast(pl.List(pl.String)).list.join(", "),
                 difference=-pl.col("extra"),
