@@ -1,0 +1,137 @@
+"""Spacing requests from Procore's ``X-Rate-Limit-*`` headers so a steady pull never gets a 429.
+
+Procore keeps two buckets, an hourly one and a 10-second spike one, and each answer
+reports the one the app is most likely to exceed first (in practice the spike bucket
+until the hourly one is nearly spent). The pacer spreads what is left of the reported
+bucket, less the share reserved for the company's other integrations, evenly over the
+time until its reset. The hourly limit, once seen (or remembered from an earlier pull),
+also caps our own requests in any hour at the non-reserved share, because by the time
+the headers switch to the hourly bucket the reserve would already be spent; within that
+cap a small pull runs at the spike pace rather than being spread over the hour.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import anyio
+
+#: A reported window whose reset is further away than this is the hourly bucket.
+SPIKE_HORIZON_SECONDS = 60.0
+
+
+@dataclass
+class Bucket:
+    limit: int
+    remaining: int
+    reset: float  # unix seconds
+
+
+class Pacer:
+    """Decides when the next request may go; shared by every request of one client."""
+
+    def __init__(
+        self,
+        *,
+        reserve_share: Decimal = Decimal("0.20"),
+        hourly_limit: int | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        self.reserve_share = reserve_share
+        self.hourly_limit = hourly_limit
+        self.clock = clock
+        self.sleep = sleep
+        self.bucket: Bucket | None = None
+        self.last_limit: int | None = None  # the limit the last answer reported (for the plan)
+        self._next_at = 0.0
+        self._sent: deque[float] = deque()  # our own request times within the last hour
+        self._lock = anyio.Lock()
+
+    def _reserve(self, limit: int) -> int:
+        return math.ceil(limit * float(self.reserve_share))
+
+    def _gap(self, now: float) -> float:
+        gaps = [0.0]
+        b = self.bucket
+        if b is not None and b.reset > now:
+            usable = b.remaining - self._reserve(b.limit)
+            if usable > 0:
+                gaps.append((b.reset - now) / usable)
+        return max(gaps)
+
+    def _blocked_until(self, now: float) -> float | None:
+        """When our share is spent: the reported bucket's reset, or when our oldest request of the hour ages out."""
+        b = self.bucket
+        if b is not None and b.reset > now and b.remaining - self._reserve(b.limit) <= 0:
+            return b.reset + 0.5
+        if self.hourly_limit:
+            while self._sent and self._sent[0] <= now - 3600.0:
+                self._sent.popleft()
+            share = self.hourly_limit - self._reserve(self.hourly_limit)
+            if len(self._sent) >= max(1, share):
+                return self._sent[0] + 3600.0 + 0.5
+        return None
+
+    async def acquire(self, on_wait: Callable[[float, str], None] | None = None) -> None:
+        """Wait for this request's slot; reports any wait through ``on_wait``."""
+        async with self._lock:
+            now = self.clock()
+            start = max(now, self._next_at)
+            blocked = self._blocked_until(now)
+            note = "pacing to the rate limit"
+            if blocked is not None and blocked > start:
+                start = blocked
+                note = "waiting for the rate limit to reset"
+            self._next_at = start + self._gap(start if blocked else now)
+            self._sent.append(start)
+            if self.bucket is not None:
+                self.bucket.remaining -= 1  # count our own request before its answer arrives
+        wait = start - now
+        if wait > 0:
+            if on_wait is not None and wait >= 1.0:
+                on_wait(wait, f"{note}: waiting {wait:.0f}s")
+            await self.sleep(wait)
+
+    def observe(self, headers: dict[str, str] | object) -> None:
+        """Update from an answer's ``X-Rate-Limit-*`` headers."""
+        get = getattr(headers, "get", None)
+        if get is None:
+            return
+        try:
+            limit = int(get("X-Rate-Limit-Limit"))
+            remaining = int(get("X-Rate-Limit-Remaining"))
+            reset = float(get("X-Rate-Limit-Reset"))
+        except (TypeError, ValueError):
+            return
+        self.last_limit = limit
+        now = self.clock()
+        if reset - now > SPIKE_HORIZON_SECONDS:
+            self.hourly_limit = limit
+        b = self.bucket
+        if b is not None and b.limit == limit and abs(b.reset - reset) < 1.0:
+            # Answers to concurrent requests arrive out of order: keep the lower count.
+            b.remaining = min(b.remaining, remaining)
+        else:
+            self.bucket = Bucket(limit, remaining, reset)
+
+    async def wait_until_reset(
+        self, retry_after: float | None, on_wait: Callable[[float, str], None]
+    ) -> None:
+        """After a 429/503: wait for ``Retry-After``, else the reported reset, else a short pause."""
+        now = self.clock()
+        if retry_after is not None:
+            wait = retry_after
+        elif self.bucket is not None and self.bucket.reset > now:
+            wait = self.bucket.reset - now + 0.5
+        else:
+            wait = 5.0
+        async with self._lock:
+            self._next_at = max(self._next_at, now + wait)
+        on_wait(wait, f"rate limited by Procore: waiting {wait:.0f}s")
+        await self.sleep(wait)
