@@ -197,6 +197,110 @@ def grid_page(store: Store, f: ExceptionFilter, *, limit: int = 10_000) -> GridP
     return GridPage(table=table, matching=matching, total=total, capped=matching > table.num_rows)
 
 
+class GridCache:
+    """The open exceptions' grid columns held in memory, so a filter or sort is a few vector ops.
+
+    Why: DuckDB's top-N over a million rows drags every payload column through the sort
+    (~60 ms on two cores, ~400 ms with the decision join and a 10k page). Here each sort
+    order is computed once as a permutation (``arg_sort``) and kept; a filter is one boolean
+    mask, and a page is the first ``limit`` permuted row numbers the mask lets through, so
+    the rows gathered are only the page's. The frame is loaded in a worker after each diff
+    (~1 s for 1M rows) and patched in place after a decision.
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self._orders: dict[str, pl.Series] = {}
+
+    @classmethod
+    def load(cls, store: Store) -> GridCache:
+        """Read every open exception's grid columns plus a lower-case search haystack."""
+        hay = ", ".join(c for c in _SEARCHED)
+        sql = (
+            f"SELECT {_select(GRID_COLUMNS)}, lower(concat_ws(chr(31), {hay})) AS _hay "
+            f"{_BASE} WHERE e.is_open"
+        )
+        cur = store.cursor()
+        try:
+            frame = pl.from_arrow(cur.sql(sql).to_arrow_table())
+        finally:
+            cur.close()
+        assert isinstance(frame, pl.DataFrame)
+        return cls(frame)
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def set_status(self, exception_id: str, status: str) -> None:
+        """Reflect one new decision without re-reading the store."""
+        self.frame = self.frame.with_columns(
+            pl.when(pl.col("exception_id") == exception_id)
+            .then(pl.lit(status))
+            .otherwise(pl.col("status"))
+            .alias("status")
+        )
+        self._orders.pop("status", None)
+
+    def _ascending(self, column: str) -> pl.Series:
+        """Row numbers in ascending order of ``column`` (ties by id, nulls last), computed once."""
+        if column not in self._orders:
+            self._orders[column] = self.frame.select(
+                pl.arg_sort_by([column, "exception_id"], nulls_last=True).cast(pl.UInt32)
+            ).to_series()
+        return self._orders[column]
+
+    def order(self, column: str, descending: bool) -> pl.Series:
+        """Row numbers in the grid's order; descending reverses the non-null part, nulls stay last."""
+        asc = self._ascending(column)
+        if not descending:
+            return asc
+        nulls = self.frame[column].null_count()
+        present = asc.head(asc.len() - nulls).reverse()
+        return present.append(asc.tail(nulls)) if nulls else present
+
+    def _predicates(self, f: ExceptionFilter) -> list[pl.Expr]:
+        preds: list[pl.Expr] = []
+        for column, value in (
+            ("object", f.object),
+            ("kind", f.kind),
+            ("project", f.project),
+            ("status", f.status),
+        ):
+            if value:
+                preds.append(pl.col(column) == value)
+        if f.band:
+            low, high = AMOUNT_BANDS[f.band]
+            amount = pl.col("difference").abs()
+            if low is not None:
+                preds.append(amount >= low)
+            if high is not None:
+                preds.append(amount < high)
+        if f.search:
+            preds.append(pl.col("_hay").str.contains(f.search.lower(), literal=True))
+        return preds
+
+    def page(self, f: ExceptionFilter, *, limit: int = 10_000) -> GridPage:
+        """The first ``limit`` rows of ``f`` in its order, with counts (same contract as ``grid_page``)."""
+        if not f.open_only:
+            raise ValueError("the grid cache holds open exceptions only")
+        if f.sort not in GRID_COLUMNS:
+            raise ValueError(f"cannot sort by {f.sort!r}")
+        order = self.order(f.sort, f.descending)
+        preds = self._predicates(f)
+        if preds:
+            mask = self.frame.select(pl.all_horizontal(preds).fill_null(False)).to_series()
+            matching = int(mask.sum())
+            rows = order.filter(mask.gather(order)).head(limit)
+        else:
+            matching = self.frame.height
+            rows = order.head(limit)
+        page = self.frame.select(GRID_COLUMNS)[rows]
+        table = page.to_arrow(compat_level=pl.CompatLevel.oldest())
+        return GridPage(
+            table=table, matching=matching, total=self.frame.height, capped=matching > page.height
+        )
+
+
 def report_frame(store: Store, f: ExceptionFilter | None = None) -> pl.DataFrame:
     """Every matching exception with the report's columns, uncapped (for export)."""
     f = f or ExceptionFilter()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,28 @@ class Action:
 
 ACTIONS: tuple[Action, ...] = (
     Action("tieout.help", "app", "f1,question_mark", "help", "Help", "Every binding on every screen"),
-    Action("tieout.home", "app", "1", "switch_mode('home')", "Home", "Snapshots, totals, variance"),
-    Action("tieout.exceptions", "app", "2", "switch_mode('exceptions')", "Exceptions", "The exceptions grid"),
-    Action("tieout.audit", "app", "3", "switch_mode('audit')", "Audit", "Every decision, who and when"),
-    Action("tieout.log", "app", "4", "switch_mode('log')", "Log", "Pull and diff messages"),
+    Action(
+        "tieout.home", "app", "1", "switch_mode('home')", "Home", "Snapshots, totals, variance", show=False
+    ),
+    Action(
+        "tieout.exceptions",
+        "app",
+        "2",
+        "switch_mode('exceptions')",
+        "Exceptions",
+        "The exceptions grid",
+        show=False,
+    ),
+    Action(
+        "tieout.audit",
+        "app",
+        "3",
+        "switch_mode('audit')",
+        "Audit",
+        "Every decision, who and when",
+        show=False,
+    ),
+    Action("tieout.log", "app", "4", "switch_mode('log')", "Log", "Pull and diff messages", show=False),
     Action("tieout.pull", "app", "p", "pull", "Pull", "Snapshot Procore and the ERP, then re-diff"),
     Action(
         "tieout.cancel_pull", "app", "c", "cancel_pull", "Cancel pull", "Stop the running pull", show=False
@@ -112,7 +130,7 @@ def actions_for(scope: str) -> list[Action]:
     return [a for a in ACTIONS if a.scope == scope]
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """Textual bindings (with ids and tooltips) for a scope's ``BINDINGS``."""
     return [
         Binding(a.keys, a.action, a.description, show=a.show, id=a.id, tooltip=a.tooltip)

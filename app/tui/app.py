@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from app.tui.actions import bindings
 from app.tui.commands import TieoutCommands
 from app.tui.safe import plain
 from app.tui.screens.audit import AuditScreen
-from app.tui.screens.detail import DetailScreen
+from app.tui.screens.detail import DetailScreen, load_detail
 from app.tui.screens.exceptions import ExceptionsScreen
 from app.tui.screens.help import HelpScreen
 from app.tui.screens.home import HomeScreen
@@ -82,7 +83,7 @@ class TieoutApp(App[int]):
         settings_path: Path | None = None,
         clock: Clock | None = None,
         pull_on_start: bool | None = None,
-        grid_limit: int = 10_000,
+        grid_limit: int = 1_000,
         export_dir: Path | None = None,
     ) -> None:
         super().__init__()
@@ -98,6 +99,7 @@ class TieoutApp(App[int]):
         self.home: HomeScreen | None = None
         self.exceptions: ExceptionsScreen | None = None
         self.log_screen: LogScreen | None = None
+        self.detail: DetailScreen | None = None
         try:
             self.settings = load_settings(settings_path)
         except SettingsError as exc:
@@ -106,23 +108,23 @@ class TieoutApp(App[int]):
         self.sub_title = plain(profile.name)
 
     # -- screens ----------------------------------------------------------------------------
-    def _home(self) -> Screen[Any]:
+    def _make_home(self) -> Screen[Any]:
         self.home = HomeScreen()
         return self.home
 
-    def _exceptions(self) -> Screen[Any]:
+    def _make_exceptions(self) -> Screen[Any]:
         self.exceptions = ExceptionsScreen(limit=self.grid_limit)
         return self.exceptions
 
-    def _log(self) -> Screen[Any]:
+    def _make_log(self) -> Screen[Any]:
         self.log_screen = LogScreen(self.log_lines)
         return self.log_screen
 
     def on_mount(self) -> None:
-        self.add_mode("home", self._home)
-        self.add_mode("exceptions", self._exceptions)
+        self.add_mode("home", self._make_home)
+        self.add_mode("exceptions", self._make_exceptions)
         self.add_mode("audit", AuditScreen)
-        self.add_mode("log", self._log)
+        self.add_mode("log", self._make_log)
         self.theme = self.settings.theme
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
@@ -149,10 +151,11 @@ class TieoutApp(App[int]):
         if self.log_screen is not None and self.log_screen.is_mounted:
             self.log_screen.write(entry)
 
-    def _reload_screens(self) -> None:
-        for screen in (self.home, self.exceptions):
-            if screen is not None and screen.is_mounted:
-                screen.reload()
+    def _reload_screens(self, *, stale: bool = True) -> None:
+        if self.home is not None and self.home.is_mounted:
+            self.home.reload()
+        if self.exceptions is not None and self.exceptions.is_mounted:
+            self.exceptions.reload(stale=stale)
         if isinstance(self.screen, DetailScreen | AuditScreen):
             self.screen.reload()
 
@@ -253,11 +256,25 @@ class TieoutApp(App[int]):
 
     # -- detail and decisions ----------------------------------------------------------------
     def open_detail(self, ids: Sequence[Any], index: int) -> None:
-        def back(_: None) -> None:
-            if self.exceptions is not None:
-                self.exceptions.reload()
+        """Show one exception: read it first, then push the (installed, reused) screen once."""
+        self._open_detail(ids, index)
 
-        self.push_screen(DetailScreen(ids, index), back)
+    @work(thread=True, exclusive=True, group="open-detail", exit_on_error=False)
+    def _open_detail(self, ids: Sequence[Any], index: int) -> None:
+        value = ids[index]
+        exception_id = str(value.as_py() if hasattr(value, "as_py") else value)
+        self.post_message(m.DetailReady(ids, index, load_detail(self, exception_id)))
+
+    @on(m.DetailReady)
+    def _detail_ready(self, message: m.DetailReady) -> None:
+        if isinstance(self.screen, DetailScreen):
+            return
+        if self.detail is None:
+            self.detail = DetailScreen(message.ids, message.index, message.loaded)
+            self.install_screen(self.detail, "detail")
+        else:
+            self.detail.show(message.ids, message.index, message.loaded)
+        self.push_screen("detail")
 
     def explain(self, exception_id: str) -> None:
         def done(result: object) -> None:
@@ -284,12 +301,17 @@ class TieoutApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - DecisionError and friends: one sentence
             self.post_message(m.WorkFailed("decision", str(exc)))
             return
-        self.post_message(m.DataChanged())
+        self.post_message(m.DataChanged(exception_id, status))
 
     @on(m.DataChanged)
-    def _data_changed(self) -> None:
+    def _data_changed(self, message: m.DataChanged) -> None:
         self.notify("Saved.")
-        self._reload_screens()
+        if self.exceptions is not None and self.exceptions.is_mounted:
+            self.exceptions.set_status(message.exception_id, message.status)
+        if self.home is not None and self.home.is_mounted:
+            self.home.reload()
+        if isinstance(self.screen, DetailScreen | AuditScreen):
+            self.screen.reload()
 
     @on(m.WorkFailed)
     def _work_failed(self, message: m.WorkFailed) -> None:
@@ -328,8 +350,12 @@ class TieoutApp(App[int]):
         line = first.get("line")
         self.push_screen(
             MappingModal(files, str(file) if file else None, int(line) if isinstance(line, int) else None),
-            lambda edit: self._preview_mapping(edit, files) if isinstance(edit, MappingEdit) else None,
+            partial(self._mapping_edited, files),
         )
+
+    def _mapping_edited(self, files: dict[str, list[str]], edit: object) -> None:
+        if isinstance(edit, MappingEdit):
+            self._preview_mapping(edit, files)
 
     @work(thread=True, exclusive=True, group="mapping", exit_on_error=False)
     def _preview_mapping(self, edit: MappingEdit, files: dict[str, list[str]]) -> None:
@@ -370,8 +396,12 @@ class TieoutApp(App[int]):
     def action_export(self) -> None:
         self.push_screen(
             ExportModal(self.default_export_stem(), self.export_dir),
-            lambda r: self._export(r) if isinstance(r, ExportRequest) else None,
+            self._export_requested,
         )
+
+    def _export_requested(self, request: object) -> None:
+        if isinstance(request, ExportRequest):
+            self._export(request)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, request: ExportRequest) -> None:

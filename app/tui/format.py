@@ -10,9 +10,9 @@ def money(value: Decimal | None) -> str:
     """An exact amount with thousands separators and two places (more if it has them)."""
     if value is None:
         return "—"
-    q = value.normalize()
-    places = max(2, -q.as_tuple().exponent if isinstance(q.as_tuple().exponent, int) else 2)
-    return f"{value:,.{min(places, 4)}f}"
+    if value == value.quantize(Decimal("0.01")):
+        return f"{value:,.2f}"
+    return f"{value.normalize():,f}"
 
 
 def age(then: datetime | None, now: datetime) -> str:

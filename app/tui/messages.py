@@ -51,7 +51,12 @@ class DiffFinished(Message):
 
 
 class DataChanged(Message):
-    """Exceptions or decisions changed: screens reload what they show."""
+    """A decision was recorded: screens show the exception's new status."""
+
+    def __init__(self, exception_id: str, status: str) -> None:
+        super().__init__()
+        self.exception_id = exception_id
+        self.status = status
 
 
 @dataclass
@@ -79,3 +84,13 @@ class WorkFailed(Message):
         self.what = what
         self.error = error
         self.extra = extra
+
+
+class DetailReady(Message):
+    """An exception was read; the detail screen can be shown already filled."""
+
+    def __init__(self, ids: Any, index: int, loaded: Any) -> None:
+        super().__init__()
+        self.ids = ids
+        self.index = index
+        self.loaded = loaded

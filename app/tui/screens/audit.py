@@ -64,4 +64,6 @@ class AuditScreen(Screen[None]):
         box = self.query_one("#audit-box")
         await box.query(ExceptionGrid).remove()
         await box.mount(ExceptionGrid(shown.to_arrow(), id="audit-grid"))
-        self.query_one("#audit-count", Label).update(f"{frame.height:,} audit entries, newest first")
+        self.query_one("#audit-count", Label).update(
+            f"{frame.height:,} audit {'entry' if frame.height == 1 else 'entries'}, newest first"
+        )

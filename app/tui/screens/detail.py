@@ -6,6 +6,7 @@ Actions work on one exception at a time; next/previous walk the grid's order.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.console import Group
@@ -33,6 +34,13 @@ class DetailLoaded(Message):
         self.exception_id = exception_id
         self.row = row
         self.history = history
+
+
+def load_detail(app: TieoutApp, exception_id: str) -> DetailLoaded:
+    """Read one exception and its history (call from a worker)."""
+    row = query.exception(app.store, exception_id)
+    history = app.services.history(exception_id) if row else []
+    return DetailLoaded(exception_id, row, history)
 
 
 def _pick(detail: dict[str, Any], *names: str) -> Any:
@@ -82,11 +90,12 @@ class DetailScreen(Screen[None]):
     CSS_PATH = "detail.tcss"
     BINDINGS = bindings("detail")
 
-    def __init__(self, ids: Sequence[Any], index: int) -> None:
+    def __init__(self, ids: Sequence[Any], index: int, loaded: DetailLoaded | None = None) -> None:
         super().__init__()
         self.ids = ids
         self.index = index
         self.row: dict[str, Any] | None = None
+        self._preloaded = loaded
 
     @property
     def tieout(self) -> TieoutApp:
@@ -109,16 +118,31 @@ class DetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        if self._preloaded is not None:
+            self.on_detail_loaded(self._preloaded)
+            self._preloaded = None
+        else:
+            self.reload()
+
+    def show(self, ids: Sequence[Any], index: int, loaded: DetailLoaded | None = None) -> None:
+        """Reuse this (installed) screen for another exception: no compose, no restyle."""
+        self.ids = ids
+        self.index = index
+        self.row = None
+        if not self.is_mounted:
+            self._preloaded = loaded
+        elif loaded is not None:
+            self.on_detail_loaded(loaded)
+        else:
+            self.query_one("#summary", Static).update(text(f"{self.exception_id} loading…"))
+            self.reload()
 
     def reload(self) -> None:
         self._load(self.exception_id)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def _load(self, exception_id: str) -> None:
-        row = query.exception(self.tieout.store, exception_id)
-        history = self.tieout.services.history(exception_id) if row else []
-        self.post_message(DetailLoaded(exception_id, row, history))
+        self.post_message(load_detail(self.tieout, exception_id))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         if message.exception_id != self.exception_id:
@@ -168,7 +192,7 @@ class DetailScreen(Screen[None]):
         for d in message.history:
             when = d.get("decided_at")
             h.add_row(
-                text(when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else when),
+                text(when.strftime("%Y-%m-%d %H:%M") if isinstance(when, datetime) else when),
                 text(d.get("decided_by")),
                 text(d.get("status")),
                 text(d.get("reason_code")),

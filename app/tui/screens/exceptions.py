@@ -48,12 +48,16 @@ class ExceptionsScreen(Screen[None]):
     AUTO_FOCUS = ""
     BINDINGS = bindings("exceptions")
 
-    def __init__(self, *, limit: int = 10_000) -> None:
+    def __init__(self, *, limit: int = 1_000) -> None:
         super().__init__()
         self.filter = query.ExceptionFilter()
+        self.page_size = limit
         self.limit = limit
         self.page: query.GridPage | None = None
+        self.cache: query.GridCache | None = None
         self._options_loaded = False
+        self._shown = 0
+        self._shown_filter: query.ExceptionFilter | None = None
 
     @property
     def tieout(self) -> TieoutApp:
@@ -77,14 +81,28 @@ class ExceptionsScreen(Screen[None]):
         self.reload()
 
     # -- loading ------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Re-run the current filter (after a diff, a decision or a filter change)."""
-        self._load(self.filter, not self._options_loaded)
+    def reload(self, *, stale: bool = False) -> None:
+        """Re-run the current filter; ``stale`` re-reads the store (after a diff)."""
+        if stale:
+            self.cache = None
+            self._options_loaded = False
+        self._load(self.filter, self.limit, not self._options_loaded)
+
+    def set_status(self, exception_id: str, status: str) -> None:
+        """A decision was recorded: patch the in-memory rows, then re-filter."""
+        if self.cache is not None:
+            self.cache.set_status(exception_id, status)
+        self.reload()
 
     @work(thread=True, exclusive=True, group="grid", exit_on_error=False)
-    def _load(self, f: query.ExceptionFilter, with_options: bool) -> None:
+    def _load(self, f: query.ExceptionFilter, limit: int, with_options: bool) -> None:
         store = self.tieout.store
-        page = query.grid_page(store, f, limit=self.limit)
+        if f.open_only:
+            if self.cache is None:
+                self.cache = query.GridCache.load(store)
+            page = self.cache.page(f, limit=limit)
+        else:
+            page = query.grid_page(store, f, limit=limit)
         options = (
             {c: query.distinct_values(store, c) for c in ("object", "project")} if with_options else None
         )
@@ -97,10 +115,14 @@ class ExceptionsScreen(Screen[None]):
         if message.options is not None:
             self._options_loaded = True
             self._set_options(message.options)
+        self._shown = (
+            self.page.table.num_rows if self.page is not None and message.filter == self._shown_filter else 0
+        )
+        self._shown_filter = message.filter
         self.page = message.page
         grids = self.query(ExceptionGrid)
         if grids:
-            grids.first().replace_data(message.page.table)
+            grids.first().replace_data(message.page.table, keep_row=message.page.table.num_rows > self._shown)
         else:
             grid = ExceptionGrid(message.page.table, id="grid")
             await self.query_one("#grid-box").mount(grid)
@@ -122,13 +144,22 @@ class ExceptionsScreen(Screen[None]):
         arrow = "↓" if f.descending else "↑"
         line = f"showing {page.table.num_rows:,} of {page.matching:,} matching · {page.total:,} open · sort {f.sort} {arrow}"
         if page.capped:
-            line += " · narrow the filter to see the rest"
+            line += " · more load at the last row"
         self.query_one("#count", Label).update(line)
 
     # -- filters -------------------------------------------------------------------------
     def set_filter(self, **changes: Any) -> None:
         self.filter = dataclasses.replace(self.filter, **changes)
+        self.limit = self.page_size
         self.reload()
+
+    @on(DataTable.RowHighlighted)
+    def _more(self, event: DataTable.RowHighlighted) -> None:
+        """At the last loaded row of a capped page, load the next page's worth."""
+        page = self.page
+        if page is not None and page.capped and event.cursor_row >= page.table.num_rows - 1:
+            self.limit = page.table.num_rows + self.page_size
+            self.reload()
 
     @on(Input.Changed, "#search")
     def _search(self, event: Input.Changed) -> None:

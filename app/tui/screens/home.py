@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from app.tui.actions import bindings
+from app.tui.actions import bindings, by_id
 from app.tui.format import age, money
 from app.tui.safe import plain, text
 from app.tui.widgets.bar_chart import VarianceChart
@@ -78,6 +78,17 @@ class HomeScreen(Screen[None]):
         profile = Text()
         profile.append("Profile ", style="dim")
         profile.append(plain(self.tieout.profile.name), style="bold")
+        keymap = self.tieout.settings.keymap
+        hints = [
+            (keymap.get(a.id, a.keys).split(",")[0].replace("question_mark", "?"), a.description)
+            for a in (
+                by_id("tieout.exceptions"),
+                by_id("tieout.audit"),
+                by_id("tieout.log"),
+                by_id("tieout.help"),
+            )
+        ]
+        profile.append("   " + " · ".join(f"{k} {d}" for k, d in hints), style="dim")
         self.query_one("#profile", Static).update(profile)
 
         snaps = Table.grid(padding=(0, 1))

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from app.tui.safe import text
 
-_CANCEL = [Binding("escape", "cancel", "Cancel", id="tieout.modal.cancel", tooltip="Close without changes")]
+_CANCEL: list[BindingType] = [
+    Binding("escape", "cancel", "Cancel", id="tieout.modal.cancel", tooltip="Close without changes")
+]
 
 
 class _Modal(ModalScreen[object]):

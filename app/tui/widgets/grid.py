@@ -7,9 +7,14 @@ below fit the data the diff writes, and a long key is cut, never wrapped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from textual.coordinate import Coordinate
 from textual_fastdatatable import ArrowBackend, DataTable
 
@@ -27,6 +32,12 @@ WIDTHS: dict[str, int] = {
     "erp_value": 18,
     "procore_value": 18,
     "rule": 18,
+    # the audit log
+    "when": 19,
+    "who": 10,
+    "what": 20,
+    "before": 32,
+    "after": 48,
 }
 
 
@@ -68,7 +79,7 @@ class ExceptionGrid(DataTable):
             **kwargs,  # type: ignore[arg-type]
         )
 
-    def replace_data(self, table: pa.Table) -> None:
+    def replace_data(self, table: pa.Table, *, keep_row: bool = False) -> None:
         """Show a new page in place: re-mounting costs a full restyle, this only a repaint.
 
         The columns must be the same as the first page's (they are: the query fixes them).
@@ -80,6 +91,85 @@ class ExceptionGrid(DataTable):
         self._update_count += 1
         self._clear_caches()
         self._require_update_dimensions = True
-        self.cursor_coordinate = Coordinate(0, min(self.cursor_column, len(self._widths) - 1))
-        self.scroll_to(y=0, animate=False)
+        column = min(self.cursor_column, len(self._widths) - 1)
+        if keep_row:  # more rows of the same filter: stay where the analyst is
+            self.cursor_coordinate = Coordinate(self.cursor_row, column)
+        else:
+            self.cursor_coordinate = Coordinate(0, column)
+            self.scroll_to(y=0, animate=False)
         self.refresh()
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+        in_range: bool = False,
+    ) -> Any:
+        """A fast path for one-line text and number cells: one Segment, no Rich layout.
+
+        Why: at 160 columns the library renders ~450 cells per screen through Rich
+        Padding/wrap, which is most of a page-down. Headers and anything unusual
+        (multi-line, nested values) still take the library's path.
+        """
+        if row_index < 0 or column_index < 0 or self.backend is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover, in_range)
+        key = (
+            row_index,
+            column_index,
+            base_style,
+            cursor,
+            hover,
+            in_range,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(key)
+        if cached is not None:
+            return cached
+        datum = self.backend.get_cell_at(row_index, column_index)
+        inner = max(width - 2, 0)
+        if datum is None:
+            shown = " " * inner
+        elif isinstance(datum, Decimal | int):
+            shown = format_number(datum)
+            shown = set_cell_size(shown, inner) if cell_len(shown) > inner else shown.rjust(inner)
+        elif isinstance(datum, str) and "\n" not in datum:
+            shown = set_cell_size(datum, inner)
+        else:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover, in_range)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            in_range,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_type == "range",
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        style = (
+            base_style
+            + Style.from_meta({"row": row_index, "column": column_index})
+            + component_style
+            + post_style
+        )
+        lines = [[Segment(" " + shown + " ", style)]]
+        self._cell_render_cache[key] = lines
+        return lines
+
+
+def format_number(value: Decimal | int) -> str:
+    """Thousands separators; money to the cent unless it carries more places."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    if value == value.quantize(Decimal("0.01")):
+        return f"{value:,.2f}"
+    return f"{value.normalize():,f}"
