@@ -305,3 +305,14 @@ def test_write_demo_and_cli(tmp_path: Path, demo: DemoCompany, capsys: pytest.Ca
         assert (tmp_path / "mappings" / name).read_text(encoding="utf-8") == demo.mappings[name]
     extras = json.loads((tmp_path / "profile_extras.json").read_text(encoding="utf-8"))
     assert "secret" not in json.dumps(extras)
+
+
+def test_committed_summary_matches_the_key(demo: DemoCompany) -> None:
+    path = Path(__file__).resolve().parent.parent / "sample_data" / "demo" / "answer_key_summary.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        summary = {(r["object"], r["kind"]): int(r["count"]) for r in csv.DictReader(fh)}
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for r in demo.answer_key:
+        counts[(r["object"], r["kind"])] += 1
+    assert {k: v for k, v in summary.items() if v} == dict(counts)
+    assert sum(summary.values()) == 54
