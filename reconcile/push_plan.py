@@ -1,0 +1,179 @@
+"""Planning a push: which side is wrong, the exact requests, and the target as it is now.
+
+``plan_push`` never writes. It re-reads the target over HTTP (read-before-write starts
+here), compares it with the snapshot the exception came from, and either returns the
+requests to send or a sentence saying why there is no automatic push for this exception.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from reconcile.profile import Profile
+from reconcile.push_clients import PushClients
+from reconcile.push_model import Direction, PushError, PushPlan
+from reconcile.store import Store
+
+#: (object, kind, field) → the directions that can fix it, in order of preference.
+#: ERP is the book of record, so Procore is corrected by default; invoices go the other way.
+ROUTES: dict[tuple[str, str, str], tuple[Direction, ...]] = {
+    ("vendor", "missing_in_procore", ""): ("erp_to_procore",),
+    ("vendor", "value_mismatch", "name"): ("erp_to_procore",),
+    ("commitment", "missing_in_procore", ""): ("erp_to_procore",),
+    ("commitment_line", "missing_in_procore", ""): ("erp_to_procore",),
+    ("commitment_line", "value_mismatch", "amount"): ("erp_to_procore", "procore_to_erp"),
+    ("commitment_line", "value_mismatch", "cost_code"): ("erp_to_procore", "procore_to_erp"),
+    ("actual", "value_mismatch", "amount"): ("procore_to_erp",),
+    ("actual", "missing_in_erp", ""): ("procore_to_erp",),
+}
+
+NO_PUSH = "There is no automatic push for {what}; explain it or fix the mapping."
+_WHY = {
+    "duplicate": "a duplicate (remove the extra record in Procore by hand)",
+    "unmapped": "an unmapped record (add a row to the mapping table)",
+}
+
+
+@dataclass
+class PlanContext:
+    """What a planner reads: the exception, its detail, the current snapshots, the clients."""
+
+    store: Store
+    profile: Profile
+    clients: PushClients
+    exc: dict[str, Any]
+    detail: dict[str, Any]
+    plan: PushPlan
+    _tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def table(self, name: str) -> pl.DataFrame:
+        """A canonical table of the current snapshot (read once per plan)."""
+        if name not in self._tables:
+            self._tables[name] = self.store.canonical(name)
+        return self._tables[name]
+
+    def refuse(self, sentence: str) -> None:
+        """Nothing will be written; ``sentence`` says why and what to do instead."""
+        self.plan.refusal = sentence
+
+
+Planner = Callable[[PlanContext], Awaitable[None]]
+
+
+def load_exception(store: Store, exception_id: str) -> dict[str, Any]:
+    """The exception row with its detail parsed; ``PushError`` when there is none."""
+    frame = store.query(
+        "SELECT exception_id, object, kind, key, project, field, erp_value, procore_value, "
+        "CAST(difference AS VARCHAR) AS difference, rule, CAST(detail AS VARCHAR) AS detail, is_open "
+        "FROM exceptions WHERE exception_id = ?",
+        [exception_id],
+    )
+    if frame.is_empty():
+        raise PushError(f"There is no exception {exception_id} in the store.")
+    row = frame.row(0, named=True)
+    try:
+        row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
+    except ValueError:
+        row["detail"] = {}
+    return row
+
+
+def open_push(store: Store, exception_id: str) -> tuple[str, str] | None:
+    """(push_id, state) of an unfinished push of this exception: ``sending`` means it was interrupted."""
+    cur = store.cursor()
+    try:
+        row = cur.execute(
+            "SELECT push_id, state FROM pushes WHERE exception_id = ? AND state = 'sending' "
+            "ORDER BY created_at DESC LIMIT 1",
+            [exception_id],
+        ).fetchone()
+    finally:
+        cur.close()
+    return (str(row[0]), str(row[1])) if row else None
+
+
+def choose_direction(
+    profile: Profile, routes: tuple[Direction, ...], wanted: Direction | None
+) -> tuple[Direction | None, str | None]:
+    """The direction to plan and, when it may not write, the refusal sentence."""
+    if wanted is not None and wanted not in routes:
+        return None, f"This exception cannot be fixed {wanted}; possible: {', '.join(routes)}."
+    allowed = profile.push.allow
+    direction = wanted or next((d for d in routes if d in allowed), routes[0])
+    if direction not in allowed:
+        side = "Procore" if direction == "erp_to_procore" else "the ERP"
+        return direction, (
+            f'Profile {profile.name!r} may not write to {side}: add "{direction}" to [push].allow '
+            "in the profile to allow it (profiles are read-only by default)."
+        )
+    return direction, None
+
+
+async def plan_push_async(
+    store: Store,
+    profile: Profile,
+    exception_id: str,
+    *,
+    direction: Direction | None = None,
+    clients: PushClients | None = None,
+) -> PushPlan:
+    """Plan the push that fixes one exception (see ``plan_push``)."""
+    from reconcile import push_plan_procore, push_plan_sap  # the planners register themselves below
+
+    exc = load_exception(store, exception_id)
+    interrupted = open_push(store, exception_id)
+    plan = PushPlan(
+        push_id=interrupted[0] if interrupted else "P" + uuid.uuid4().hex[:15].upper(),
+        exception_id=exception_id,
+        object=exc["object"],
+        kind=exc["kind"],
+        key=exc["key"],
+        field=exc["field"] or None,
+        resumes=interrupted is not None,
+    )
+    route_key = (exc["object"], exc["kind"], exc["field"] or "")
+    routes = ROUTES.get(route_key)
+    if routes is None:
+        what = _WHY.get(exc["kind"], f"a {exc['object']} {exc['kind'].replace('_', ' ')}")
+        if exc["kind"] == "value_mismatch":
+            what = f"a {exc['object']} {exc['field'] or 'value'} difference"
+        plan.refusal = NO_PUSH.format(what=what)
+        return plan
+    chosen, refusal = choose_direction(profile, routes, direction)
+    plan.direction = chosen
+    if chosen is None:
+        plan.refusal = refusal
+        return plan
+    own = clients is None
+    clients = clients or PushClients(profile)
+    plan.base_urls = clients.base_urls()
+    ctx = PlanContext(store, profile, clients, exc, exc["detail"], plan)
+    planners: dict[str, Planner] = {**push_plan_procore.PLANNERS, **push_plan_sap.PLANNERS}
+    planner = planners[f"{chosen}:{route_key[0]}:{route_key[1]}"]
+    try:
+        await planner(ctx)
+    finally:
+        if own:
+            await clients.aclose()
+    if refusal and plan.refusal is None:
+        plan.refusal = refusal
+    return plan
+
+
+def plan_push(
+    store: Store, profile: Profile, exception_id: str, *, direction: Direction | None = None
+) -> PushPlan:
+    """The push that fixes ``exception_id``: direction, exact requests, target as it is now.
+
+    Blocking (runs its own event loop): call it from a worker thread or the CLI, never from
+    inside a running event loop (use ``plan_push_async`` there).
+    """
+    import anyio
+
+    return anyio.run(lambda: plan_push_async(store, profile, exception_id, direction=direction))
