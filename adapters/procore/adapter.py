@@ -28,7 +28,7 @@ from typing import Any
 import anyio
 import polars as pl
 
-from adapters.base import PlanRow, PreviousPull, PullSink, RawReader
+from adapters.base import AdapterError, PlanRow, PreviousPull, PullSink, RawReader
 from adapters.procore import models as m
 from adapters.procore.client import ProcoreClient
 from adapters.procore.reads import CONTRACT_KINDS, Pull, V, selected
@@ -125,11 +125,18 @@ class ProcoreAdapter:
         prev_contracts = self._previous_stamps(previous, full)
         pull = Pull(self.client, self.settings, sink, window, prev_contracts)
         self.client.on_wait = pull.on_wait
-        projects = await pull.projects()
-        await pull.vendors()
-        async with anyio.create_task_group() as tg:
-            for p in projects:
-                tg.start_soon(pull.project, p)
+        try:
+            projects = await pull.projects()
+            await pull.vendors()
+            async with anyio.create_task_group() as tg:
+                for p in projects:
+                    tg.start_soon(pull.project, p)
+        except BaseExceptionGroup as group:
+            # Concurrent units fail as a group; the person needs the first real reason, once.
+            first = _first_adapter_error(group)
+            if first is None:
+                raise
+            raise first from None
         return {
             "since": _iso(started),
             "rate_limit_hourly": self.client.pacer.hourly_limit,
@@ -198,6 +205,17 @@ class ProcoreAdapter:
                 note = f"{note}; last reported limit {limit}".strip("; ")
             rows.append(ProcorePlanRow(r, full_n, inc_n, note, hf, hi))
         return rows
+
+
+def _first_adapter_error(group: BaseExceptionGroup[BaseException]) -> AdapterError | None:
+    for exc in group.exceptions:
+        if isinstance(exc, AdapterError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_adapter_error(exc)
+            if found is not None:
+                return found
+    return None
 
 
 async def _probe_counts(adapter: ProcoreAdapter) -> dict[str, dict[str, int]]:

@@ -185,8 +185,15 @@ class Pull:
         if self.sink.is_done("budget_detail_rows", scope):
             return
         done = self.sink.is_done("budget_views", scope)
+        # Budget views are company-wide and listed per project: the key carries the project.
         views = await self.read(
-            "budget_views", scope, f"{V}/budget_views", m.BudgetView, {"project_id": p.id}, store=not done
+            "budget_views",
+            scope,
+            f"{V}/budget_views",
+            m.BudgetView,
+            {"project_id": p.id},
+            store=not done,
+            key=lambda v: f"{p.id}:{v.id}",
         )
         if not views:
             self.sink.replace_scope("budget_detail_rows", scope)
@@ -196,7 +203,9 @@ class Pull:
 
         def row_key(r: m.BudgetDetailRow) -> str:
             return (
-                f"{view.id}:{r.id}" if r.id is not None else f"{view.id}:u:{r.cost_code_id}:{r.category_id}"
+                f"{p.id}:{view.id}:{r.id}"
+                if r.id is not None
+                else f"{p.id}:{view.id}:unbudgeted:{r.cost_code_id}:{r.category_id}"
             )
 
         params = {"project_id": p.id, "budget_row_type": "all"}
