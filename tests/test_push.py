@@ -163,7 +163,7 @@ def test_create_missing_commitment_with_lines(world: World) -> None:
     assert line["origin_id"] == "4500000002/00010" and line["amount"] == "1500.00"
     result = execute_push(world.store, world.profile, plan, actor="ana")
     assert result.ok, result.message
-    pid = str(world.profile.procore and 2_783_001)
+    pid = "2783001"
     made = [c for c in world.procore.data["purchase_order_contracts"][pid] if c.get("origin_id") == "4500000002"]
     assert len(made) == 1
     assert [li["origin_id"] for li in world.procore.data["commitment_line_items"][str(made[0]["id"])]] == [
@@ -199,10 +199,11 @@ def test_change_sap_po_item_price(world: World) -> None:
     assert call.headers["If-Match"].startswith("W/")
     result = execute_push(world.store, world.profile, plan, actor="ana")
     assert result.ok, result.message
-    item = next(i for i in world.sap.data["A_PurchaseOrderItem"] if i["PurchaseOrder"] == "4500000001"
-                and i["PurchaseOrderItem"] == "00010") if hasattr(world.sap, "data") else None
-    if item is not None:
-        assert Decimal(str(item["NetPriceAmount"])) == Decimal("99")
+    item = next(
+        i for i in world.sap.data["A_PurchaseOrderItem"]
+        if i["PurchaseOrder"] == "4500000001" and i["PurchaseOrderItem"] == "00010"
+    )
+    assert Decimal(str(item["NetPriceAmount"])) == Decimal("99")
 
 
 def test_post_supplier_invoice_once(world: World) -> None:
