@@ -491,3 +491,59 @@ def decision_log(store: Store) -> pl.DataFrame:
         cur.close()
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+# -- the two records behind an exception ----------------------------------------------------
+
+#: object -> (ERP table, ERP key SQL expression, Procore table); Procore rows are found by id.
+_RECORD_TABLES: dict[str, tuple[str, str, str]] = {
+    "vendor": ("erp_vendors", "supplier", "procore_vendors"),
+    "commitment": ("erp_commitments", "po_number", "procore_commitments"),
+    "commitment_line": ("erp_commitment_lines", "po_number || '/' || item", "procore_commitment_lines"),
+}
+
+
+def _first_id(detail: dict[str, Any]) -> int | None:
+    for name in ("procore_id", "procore_ids"):
+        value = detail.get(name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, str):
+            value = value.split(",")[0].strip() or None
+        if value is not None:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def records(store: Store, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ERP and Procore canonical records an exception refers to (empty where there is none)."""
+    tables = _RECORD_TABLES.get(str(row.get("object")))
+    if tables is None:
+        return {}, {}
+    erp_table, erp_key, pc_table = tables
+    detail = row.get("detail") or {}
+    key = detail.get("erp_key") or row.get("key")
+    pc_id = _first_id(detail)
+    cur = store.cursor()
+    try:
+        current = _current_ids(cur)
+        erp: dict[str, Any] = {}
+        procore: dict[str, Any] = {}
+        if "erp" in current and key:
+            got = cur.sql(
+                f"SELECT * EXCLUDE (snapshot_id) FROM {erp_table} WHERE snapshot_id = ? AND {erp_key} = ? LIMIT 1",
+                params=[current["erp"], str(key)],
+            ).to_arrow_table()
+            erp = got.to_pylist()[0] if got.num_rows else {}
+        if "procore" in current and pc_id is not None:
+            got = cur.sql(
+                f"SELECT * EXCLUDE (snapshot_id) FROM {pc_table} WHERE snapshot_id = ? AND id = ? LIMIT 1",
+                params=[current["procore"], pc_id],
+            ).to_arrow_table()
+            procore = got.to_pylist()[0] if got.num_rows else {}
+    finally:
+        cur.close()
+    return erp, procore

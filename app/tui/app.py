@@ -62,7 +62,7 @@ def apply_edit(lines: list[str], edit: MappingEdit) -> list[str]:
     if edit.line is None:
         out.append(edit.row)
     else:
-        out[edit.line] = edit.row
+        out[edit.line - 1] = edit.row
     return out
 
 
@@ -359,9 +359,10 @@ class TieoutApp(App[int]):
 
     @work(thread=True, exclusive=True, group="mapping", exit_on_error=False)
     def _preview_mapping(self, edit: MappingEdit, files: dict[str, list[str]]) -> None:
-        tmp = Path(tempfile.mkdtemp(prefix="tieout-mapping-"))
+        root = Path(tempfile.mkdtemp(prefix="tieout-mapping-"))
+        tmp = root / self.profile.mappings_dir.name  # same folder name: details read the same
         try:
-            shutil.copytree(self.profile.mappings_dir, tmp, dirs_exist_ok=True)
+            shutil.copytree(self.profile.mappings_dir, tmp)
             new_lines = apply_edit(files[edit.file], edit)
             (tmp / edit.file).write_text("\n".join(new_lines) + "\n", encoding="utf-8")
             added, removed = self.services.preview_mapping_change(tmp)
@@ -369,8 +370,8 @@ class TieoutApp(App[int]):
             self.post_message(m.WorkFailed("mapping preview", str(exc)))
             return
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        body = f"{edit.file}: {'add' if edit.line is None else f'line {edit.line + 1} →'} {edit.row}\n\n"
+            shutil.rmtree(root, ignore_errors=True)
+        body = f"{edit.file}: {'add' if edit.line is None else f'line {edit.line} →'} {edit.row}\n\n"
         body += f"{len(added)} exceptions would appear, {len(removed)} would be resolved.\n"
         body += "".join(f"\n+ {i}" for i in added[:20]) + "".join(f"\n- {i}" for i in removed[:20])
 
@@ -426,7 +427,11 @@ class TieoutApp(App[int]):
 
 
 def run_tui(profile: Profile, store: Store, *, pull_on_start: bool) -> int:
-    """Run the workstation until the analyst quits; the exit code for the CLI."""
-    app = TieoutApp(profile, store, pull_on_start=True if pull_on_start else None)
+    """Run the workstation until the analyst quits; the exit code for the CLI.
+
+    ``pull_on_start`` allows the startup pull, which happens when a source has no snapshot or
+    its snapshot is older than ``profile.pull.auto_pull_after_minutes``; False never pulls.
+    """
+    app = TieoutApp(profile, store, pull_on_start=None if pull_on_start else False)
     result = app.run()
     return int(result or 0)

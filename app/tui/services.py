@@ -94,7 +94,12 @@ class Services:
         exc = _module("reconcile.exceptions")
         if exc is None or not hasattr(exc, "preview_mapping_change"):
             raise NotAvailable("Previewing a mapping change is not available in this build.")
-        added, removed = exc.preview_mapping_change(self.store, self.profile, mappings_dir)
+        from mappings.load import load_mappings
+
+        procore, _erp = exc._canonical(self.store)
+        codes = procore["procore_cost_codes"]
+        override = load_mappings(mappings_dir, codes if codes.height else None, procore["procore_projects"])
+        added, removed = exc.preview_mapping_change(self.store, self.profile, override)
         return list(added), list(removed)
 
     # -- decisions --------------------------------------------------------------------------

@@ -107,9 +107,7 @@ def exception_rows() -> list[tuple]:
             HOSTILE,
             None,
             "vendor.name",
-            '{"erp": {"supplier": "V2", "name": "Bravo"}, "procore": {"id": 2, "name": "'
-            + HOSTILE.replace("\x1b", "\\u001b").replace("\x07", "\\u0007")
-            + '", "origin_id": "V2"}}',
+            '{"procore_id": 2, "erp_key": "V2"}',
         ),
         (
             "X000000000002",
@@ -148,7 +146,7 @@ def exception_rows() -> list[tuple]:
             "50000",
             D("2000.00"),
             "budget.amount",
-            '{"mapping_rows": [{"file": "cost_codes.csv", "line": 1, "row": ",,P-1001,01-100"}]}',
+            '{"cost_code_rows": ["mappings/cost_codes.csv line 2"], "project_rows": ["mappings/projects.csv line 2"]}',
         ),
         (
             "X000000000005",

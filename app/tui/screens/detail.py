@@ -5,6 +5,7 @@ Actions work on one exception at a time; next/previous walk the grid's order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -29,18 +30,27 @@ if TYPE_CHECKING:
 
 
 class DetailLoaded(Message):
-    def __init__(self, exception_id: str, row: dict[str, Any] | None, history: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        exception_id: str,
+        row: dict[str, Any] | None,
+        history: list[dict[str, Any]],
+        sides: tuple[dict[str, Any], dict[str, Any]] = ({}, {}),
+    ) -> None:
         super().__init__()
         self.exception_id = exception_id
         self.row = row
         self.history = history
+        self.sides = sides
 
 
 def load_detail(app: TieoutApp, exception_id: str) -> DetailLoaded:
     """Read one exception and its history (call from a worker)."""
     row = query.exception(app.store, exception_id)
-    history = app.services.history(exception_id) if row else []
-    return DetailLoaded(exception_id, row, history)
+    if row is None:
+        return DetailLoaded(exception_id, None, [])
+    history = app.services.history(exception_id)
+    return DetailLoaded(exception_id, row, history, query.records(app.store, row))
 
 
 def _pick(detail: dict[str, Any], *names: str) -> Any:
@@ -50,11 +60,13 @@ def _pick(detail: dict[str, Any], *names: str) -> Any:
     return None
 
 
-def records(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ERP and Procore records of an exception, from its detail JSON (or its two values)."""
+def records(
+    row: dict[str, Any], sides: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ERP and Procore records: canonical rows, else the detail JSON, else the two values."""
     detail = row.get("detail") or {}
-    erp = _pick(detail, "erp", "erp_record")
-    pc = _pick(detail, "procore", "procore_record")
+    erp = sides[0] or _pick(detail, "erp", "erp_record")
+    pc = sides[1] or _pick(detail, "procore", "procore_record")
     field = row.get("field") or "value"
     if not isinstance(erp, dict):
         erp = {} if row.get("erp_value") is None else {field: row.get("erp_value")}
@@ -63,12 +75,25 @@ def records(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return erp, pc
 
 
+_RULE_REF = re.compile(r"([^\s/]+\.csv) line (\d+)")
+
+
 def mapping_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """The mapping rows the diff used, as the detail JSON lists them."""
-    rows = _pick(row.get("detail") or {}, "mapping_rows", "mappings", "mapping")
+    """The mapping rows the diff used: ``{"file", "line"}`` from refs like ``mappings/x.csv line 5``."""
+    detail = row.get("detail") or {}
+    out: list[dict[str, Any]] = []
+    rows = _pick(detail, "mapping_rows", "mappings", "mapping")
     if isinstance(rows, dict):
-        return [rows]
-    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+        rows = [rows]
+    if isinstance(rows, list):
+        out.extend(r for r in rows if isinstance(r, dict))
+    for name, value in detail.items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            match = _RULE_REF.search(v) if isinstance(v, str) else None
+            if match:
+                out.append({"file": match.group(1), "line": int(match.group(2)), "used as": name})
+    return out
 
 
 def side_table(title: str, record: dict[str, Any], other: dict[str, Any]) -> Table:
@@ -171,7 +196,7 @@ class DetailScreen(Screen[None]):
         if not row.get("is_open"):
             head.append("  (closed: not in the latest diff)", style="yellow")
         self.query_one("#summary", Static).update(head)
-        erp, pc = records(row)
+        erp, pc = records(row, message.sides)
         self.query_one("#erp", Static).update(side_table("ERP", erp, pc))
         self.query_one("#procore", Static).update(side_table("Procore", pc, erp))
 

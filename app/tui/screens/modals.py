@@ -126,7 +126,7 @@ class AssignModal(_Modal):
 @dataclass
 class MappingEdit:
     file: str
-    line: int | None  # 1-based data line to replace; None appends
+    line: int | None  # the CSV file's line number to replace (the header is line 1); None appends
     row: str
 
 
@@ -143,8 +143,8 @@ class MappingModal(_Modal):
         if self.file is None:
             return ""
         rows = self.files[self.file]
-        if self.line is not None and 1 <= self.line < len(rows):
-            return rows[self.line]
+        if self.line is not None and 2 <= self.line <= len(rows):
+            return rows[self.line - 1]
         return ""
 
     def compose(self) -> ComposeResult:
@@ -157,7 +157,7 @@ class MappingModal(_Modal):
             yield Label(text(f"columns: {header}"), id="header")
             yield Input(
                 value="" if self.line is None else str(self.line),
-                placeholder="line (blank: add a row)",
+                placeholder="file line number (blank: add a row)",
                 id="line",
             )
             yield Input(value=self._current(), placeholder="row, comma separated", id="row")
@@ -177,7 +177,7 @@ class MappingModal(_Modal):
         raw_line = self.query_one("#line", Input).value.strip()
         line: int | None = None
         if raw_line:
-            if not raw_line.isdigit() or not 1 <= int(raw_line) < len(self.files.get(self.file or "", [])):
+            if not raw_line.isdigit() or not 2 <= int(raw_line) <= len(self.files.get(self.file or "", [])):
                 self.notify(f"Line {raw_line} is not a data row of {self.file}.", severity="error")
                 return
             line = int(raw_line)
