@@ -95,6 +95,7 @@ def _record_start(store: Store, plan: PushPlan, actor: str) -> None:
 
 
 def _record_end(store: Store, plan: PushPlan, result: PushResult, actor: str, *, started: bool) -> None:
+    """Record the outcome. A plan refused before sending is audited only: it is not in the queue."""
     response = {"status": result.status_code, "document": result.document, "answer": result.response}
     with store.transaction() as tx:
         if started:
@@ -115,23 +116,6 @@ def _record_end(store: Store, plan: PushPlan, result: PushResult, actor: str, *,
                 actor=actor,
                 note=result.message[:500],
                 detail={"push_id": plan.push_id},
-            )
-        else:
-            ts = now()
-            tx.execute(
-                "INSERT OR REPLACE INTO pushes (push_id, exception_id, direction, state, plan, response, reason, "
-                "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
-                [
-                    plan.push_id,
-                    plan.exception_id,
-                    plan.direction,
-                    result.state,
-                    plan.model_dump_json(),
-                    result.message,
-                    actor,
-                    ts,
-                    ts,
-                ],
             )
         audit.append(
             tx,

@@ -137,6 +137,16 @@ async def plan_push_async(
         field=exc["field"] or None,
         resumes=interrupted is not None,
     )
+    cur = store.cursor()
+    try:
+        last = cur.execute(
+            "SELECT status FROM decisions WHERE exception_id = ? ORDER BY id DESC LIMIT 1", [exception_id]
+        ).fetchone()
+    finally:
+        cur.close()
+    if last and last[0] == "pushed":
+        plan.refusal = f"Exception {exception_id} was already pushed; pull and diff to see it close."
+        return plan
     route_key = (exc["object"], exc["kind"], exc["field"] or "")
     routes = ROUTES.get(route_key)
     if routes is None:

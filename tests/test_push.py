@@ -93,13 +93,19 @@ def make_world(tmp: Path, monkeypatch: pytest.MonkeyPatch, allow: list[str]) -> 
     (tmp / "mappings").mkdir()
     for name, text in _mappings(b).items():
         (tmp / "mappings" / name).write_text(text, encoding="utf-8")
-    procore = ProcoreSimulator(b.procore, client_id=SIM_PROCORE_CLIENT, client_secret=SIM_PROCORE_SECRET,
-                               company_id=COMPANY_ID)
+    procore = ProcoreSimulator(
+        b.procore, client_id=SIM_PROCORE_CLIENT, client_secret=SIM_PROCORE_SECRET, company_id=COMPANY_ID
+    )
     sap = SapSimulator(b.sap, client_id=SIM_ERP_CLIENT, client_secret=SIM_ERP_SECRET)
     monkeypatch.setenv("TIEOUT_PROCORE_CLIENT_SECRET", SIM_PROCORE_SECRET)
     monkeypatch.setenv("TIEOUT_ERP_CLIENT_SECRET", SIM_ERP_SECRET)
-    write_profile(tmp / "p.toml", procore_url=procore.start(), sap_url=sap.start(),
-                  extras={"company_id": COMPANY_ID}, push_allow=allow)
+    write_profile(
+        tmp / "p.toml",
+        procore_url=procore.start(),
+        sap_url=sap.start(),
+        extras={"company_id": COMPANY_ID},
+        push_allow=allow,
+    )
     profile = load_profile(tmp / "p.toml")
     store = Store(profile.store_path)
     world = World(profile, store, procore, sap)
@@ -134,7 +140,9 @@ def test_create_missing_vendor(world: World) -> None:
     assert len(vendors_with_origin(world.procore, "1000003")) == 1
     assert decisions.status(world.store, xid) == "pushed"
     actions = audit.entries(world.store, xid)["action"].to_list()
-    assert actions == ["decision:approved", "push:sending", "push:done", "decision:pushed"] or actions[-2:] == [
+    assert actions == ["decision:approved", "push:sending", "push:done", "decision:pushed"] or actions[
+        -2:
+    ] == [
         "decision:pushed",
         "push:done",
     ]
@@ -164,7 +172,9 @@ def test_create_missing_commitment_with_lines(world: World) -> None:
     result = execute_push(world.store, world.profile, plan, actor="ana")
     assert result.ok, result.message
     pid = "2783001"
-    made = [c for c in world.procore.data["purchase_order_contracts"][pid] if c.get("origin_id") == "4500000002"]
+    made = [
+        c for c in world.procore.data["purchase_order_contracts"][pid] if c.get("origin_id") == "4500000002"
+    ]
     assert len(made) == 1
     assert [li["origin_id"] for li in world.procore.data["commitment_line_items"][str(made[0]["id"])]] == [
         "4500000002/00010"
@@ -200,7 +210,8 @@ def test_change_sap_po_item_price(world: World) -> None:
     result = execute_push(world.store, world.profile, plan, actor="ana")
     assert result.ok, result.message
     item = next(
-        i for i in world.sap.data["A_PurchaseOrderItem"]
+        i
+        for i in world.sap.data["A_PurchaseOrderItem"]
         if i["PurchaseOrder"] == "4500000001" and i["PurchaseOrderItem"] == "00010"
     )
     assert Decimal(str(item["NetPriceAmount"])) == Decimal("99")
@@ -259,8 +270,15 @@ def test_target_changed_after_plan_is_refused_and_queued(world: World) -> None:
 def test_sap_precondition_failures_refuse(world: World, status: int) -> None:
     xid = world.exception("commitment_line", "value_mismatch", "amount")
     plan = plan_push(world.store, world.profile, xid, direction="procore_to_erp")
-    world.sap.faults.add(Fault("status", path=r"A_PurchaseOrderItem\(", after=1, status=status,
-                               body=b'{"error":{"code":"X","message":{"value":"precondition"}}}'))
+    world.sap.faults.add(
+        Fault(
+            "status",
+            path=r"A_PurchaseOrderItem\(",
+            after=1,
+            status=status,
+            body=b'{"error":{"code":"X","message":{"value":"precondition"}}}',
+        )
+    )
     result = execute_push(world.store, world.profile, plan, actor="ana")
     assert result.state == "refused", result.message
     assert result.status_code == status and "fresh pull and diff" in result.message
@@ -286,3 +304,40 @@ def test_no_automatic_push_is_one_sentence(world: World) -> None:
     plan = plan_push(world.store, world.profile, xid)
     assert not plan.can_push
     assert plan.refusal and plan.refusal.startswith("There is no automatic push for")
+
+
+# -- the command line -----------------------------------------------------------------------------
+def test_cli_shows_then_performs_and_audit_verifies(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    xid = world.exception("vendor", "missing_in_procore", key="1000003")
+    world.store.close()
+    prof = str(world.profile.source_path)
+    assert main(["push", "--profile", prof, "--exception", xid]) == 0
+    out = capsys.readouterr().out
+    assert "Request 1: POST http://127.0.0.1" in out and "--yes" in out
+    assert vendors_with_origin(world.procore, "1000003") == []
+    assert main(["push", "--profile", prof, "--exception", xid, "--yes"]) == 0
+    assert "done" in capsys.readouterr().out
+    assert len(vendors_with_origin(world.procore, "1000003")) == 1
+    assert main(["push", "--profile", prof, "--exception", xid, "--yes"]) == 1  # already pushed
+    assert "was already pushed" in capsys.readouterr().out
+    assert main(["push", "--profile", prof, "--exception", "XNOPE"]) == 2
+    assert main(["audit", "verify", "--profile", prof]) == 0
+    world.store = Store(world.profile.store_path)
+    world.store.cursor().execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
+    world.store.close()
+    assert main(["audit", "verify", "--profile", prof]) == 1
+    assert "Audit entry 1" in capsys.readouterr().err
+    world.store = Store(world.profile.store_path)
+
+
+def test_cli_read_only_profile_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from app.cli import main
+
+    for w in make_world(tmp_path, monkeypatch, []):
+        xid = w.exception("vendor", "value_mismatch", "name")
+        w.store.close()
+        assert main(["push", "--profile", str(w.profile.source_path), "--exception", xid, "--yes"]) == 1
+        assert "read-only" in capsys.readouterr().out
+        w.store = Store(w.profile.store_path)
