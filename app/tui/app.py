@@ -43,8 +43,9 @@ from app.tui.screens.modals import (
     MappingEdit,
     MappingModal,
 )
-from app.tui.services import NotAvailable, Services
+from app.tui.services import NotAvailable, PushPreview, Services
 from app.tui.settings import Settings, SettingsError, load_settings
+from reconcile.decisions import status as decisions_status
 from reconcile.profile import Profile
 from reconcile.store import Store
 
@@ -324,19 +325,36 @@ class TieoutApp(App[int]):
     @work(thread=True, exit_on_error=False)
     def _plan_push(self, exception_id: str) -> None:
         try:
-            plan = self.services.plan_push(exception_id)
+            preview = self.services.plan_push(exception_id)
         except NotAvailable as exc:
             self.call_from_thread(self.notify, str(exc), severity="warning")
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - PushError and friends: one sentence
             self.post_message(m.WorkFailed("push", str(exc)))
+            return
+        if not preview.can_push:
+            reason = preview.refusal or "this exception cannot be pushed"
+            self.post_message(m.WorkFailed("push", f"Push refused: {reason}"))
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._decide(exception_id, "approved", {})
+                self._execute_push(exception_id, preview)
 
-        self.call_from_thread(self.push_screen, ConfirmModal("Approve this push?", plan), confirmed)
+        self.call_from_thread(
+            self.push_screen, ConfirmModal("Approve and push?", preview.text, "Push", "Cancel"), confirmed
+        )
+
+    @work(thread=True, exclusive=True, group="push", exit_on_error=False)
+    def _execute_push(self, exception_id: str, preview: PushPreview) -> None:
+        try:
+            outcome = self.services.execute_push(preview, actor=self.settings.actor)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(m.WorkFailed("push", str(exc)))
+            return
+        self.call_from_thread(self.write_log, outcome)
+        status = str(decisions_status(self.store, exception_id))
+        self.post_message(m.DataChanged(exception_id, status))
 
     # -- mapping fix -------------------------------------------------------------------------
     def fix_mapping(self, exception_id: str, used: list[dict[str, Any]]) -> None:

@@ -39,6 +39,16 @@ class PullResult:
 
 
 @dataclass
+class PushPreview:
+    """A planned push as the confirm dialog shows it."""
+
+    text: str
+    can_push: bool
+    refusal: str | None = None
+    plan: Any = None
+
+
+@dataclass
 class DiffSummary:
     """How many exceptions a diff left open, by ``object/kind``."""
 
@@ -139,12 +149,21 @@ class Services:
 
         return audit.entries(self.store)
 
-    def plan_push(self, exception_id: str) -> str:
-        """The planned write for an approved exception, as text to confirm."""
+    def plan_push(self, exception_id: str) -> PushPreview:
+        """The write that would fix ``exception_id``, re-read from the target (never writes)."""
         push = _module("reconcile.push")
         if push is None:
             raise NotAvailable("Push is not yet available.")
-        return str(push.plan_push(self.store, self.profile, exception_id))
+        plan = push.plan_push(self.store, self.profile, exception_id)
+        return PushPreview("\n".join(plan.render()), bool(plan.can_push), plan.refusal, plan)
+
+    def execute_push(self, preview: PushPreview, *, actor: str | None = None) -> str:
+        """Perform an approved plan (exactly once, audited); returns the outcome sentence."""
+        push = _module("reconcile.push")
+        if push is None:
+            raise NotAvailable("Push is not yet available.")
+        result = push.execute_push(self.store, self.profile, preview.plan, actor=actor)
+        return f"Push {result.state}: {result.message}"
 
     # -- export -----------------------------------------------------------------------------
     def export(self, frame: pl.DataFrame, path: Path, fmt: str) -> None:

@@ -302,3 +302,30 @@ async def test_command_palette_lists_screen_actions(tmp_path, seeded):
         await hits[0].command()
         found = [str(h.display) async for h in provider.discover()]
         assert "Export" in found and "Explain" not in found
+
+
+async def test_approve_push_when_available(tmp_path, seeded):
+    from app.tui.services import PushPreview
+
+    app = make_app(tmp_path, seeded)
+    pushed: list[str] = []
+
+    def plan(exception_id: str) -> PushPreview:
+        return PushPreview(f"PATCH /vendors/2 name=Bravo ({exception_id})", True)
+
+    def execute(preview: PushPreview, *, actor=None) -> str:
+        pushed.append(preview.text)
+        return "Push done: vendor 2 renamed."
+
+    app.services.plan_push = plan
+    app.services.execute_push = execute
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _to_grid(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert pushed and any("Push done" in line for line in app.log_lines)
