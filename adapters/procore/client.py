@@ -139,10 +139,11 @@ class ProcoreClient:
         attempt = 0
         rate_waits = 0
         while True:
-            await self.pacer.acquire(lambda s, n: self._waited(resource, s, n))
-            self.stats[resource] += 1
             try:
                 async with self._limiter:
+                    # Pace inside the concurrency bound: a slot is taken only when a connection is free.
+                    await self.pacer.acquire(lambda s, n: self._waited(resource, s, n))
+                    self.stats[resource] += 1
                     resp = await self._http.request(method, url, params=params, json=json)
             except httpx.ConnectError:
                 failure = f"Cannot reach Procore at {self.base_url} (connection refused or unknown host)."
@@ -161,7 +162,7 @@ class ProcoreClient:
                         raise AdapterError(
                             f"Procore kept refusing {path} for the rate limit; try again later."
                         )
-                    await self.pacer.wait_until_reset(
+                    self.pacer.hold_after_refusal(
                         _retry_after(resp), lambda s, n: self._waited(resource, s, n)
                     )
                     continue

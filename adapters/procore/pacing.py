@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import anyio
 
@@ -30,6 +31,7 @@ class Bucket:
     limit: int
     remaining: int
     reset: float  # unix seconds
+    window: float  # seconds: 10 for the spike bucket, 3600 for the hourly one
 
 
 class Pacer:
@@ -56,49 +58,57 @@ class Pacer:
     def _reserve(self, limit: int) -> int:
         return math.ceil(limit * float(self.reserve_share))
 
-    def _gap(self, now: float) -> float:
-        gaps = [0.0]
+    def _bucket_at(self, t: float) -> Bucket | None:
+        """The reported bucket as it will be at ``t``: a window that has passed starts full again."""
         b = self.bucket
-        if b is not None and b.reset > now:
-            usable = b.remaining - self._reserve(b.limit)
-            if usable > 0:
-                gaps.append((b.reset - now) / usable)
-        return max(gaps)
+        if b is not None and t >= b.reset:
+            b.reset += b.window * (1 + math.floor((t - b.reset) / b.window))
+            b.remaining = b.limit
+        return b
 
-    def _blocked_until(self, now: float) -> float | None:
-        """When our share is spent: the reported bucket's reset, or when our oldest request of the hour ages out."""
-        b = self.bucket
-        if b is not None and b.reset > now and b.remaining - self._reserve(b.limit) <= 0:
-            return b.reset + 0.5
-        if self.hourly_limit:
-            while self._sent and self._sent[0] <= now - 3600.0:
-                self._sent.popleft()
-            share = self.hourly_limit - self._reserve(self.hourly_limit)
-            if len(self._sent) >= max(1, share):
-                return self._sent[0] + 3600.0 + 0.5
-        return None
+    def _slot(self, now: float) -> tuple[float, str]:
+        """The earliest time our share allows the next request, and why it waits."""
+        t = max(now, self._next_at)
+        note = "pacing to the rate limit"
+        for _ in range(4):
+            b = self._bucket_at(t)
+            if b is not None and b.remaining - self._reserve(b.limit) <= 0:
+                t, note = b.reset + 0.5, "waiting for the rate limit to reset"
+                continue
+            if self.hourly_limit:
+                while self._sent and self._sent[0] <= t - 3600.0:
+                    self._sent.popleft()
+                share = max(1, self.hourly_limit - self._reserve(self.hourly_limit))
+                if len(self._sent) >= share:
+                    t, note = self._sent[0] + 3600.0 + 0.5, "waiting for the hourly budget"
+                    continue
+            break
+        return t, note
 
     async def acquire(self, on_wait: Callable[[float, str], None] | None = None) -> None:
-        """Wait for this request's slot; reports any wait through ``on_wait``."""
+        """Wait for this request's slot; reports any wait through ``on_wait``.
+
+        The wait happens inside the lock: requests leave the gate one by one in slot
+        order, so no task that computed an early slot can be overtaken by a later one.
+        """
         async with self._lock:
             now = self.clock()
-            start = max(now, self._next_at)
-            blocked = self._blocked_until(now)
-            note = "pacing to the rate limit"
-            if blocked is not None and blocked > start:
-                start = blocked
-                note = "waiting for the rate limit to reset"
-            self._next_at = start + self._gap(start if blocked else now)
+            start, note = self._slot(now)
+            b = self._bucket_at(start)
+            gap = 0.0
+            if b is not None:
+                usable = b.remaining - self._reserve(b.limit)
+                gap = (b.reset - start) / max(1, usable)
+                b.remaining -= 1  # count our own request before its answer arrives
+            self._next_at = start + gap
             self._sent.append(start)
-            if self.bucket is not None:
-                self.bucket.remaining -= 1  # count our own request before its answer arrives
-        wait = start - now
-        if wait > 0:
-            if on_wait is not None and wait >= 1.0:
-                on_wait(wait, f"{note}: waiting {wait:.0f}s")
-            await self.sleep(wait)
+            wait = start - now
+            if wait > 0:
+                if on_wait is not None and wait >= 1.0:
+                    on_wait(wait, f"{note}: waiting {wait:.0f}s")
+                await self.sleep(wait)
 
-    def observe(self, headers: dict[str, str] | object) -> None:
+    def observe(self, headers: Any) -> None:
         """Update from an answer's ``X-Rate-Limit-*`` headers."""
         get = getattr(headers, "get", None)
         if get is None:
@@ -111,19 +121,20 @@ class Pacer:
             return
         self.last_limit = limit
         now = self.clock()
-        if reset - now > SPIKE_HORIZON_SECONDS:
+        hourly = reset - now > SPIKE_HORIZON_SECONDS
+        if hourly:
             self.hourly_limit = limit
         b = self.bucket
         if b is not None and b.limit == limit and abs(b.reset - reset) < 1.0:
             # Answers to concurrent requests arrive out of order: keep the lower count.
             b.remaining = min(b.remaining, remaining)
+        elif b is not None and b.limit == limit and reset < b.reset:
+            return  # a late answer from a window we have already moved past
         else:
-            self.bucket = Bucket(limit, remaining, reset)
+            self.bucket = Bucket(limit, remaining, reset, 3600.0 if hourly else 10.0)
 
-    async def wait_until_reset(
-        self, retry_after: float | None, on_wait: Callable[[float, str], None]
-    ) -> None:
-        """After a 429/503: wait for ``Retry-After``, else the reported reset, else a short pause."""
+    def hold_after_refusal(self, retry_after: float | None, on_wait: Callable[[float, str], None]) -> None:
+        """After a 429/503: hold the gate for ``Retry-After``, else until the reported reset, else briefly."""
         now = self.clock()
         if retry_after is not None:
             wait = retry_after
@@ -131,7 +142,5 @@ class Pacer:
             wait = self.bucket.reset - now + 0.5
         else:
             wait = 5.0
-        async with self._lock:
-            self._next_at = max(self._next_at, now + wait)
+        self._next_at = max(self._next_at, now + wait)  # every request waits, not just this one
         on_wait(wait, f"rate limited by Procore: waiting {wait:.0f}s")
-        await self.sleep(wait)

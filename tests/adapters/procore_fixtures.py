@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+
 from adapters.base import PreviousPull, Progress
 from adapters.procore.simulator import ProcoreSimulator
 from reconcile.profile import ProcoreSettings
@@ -285,6 +287,7 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         self.now += max(0.0, seconds)
         self.slept += max(0.0, seconds)
+        await anyio.sleep(0)  # still yield, as a real sleep would
 
 
 def make_sim(seed: dict[str, Any], **kw: Any) -> ProcoreSimulator:
