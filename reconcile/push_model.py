@@ -80,7 +80,7 @@ class PushPlan(BaseModel):
     base_urls: dict[str, str] = Field(default_factory=dict)
     #: The target fields whose values make up its change stamp (Procore: updated_at).
     stamp_fields: list[str] = Field(default_factory=lambda: ["updated_at"])
-    #: True when an earlier push of this exception was interrupted after it started sending.
+    #: True when an earlier push of this exception was interrupted or failed (its write may have landed).
     resumes: bool = False
     #: True when the target already shows the wanted values (nothing left to send).
     already_applied: bool = False
@@ -112,7 +112,7 @@ class PushPlan(BaseModel):
             out.append("The target already shows the wanted values: pushing only records it as done.")
         if self.resumes:
             out.append(
-                "An earlier push of this exception was interrupted; the lookup decides what is left to send."
+                "An earlier push of this exception did not finish; the lookup decides what is left to send."
             )
         for i, call in enumerate(self.requests, start=1):
             out.append(f"Request {i}: {call.line(self.base_urls.get(call.side, ''))}")

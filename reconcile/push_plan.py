@@ -85,17 +85,21 @@ def load_exception(store: Store, exception_id: str) -> dict[str, Any]:
 
 
 def open_push(store: Store, exception_id: str) -> tuple[str, str] | None:
-    """(push_id, state) of an unfinished push of this exception: ``sending`` means it was interrupted."""
+    """(push_id, state) of the latest unfinished push of this exception, if any.
+
+    ``sending`` means the process died mid-push (its id is resumed); ``failed`` may hide a
+    write that landed before a timeout. Either way the next plan treats a record found by
+    its lookup as the earlier attempt's work rather than someone else's.
+    """
     cur = store.cursor()
     try:
         row = cur.execute(
-            "SELECT push_id, state FROM pushes WHERE exception_id = ? AND state = 'sending' "
-            "ORDER BY created_at DESC LIMIT 1",
+            "SELECT push_id, state FROM pushes WHERE exception_id = ? ORDER BY updated_at DESC LIMIT 1",
             [exception_id],
         ).fetchone()
     finally:
         cur.close()
-    return (str(row[0]), str(row[1])) if row else None
+    return (str(row[0]), str(row[1])) if row and row[1] in ("sending", "failed") else None
 
 
 def choose_direction(
@@ -129,7 +133,9 @@ async def plan_push_async(
     exc = load_exception(store, exception_id)
     interrupted = open_push(store, exception_id)
     plan = PushPlan(
-        push_id=interrupted[0] if interrupted else "P" + uuid.uuid4().hex[:15].upper(),
+        push_id=interrupted[0]
+        if interrupted and interrupted[1] == "sending"
+        else "P" + uuid.uuid4().hex[:15].upper(),
         exception_id=exception_id,
         object=exc["object"],
         kind=exc["kind"],

@@ -82,8 +82,8 @@ class World:
         assert frame.height == 1, (obj, kind, field, frame)
         return str(frame["exception_id"][0])
 
-    def refresh(self) -> None:
-        outcome = run_pull(self.profile, self.store)
+    def refresh(self, *, full: bool = False) -> None:
+        outcome = run_pull(self.profile, self.store, full=full)
         assert outcome.ok, outcome.error
         run_diff(self.store, self.profile)
 
@@ -341,3 +341,46 @@ def test_cli_read_only_profile_exits_1(tmp_path: Path, monkeypatch: pytest.Monke
         assert main(["push", "--profile", str(w.profile.source_path), "--exception", xid, "--yes"]) == 1
         assert "read-only" in capsys.readouterr().out
         w.store = Store(w.profile.store_path)
+
+
+def test_fix_links_an_unlinked_procore_line(world: World) -> None:
+    """A line linked only by position gets its ERP key with the fix (sync sends id and origin_id)."""
+    contract = next(c for c in world.procore.data["purchase_order_contracts"]["2783001"] if c["origin_id"])
+    line = world.procore.data["commitment_line_items"][str(contract["id"])][0]
+    line["origin_id"] = None
+    world.refresh()
+    xid = world.exception("commitment_line", "value_mismatch", "amount")
+    plan = plan_push(world.store, world.profile, xid)
+    update = plan.requests[0].body["updates"][0]
+    assert update == {"id": line["id"], "amount": "1000.00", "origin_id": "4500000001/00010"}
+    assert execute_push(world.store, world.profile, plan, actor="ana").ok
+    assert line["origin_id"] == "4500000001/00010" and line["amount"] == "1000.00"
+
+
+def test_add_missing_line_to_procore_contract(world: World) -> None:
+    contract = next(c for c in world.procore.data["purchase_order_contracts"]["2783001"] if c["origin_id"])
+    lines = world.procore.data["commitment_line_items"][str(contract["id"])]
+    lines.pop()  # Anchors, SAP item 00030
+    world.refresh(full=True)  # an incremental pull cannot see a deletion
+    xid = world.exception("commitment_line", "missing_in_procore", key="4500000001/00030")
+    plan = plan_push(world.store, world.profile, xid)
+    assert plan.can_push, plan.refusal
+    assert plan.requests[0].body["updates"][0]["origin_id"] == "4500000001/00030"
+    assert execute_push(world.store, world.profile, plan, actor="ana").ok
+    assert [li["origin_id"] for li in lines].count("4500000001/00030") == 1
+
+
+def test_change_sap_account_assignment(world: World) -> None:
+    xid = world.exception("commitment_line", "value_mismatch", "cost_code")
+    plan = plan_push(world.store, world.profile, xid, direction="procore_to_erp")
+    assert plan.can_push, plan.refusal
+    call = plan.requests[0]
+    assert call.entity_set == "A_PurOrdAccountAssignment" and call.body == {"WBSElement": "P-1001-03"}
+    assert "If-Match" in call.headers
+    assert execute_push(world.store, world.profile, plan, actor="ana").ok
+    assignment = next(
+        a
+        for a in world.sap.data["A_PurOrdAccountAssignment"]
+        if a["PurchaseOrder"] == "4500000001" and a["PurchaseOrderItem"] == "00020"
+    )
+    assert assignment["WBSElement"] == "P-1001-03"
