@@ -32,6 +32,7 @@ from adapters.base import AdapterError, PlanRow, PreviousPull, PullSink, RawRead
 from adapters.procore import models as m
 from adapters.procore.client import ProcoreClient
 from adapters.procore.reads import CONTRACT_KINDS, Pull, V, selected
+from adapters.procore.writes import ProcoreWrites
 from reconcile.profile import ProcoreSettings
 from reconcile.secrets import Secret
 
@@ -93,6 +94,8 @@ class ProcoreAdapter:
         self.settings = settings
         self.clock = clock
         self.client = ProcoreClient(settings, secret, sleep=sleep, clock=clock, hourly_limit=hourly_limit)
+        #: The writes and look-ups ``reconcile.push`` uses (same client: same pacing and errors).
+        self.writes = ProcoreWrites(self.client)
 
     def __repr__(self) -> str:
         return f"ProcoreAdapter(company_id={self.settings.company_id})"

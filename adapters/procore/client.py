@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -61,7 +61,11 @@ def _server_message(resp: httpx.Response) -> str:
             if isinstance(value, list) and value:
                 return _clean("; ".join(str(v) for v in value[:3]))
             if isinstance(value, dict) and value:
-                return _clean("; ".join(f"{k} {v}" for k, v in list(value.items())[:3]))
+                parts = [
+                    f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                    for k, v in list(value.items())[:3]
+                ]
+                return _clean("; ".join(parts))
     return ""
 
 
@@ -109,7 +113,7 @@ class ProcoreClient:
         )
         #: Requests made per resource (every attempt counts: Procore counts them against the limit).
         self.stats: Counter[str] = Counter()
-        self.wait_seconds: Counter[str] = Counter()
+        self.wait_seconds: defaultdict[str, float] = defaultdict(float)
         self.on_wait: OnWait | None = None
 
     def __repr__(self) -> str:

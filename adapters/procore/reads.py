@@ -6,7 +6,7 @@ is incremental) and this file as the mechanics (pages into the sink, units done)
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 import anyio
@@ -46,7 +46,7 @@ class Pull:
         self.prev_contracts = prev_contracts
         self.pages: Counter[str] = Counter()
         self.records: Counter[str] = Counter()
-        self.waits: Counter[str] = Counter()
+        self.waits: defaultdict[str, float] = defaultdict(float)
 
     # -- reporting ----------------------------------------------------------------------
     def on_wait(self, resource: str, seconds: float, note: str) -> None:
