@@ -22,7 +22,7 @@ from reconcile.push_exec import (
     retry_push_async,
 )
 from reconcile.push_model import Direction, HttpCall, PushError, PushPlan, PushResult
-from reconcile.push_plan import plan_push, plan_push_async
+from reconcile.push_plan import plan_push, plan_push_async, routes_for
 
 __all__ = [
     "CRASH_HOOK",
@@ -38,4 +38,5 @@ __all__ = [
     "plan_push_async",
     "retry_push",
     "retry_push_async",
+    "routes_for",
 ]

@@ -56,6 +56,18 @@ def _lines(plan: PushPlan) -> list[str]:
     return [c.line(plan.base_urls.get(c.side, "")) for c in plan.requests]
 
 
+def _requests(plan: PushPlan) -> list[dict[str, Any]]:
+    """The requests as the audit keeps them: method and URL, If-Match, body (never a token)."""
+    return [
+        {
+            "request": c.line(plan.base_urls.get(c.side, "")),
+            "if_match": c.headers.get("If-Match"),
+            "body": c.body,
+        }
+        for c in plan.requests
+    ]
+
+
 def _record_start(store: Store, plan: PushPlan, actor: str) -> None:
     with store.transaction() as tx:
         status = _latest_status(tx, plan.exception_id)
@@ -88,7 +100,7 @@ def _record_start(store: Store, plan: PushPlan, actor: str) -> None:
                 "push_id": plan.push_id,
                 "direction": plan.direction,
                 "action": plan.action,
-                "requests": _lines(plan),
+                "requests": _requests(plan),
                 "resumes": plan.resumes,
             },
         )

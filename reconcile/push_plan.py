@@ -66,6 +66,14 @@ class PlanContext:
 Planner = Callable[[PlanContext], Awaitable[None]]
 
 
+def routes_for(obj: str, kind: str, field: str | None) -> tuple[Direction, ...]:
+    """The directions that can fix an exception of this shape (empty: no automatic push).
+
+    Cheap and offline, so the TUI can show or grey out its push action without a request.
+    """
+    return ROUTES.get((obj, kind, field or ""), ())
+
+
 def load_exception(store: Store, exception_id: str) -> dict[str, Any]:
     """The exception row with its detail parsed; ``PushError`` when there is none."""
     frame = store.query(

@@ -30,6 +30,7 @@ from sample_data.generate import _mappings
 
 pytestmark = pytest.mark.slow
 BOTH = ["erp_to_procore", "procore_to_erp"]
+HOSTILE = '[bold red]x\x1b[2J=HYPERLINK("http://evil")'
 
 
 def tiny_company() -> Builder:
@@ -48,6 +49,7 @@ def tiny_company() -> Builder:
     b.vendor(7_100_002, "Beta Steel Co", "1000002")  # name mismatch
     b.vendor_of["1000002"] = 7_100_002
     b.supplier("1000003", "Gamma Rentals")  # missing in Procore
+    b.supplier("1000004", HOSTILE)  # missing in Procore, and hostile
     w03, w05 = p.areas["03"][0], p.areas["05"][0]
     items = [
         Item("Concrete", Decimal(10), Decimal("100.00"), [(w03, "510000", "")]),
@@ -384,3 +386,16 @@ def test_change_sap_account_assignment(world: World) -> None:
         if a["PurchaseOrder"] == "4500000001" and a["PurchaseOrderItem"] == "00020"
     )
     assert assignment["WBSElement"] == "P-1001-03"
+
+
+def test_hostile_names_pass_through_exactly_and_print_safely(world: World, capsys) -> None:
+    from app.cli import main
+
+    xid = world.exception("vendor", "missing_in_procore", key="1000004")
+    world.store.close()
+    assert main(["push", "--profile", str(world.profile.source_path), "--exception", xid, "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "[bold red]x" in out
+    assert vendors_with_origin(world.procore, "1000004")[0]["name"] == HOSTILE
+    world.store = Store(world.profile.store_path)
+    assert audit.verify(world.store) == []
