@@ -201,7 +201,9 @@ def verify(store: Store) -> list[str]:
                 f"Audit entry {seq}: sequence gap, expected {expected_seq} (entries were deleted)."
             )
         if stored_prev != prev_hash:
-            problems.append(f"Audit entry {seq}: broken link, prev_hash does not match entry {seq - 1}'s hash.")
+            problems.append(
+                f"Audit entry {seq}: broken link, prev_hash does not match entry {seq - 1}'s hash."
+            )
         try:
             before_v = None if before is None else json.loads(before)
             after_v = None if after is None else json.loads(after)

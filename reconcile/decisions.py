@@ -57,7 +57,9 @@ def _summary(decision: dict[str, Any] | None) -> dict[str, Any]:
     """What the audit log keeps of a decision (no ids, no timestamps: those are the entry's own)."""
     if decision is None:
         return {"status": "open"}
-    return {k: decision[k] for k in ("status", "reason_code", "assigned_to", "note") if decision[k] is not None}
+    return {
+        k: decision[k] for k in ("status", "reason_code", "assigned_to", "note") if decision[k] is not None
+    }
 
 
 def decide_in(
@@ -75,7 +77,11 @@ def decide_in(
     """``decide`` on the caller's transaction cursor (the push writes its record in the same one)."""
     if status not in STATUSES:
         raise DecisionError(f"Status {status!r} is not one of {', '.join(STATUSES)}.")
-    if reason_code is not None and allowed_reason_codes is not None and reason_code not in allowed_reason_codes:
+    if (
+        reason_code is not None
+        and allowed_reason_codes is not None
+        and reason_code not in allowed_reason_codes
+    ):
         raise DecisionError(
             f"Reason code {reason_code!r} is not in the profile's list ({', '.join(allowed_reason_codes)})."
         )

@@ -73,11 +73,18 @@ def test_rehashed_row_still_breaks_the_next_link(store: Store) -> None:
     cur = store.cursor()
     row = cur.execute("SELECT seq, epoch_us(logged_at), prev_hash FROM audit_log WHERE seq = 2").fetchone()
     forged = audit.entry_hash(
-        row[2], seq=2, logged_at=audit.from_epoch_us(row[1]), actor="mallory", action="decision:explained",
-        exception_id="X1", before={"status": "open"}, after={"status": "explained"},
+        row[2],
+        seq=2,
+        logged_at=audit.from_epoch_us(row[1]),
+        actor="mallory",
+        action="decision:explained",
+        exception_id="X1",
+        before={"status": "open"},
+        after={"status": "explained"},
     )
     cur.execute(
-        "UPDATE audit_log SET actor='mallory', after='{\"status\":\"explained\"}', hash=? WHERE seq=2", [forged]
+        "UPDATE audit_log SET actor='mallory', after='{\"status\":\"explained\"}', hash=? WHERE seq=2",
+        [forged],
     )
     assert audit.verify(store) == ["Audit entry 3: broken link, prev_hash does not match entry 2's hash."]
 

@@ -13,9 +13,18 @@ from reconcile.store import Store, now
 
 def add_exception(store: Store, exception_id: str = "XABC", **over: object) -> str:
     row = {
-        "exception_id": exception_id, "object": "vendor", "kind": "value_mismatch", "key": "100001",
-        "project": None, "field": "name", "erp_value": "Acme", "procore_value": "ACME", "difference": None,
-        "rule": "vendor.name", "detail": None, **over,
+        "exception_id": exception_id,
+        "object": "vendor",
+        "kind": "value_mismatch",
+        "key": "100001",
+        "project": None,
+        "field": "name",
+        "erp_value": "Acme",
+        "procore_value": "ACME",
+        "difference": None,
+        "rule": "vendor.name",
+        "detail": None,
+        **over,
     }
     cols = ", ".join(row)
     store.cursor().execute(
@@ -40,8 +49,14 @@ def test_default_status_is_open(store: Store) -> None:
 
 
 def test_explain_writes_decision_and_audit(store: Store) -> None:
-    d = decisions.decide(store, "XABC", "explained", reason_code="timing", note="posted in Dec",
-                         allowed_reason_codes=["timing"])
+    d = decisions.decide(
+        store,
+        "XABC",
+        "explained",
+        reason_code="timing",
+        note="posted in Dec",
+        allowed_reason_codes=["timing"],
+    )
     assert d["decided_by"] == decisions.default_actor()
     assert decisions.status(store, "XABC") == "explained"
     log = audit.entries(store, "XABC")
@@ -63,13 +78,19 @@ def test_history_keeps_every_decision(store: Store) -> None:
     ("status", "kwargs", "message"),
     [
         ("done", {}, "is not one of"),
-        ("explained", {"reason_code": "whim", "allowed_reason_codes": ["timing"]}, "not in the profile's list"),
+        (
+            "explained",
+            {"reason_code": "whim", "allowed_reason_codes": ["timing"]},
+            "not in the profile's list",
+        ),
         ("explained", {}, "needs a reason code"),
         ("open", {"assigned_to": "nobody"}, "Assignee"),
         ("pushed", {}, "only an approved exception"),
     ],
 )
-def test_bad_decisions_are_refused_without_trace(store: Store, status: str, kwargs: dict, message: str) -> None:
+def test_bad_decisions_are_refused_without_trace(
+    store: Store, status: str, kwargs: dict, message: str
+) -> None:
     with pytest.raises(DecisionError, match=message):
         decisions.decide(store, "XABC", status, actor="ana", **kwargs)
     assert decisions.history(store, "XABC") == []
