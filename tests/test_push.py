@@ -399,3 +399,13 @@ def test_hostile_names_pass_through_exactly_and_print_safely(world: World, capsy
     assert vendors_with_origin(world.procore, "1000004")[0]["name"] == HOSTILE
     world.store = Store(world.profile.store_path)
     assert audit.verify(world.store) == []
+
+
+def test_sap_forbidden_is_a_sentence_and_not_retried(world: World) -> None:
+    xid = world.exception("commitment_line", "value_mismatch", "amount")
+    plan = plan_push(world.store, world.profile, xid, direction="procore_to_erp")
+    world.sap.faults.add(Fault("status", path=r"A_PurchaseOrderItem\(", after=1, status=403, times=-1))
+    result = execute_push(world.store, world.profile, plan, actor="ana")
+    assert result.state == "failed" and result.status_code == 403, result.message
+    assert "SAP team" in result.message
+    assert len(world.sap.server.requests(r"A_PurchaseOrderItem\(", "PATCH")) == 1
