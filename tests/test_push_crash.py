@@ -50,7 +50,11 @@ def crash_push(world: World, exception_id: str) -> None:
     assert world.profile.source_path is not None
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(world.profile.source_path), exception_id],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 86, proc.stdout + proc.stderr
     world.store = Store(world.profile.store_path)
