@@ -129,6 +129,9 @@ async def test_incremental_with_nothing_changed_stays_within_bound(
     full_rereads = sum(req for res, (req, _) in first.units.items() if res != "A_PurchaseOrder")
     assert len(odata(sim)) == 1 + full_rereads
     assert ("A_PurchaseOrder", "entityset") not in second.replaced
+    plan = {r.resource: r for r in await adapter.plan(PreviousPull(high_water=high))}
+    assert plan["A_PurchaseOrder"].incremental_requests == 1
+    assert plan["A_PurchaseOrder"].note.startswith("0 of 29 changed since")
     assert second.raw == first.raw
 
     # A changed PO comes back alone, with its whole item tree.
