@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,21 +60,12 @@ def _iso(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass
 class ProcorePlanRow(PlanRow):
-    """A plan row with the time it costs at the limit Procore last reported."""
+    """A plan row with the wall time it costs at the rate limit Procore last reported."""
 
-    def __init__(
-        self,
-        resource: str,
-        full_requests: int,
-        incremental_requests: int,
-        note: str = "",
-        hours_full: float | None = None,
-        hours_incremental: float | None = None,
-    ) -> None:
-        super().__init__(resource, full_requests, incremental_requests, note)
-        self.hours_full = hours_full
-        self.hours_incremental = hours_incremental
+    seconds_full: float | None = None
+    seconds_incremental: float | None = None
 
 
 class ProcoreAdapter:
@@ -159,6 +151,18 @@ class ProcoreAdapter:
         return out
 
     # -- plan ---------------------------------------------------------------------------
+    def _rate_per_second(self, previous: PreviousPull | None) -> float | None:
+        """Our sustainable request rate: the reported bucket's share, capped by the hourly share."""
+        share = 1 - float(self.settings.reserve_share)
+        pacer = self.client.pacer
+        hourly = pacer.hourly_limit or (previous.high_water.get("rate_limit_hourly") if previous else None)
+        rates = []
+        if pacer.bucket is not None:
+            rates.append(pacer.bucket.limit * share / pacer.bucket.window)
+        if hourly:
+            rates.append(int(hourly) * share / 3600.0)
+        return min(rates) if rates else None
+
     async def plan(self, previous: PreviousPull | None) -> list[PlanRow]:
         """Requests per resource for a full and an incremental pull, from the last snapshot.
 
@@ -179,34 +183,23 @@ class ProcoreAdapter:
             return sum(max(1, -(-n // per_page)) for n in counts[r].values()) or 1
 
         rows: list[PlanRow] = []
-        limit = self.client.pacer.last_limit or (
-            previous.high_water.get("rate_limit_hourly") if previous else None
-        )
-        hourly = self.client.pacer.hourly_limit or (
-            previous.high_water.get("rate_limit_hourly") if previous else None
-        )
-        share = 1 - float(self.settings.reserve_share)
+        rate = self._rate_per_second(previous)
         for r in RESOURCES:
             if r in ("projects", "vendors"):
                 full_n, inc_n = pages(r), 1
             elif r == "commitment_line_items":
-                full_n = sum(counts[k].__len__() and sum(counts[k].values()) for k in CONTRACT_KINDS)
-                inc_n = 0
+                full_n, inc_n = sum(sum(counts[k].values()) for k in CONTRACT_KINDS), 0
             elif r == "requisition_items":
                 full_n, inc_n = sum(counts["requisitions"].values()), 0
             elif r in ("cost_codes", "commitment_change_orders", "budget_views", "budget_detail_rows"):
                 full_n = inc_n = max(pages(r), projects)
             else:
                 full_n, inc_n = max(pages(r), projects), projects
-            hf = hi = None
-            if hourly:
-                hf, hi = full_n / (hourly * share), inc_n / (hourly * share)
-            note = (
-                "plus one per changed record" if r in ("commitment_line_items", "requisition_items") else ""
-            )
-            if limit:
-                note = f"{note}; last reported limit {limit}".strip("; ")
-            rows.append(ProcorePlanRow(r, full_n, inc_n, note, hf, hi))
+            note = "plus one per new or changed record" if inc_n == 0 else ""
+            row = ProcorePlanRow(r, full_n, inc_n, note)
+            if rate:
+                row.seconds_full, row.seconds_incremental = full_n / rate, inc_n / rate
+            rows.append(row)
         return rows
 
 

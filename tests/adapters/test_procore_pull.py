@@ -218,3 +218,14 @@ async def test_demo_sized_pull_is_fast(seed: dict[str, Any]) -> None:
         s.stop()
     assert adapter.stats["commitment_line_items"] == 1018
     assert len(sink.data["commitment_line_items"]) == 54 + 3000
+
+
+async def test_plan_without_snapshot_probes_totals(sim: ProcoreSimulator) -> None:
+    first, _, _ = await full_pull(sim)
+    adapter = ProcoreAdapter(settings_for(sim.base_url, per_page=CAP), secret())
+    rows = await adapter.plan(None)
+    await adapter.aclose()
+    planned = sum(r.full_requests for r in rows)
+    actual = sum(first.stats.values())
+    assert abs(planned - actual) <= 0.1 * actual
+    assert all(getattr(r, "seconds_full", None) is not None for r in rows)  # the limit was seen while probing
