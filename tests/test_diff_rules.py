@@ -125,12 +125,9 @@ def test_two_procore_lines_on_one_erp_line_are_a_duplicate() -> None:
         commitment_lines=[pline(2, 1, "100", "4500000001/00010"), pline(1, 2, "30", "4500000001/00010")],
     )
     found = run(p, e).filter(pl.col("object") == "commitment_line")
-    # The lowest Procore id is the one compared; the others are the duplicate's difference.
-    assert facts(found) == {
-        ("commitment_line", "duplicate", "4500000001/00010", "", D("-100")),
-        ("commitment_line", "value_mismatch", "4500000001/00010", "amount", D("70")),
-    }
-    assert found["procore_value"][0] == "procore ids 1, 2"
+    # One duplicate row, and no further comparison of that ERP line.
+    assert facts(found) == {("commitment_line", "duplicate", "4500000001/00010", "", None)}
+    assert found["procore_value"][0] == "1,2"
 
 
 def test_a_split_item_is_one_line_with_the_largest_assignments_code() -> None:
@@ -155,8 +152,12 @@ def test_unmapped_erp_lines_are_reported_not_dropped() -> None:
         commitment_lines=[line("4500000001", "00010", "5", wbs="Q-7")],
     )
     found = run(procore(), e).filter(pl.col("object") == "commitment_line")
-    assert found.select("kind", "rule").rows() == [("unmapped", "mapping.project")]
-    assert found["erp_value"][0] == "WBS Q-7, GL 51000000, cost center -"
+    assert found.select("kind", "rule", "erp_value", "difference").rows() == [
+        ("unmapped", "mapping.project", "5.0000", None)
+    ]
+    assert json.loads(found["detail"][0])["dimensions"] == "WBS Q-7, GL 51000000, cost center -"
+    po = run(procore(), e).filter(pl.col("object") == "commitment")
+    assert po.select("kind", "key").rows() == [("unmapped", "4500000001")]
 
 
 def test_inactive_projects_are_left_out_on_both_sides() -> None:
@@ -272,3 +273,42 @@ def test_exception_ids_are_stable_hashes() -> None:
     assert exception_id("vendor", "1000", "missing_in_erp", None) == exception_id(
         "vendor", "1000", "missing_in_erp", ""
     )
+
+
+def test_procore_side_duplicates_of_budgets_and_actuals() -> None:
+    row = {
+        "project_id": 1,
+        "cost_code_id": 7,
+        "cost_code": "01-100",
+        "category_id": 3,
+        "original_budget_amount": D("10"),
+    }
+    act = {
+        "project_id": 1,
+        "source": "direct_cost",
+        "status": "approved",
+        "cost_code": "01-100",
+        "amount": D("4"),
+        "origin_id": "5100004711",
+    }
+    p = procore(
+        budget_lines=[row, row, {**row, "category_id": 4}],
+        actual_lines=[{**act, "id": "direct_cost:1"}, {**act, "id": "direct_cost:2"}],
+    )
+    e = erp(
+        budgets=[{"wbs_element": "P-1", "amount": D("30")}],
+        actuals=[{"wbs_element": "P-1", "amount": D("4")}],
+    )
+    assert facts(run(p, e)) == {
+        ("budget", "duplicate", "100/01-100", "", None),
+        ("actual", "duplicate", "100/01-100", "", None),
+        ("actual", "value_mismatch", "100/01-100", "amount", D("-4")),
+    }
+
+
+def test_a_stale_vendors_csv_row_makes_its_supplier_unmapped() -> None:
+    e = erp(vendors=[{"supplier": "2000", "name": "Beta"}])
+    found = run(procore(), e)
+    assert found.select("object", "kind", "key", "erp_value").rows() == [
+        ("vendor", "unmapped", "2000", "Beta")
+    ]

@@ -22,7 +22,7 @@ import polars as pl
 from mappings import Mappings
 from mappings.resolve import cost_code_lookup, project_lookup
 from reconcile.canonical import MONEY
-from reconcile.diff.frame import detail, exceed, money_text, rows
+from reconcile.diff.frame import detail, exceed, id_list, money_text, rows
 from reconcile.diff.linekeys import erp_key, key_text, origin_key, position_key
 from reconcile.diff.vendors import procore_key
 
@@ -150,43 +150,35 @@ def diff_commitment_lines(
         *PROCORE_COLS[:-1], origin_key(numeric)
     )
     items = ctx.drop_inactive(items)
+    mapped = items.select(pl.col("project_number").is_not_null() & pl.col("procore_cost_code").is_not_null())
+    ok = mapped.to_series()
     pairs, p_only, e_only = link_lines(procore, items, links, numeric)
-    extras = pl.DataFrame()
-    if pairs["_ei"].n_unique() < pairs.height:
+    pair_ok = ok.gather(pairs["_ei"])
+    if pairs["_ei"].n_unique() < pairs.height:  # n_unique is far cheaper than is_duplicated
         dup = pairs["_ei"].is_duplicated()
-        # Several Procore lines on one ERP item: the lowest Procore id is compared, the rest reported.
-        ranked = pairs.filter(dup).with_columns(procore["id"].gather(pairs.filter(dup)["_pi"]).alias("_id"))
-        ranked = ranked.with_columns((pl.col("_id") != pl.col("_id").min().over("_ei")).alias("_extra"))
-        extras = _gather(procore, items, ranked.drop("_id", "_extra")).with_columns(ranked["_extra"])
-        pairs = pl.concat([pairs.filter(~dup), ranked.filter(~pl.col("_extra")).select(pairs.columns)])
-    amount_p = procore["amount"].gather(pairs["_pi"])
-    amount_e = items["amount"].gather(pairs["_ei"])
+    else:
+        dup = pl.Series("dup", [False] * pairs.height, pl.Boolean)
+    compare = pairs.filter(pair_ok & ~dup)
+    amount_p = procore["amount"].gather(compare["_pi"])
+    amount_e = items["amount"].gather(compare["_ei"])
     money = pl.DataFrame({"p": amount_p, "e": amount_e})
     amount_off = money.select(exceed((pl.col("e") - pl.col("p")), ctx.tolerance)).to_series()
-    code_e = items["procore_cost_code"].gather(pairs["_ei"])
-    code_p = procore["cost_code"].gather(pairs["_pi"])
-    code_off = (code_e.is_not_null() & (code_e != code_p)).fill_null(True)
+    code_e = items["procore_cost_code"].gather(compare["_ei"])
+    code_p = procore["cost_code"].gather(compare["_pi"])
+    code_off = (code_e != code_p).fill_null(True)
     diff = (pl.col("amount_erp") - pl.col("amount")).cast(MONEY)
-    projects = ctx.active_projects.lazy()
-    refs = dict(
-        procore_id=pl.col("id"),
-        erp_key=key_text(),
-        link=pl.col("link"),
-        project_rule=ctx.rule_ref("projects.csv", "project_line"),
-        cost_code_rule=ctx.rule_ref("cost_codes.csv", "cost_code_line"),
-    )
-
-    def with_project(frame: pl.DataFrame) -> pl.LazyFrame:
-        return frame.lazy().join(
-            projects.rename({"project_number": "project_number_p"}), on="project_id", how="left"
-        )
-
+    refs = {
+        "procore_id": pl.col("id"),
+        "erp_key": key_text(),
+        "link": pl.col("link"),
+        "project_rule": ctx.rule_ref("projects.csv", "project_line"),
+        "cost_code_rule": ctx.rule_ref("cost_codes.csv", "cost_code_line"),
+    }
+    line = {"object": "commitment_line", "key": key_text(), "project": pl.col("project_number")}
     out = [
         rows(
-            with_project(_gather(procore, items, pairs.filter(amount_off))),
-            object="commitment_line",
-            key=key_text(),
-            project=pl.col("project_number_p"),
+            _gather(procore, items, compare.filter(amount_off)).lazy(),
+            **line,  # type: ignore[arg-type]
             kind="value_mismatch",
             field="amount",
             erp_value=money_text(pl.col("amount_erp")),
@@ -196,10 +188,8 @@ def diff_commitment_lines(
             detail=detail(**refs),
         ),
         rows(
-            with_project(_gather(procore, items, pairs.filter(code_off))),
-            object="commitment_line",
-            key=key_text(),
-            project=pl.col("project_number_p"),
+            _gather(procore, items, compare.filter(code_off)).lazy(),
+            **line,  # type: ignore[arg-type]
             kind="value_mismatch",
             field="cost_code",
             erp_value=pl.col("procore_cost_code"),
@@ -208,38 +198,31 @@ def diff_commitment_lines(
             detail=detail(**refs),
         ),
     ]
-    if extras.height:
-        grouped = (
-            with_project(extras)
+    if dup.any():
+        dups = (
+            _gather(procore, items, pairs.filter(pair_ok & dup))
             .group_by("_ei")
-            .agg(
-                pl.col("po_number").first(),
-                pl.col("item").first(),
-                pl.col("project_number_p").first(),
-                pl.col("id").sort(),
-                pl.col("amount").filter(pl.col("_extra")).sum().cast(MONEY).alias("extra"),
-            )
+            .agg(pl.exclude("id", "_ei").first(), pl.col("id").sort().alias("procore_id"))
+            .lazy()
         )
         out.append(
             rows(
-                grouped,
-                object="commitment_line",
-                key=key_text(),
-                project=pl.col("project_number_p"),
+                dups,
+                **line,  # type: ignore[arg-type]
                 kind="duplicate",
-                procore_value=pl.lit("procore ids ") + pl.col("id").cast(pl.List(pl.String)).list.join(", "),
-                difference=-pl.col("extra"),
+                procore_value=id_list(),
                 rule="commitment_line.duplicate",
-                detail=detail(procore_ids=pl.col("id"), erp_key=key_text()),
+                detail=detail(procore_ids=pl.col("procore_id"), erp_key=key_text()),
             )
         )
+    projects = ctx.active_projects.lazy().rename({"project_number": "pc_project"})
     out.append(
         rows(
-            with_project(procore[p_only]),
+            procore[p_only].lazy().join(projects, on="project_id", how="left"),
             object="commitment_line",
             kind="missing_in_erp",
             key=procore_key(),
-            project=pl.col("project_number_p"),
+            project=pl.col("pc_project"),
             procore_value=money_text(pl.col("amount")),
             difference=-pl.col("amount"),
             rule="commitment_line.missing_in_erp",
@@ -248,12 +231,40 @@ def diff_commitment_lines(
             ),
         )
     )
-    out += _erp_side(items, items[e_only], ctx)
+    missing = items[e_only].filter(ok.gather(e_only))
+    out.append(
+        rows(
+            missing.lazy(),
+            **line,  # type: ignore[arg-type]
+            kind="missing_in_procore",
+            erp_value=money_text(pl.col("amount")),
+            difference=pl.col("amount"),
+            rule="commitment_line.missing_in_procore",
+            detail=detail(
+                erp_key=key_text(),
+                project_rule=ctx.rule_ref("projects.csv", "project_line"),
+                cost_code_rule=ctx.rule_ref("cost_codes.csv", "cost_code_line"),
+            ),
+        )
+    )
+    out.append(_unmapped(procore, items, ok, pairs, projects))
     return out
 
 
-def _erp_side(items: pl.DataFrame, erp_only: pl.DataFrame, ctx: Context) -> list[pl.LazyFrame]:
-    mapped = pl.col("project_number").is_not_null() & pl.col("procore_cost_code").is_not_null()
+def _unmapped(
+    procore: pl.DataFrame, items: pl.DataFrame, ok: pl.Series, pairs: pl.DataFrame, projects: pl.LazyFrame
+) -> pl.LazyFrame:
+    """ERP items no mapping row places: reported, never compared; project from a linked line if any."""
+    idx = pl.Series("_ei", range(items.height), pl.Int64).filter(~ok)
+    bad = items[idx].with_columns(idx)
+    linked = (
+        pairs.filter(pl.col("_ei").is_in(idx.implode()))
+        .with_columns(procore["project_id"].gather(pairs.filter(pl.col("_ei").is_in(idx.implode()))["_pi"]))
+        .lazy()
+        .join(projects, on="project_id")
+        .group_by("_ei")
+        .agg(pl.col("pc_project").first())
+    )
     dims = pl.concat_str(
         pl.lit("WBS "),
         pl.col("wbs_element").fill_null("-"),
@@ -267,32 +278,15 @@ def _erp_side(items: pl.DataFrame, erp_only: pl.DataFrame, ctx: Context) -> list
         .then(pl.lit("no row of projects.csv matches the WBS element"))
         .otherwise(pl.lit("no row of cost_codes.csv matches"))
     )
-    return [
-        rows(
-            erp_only.lazy().filter(mapped),
-            object="commitment_line",
-            kind="missing_in_procore",
-            key=key_text(),
-            project=pl.col("project_number"),
-            erp_value=money_text(pl.col("amount")),
-            difference=pl.col("amount"),
-            rule="commitment_line.missing_in_procore",
-            detail=detail(
-                erp_key=key_text(),
-                project_rule=ctx.rule_ref("projects.csv", "project_line"),
-                cost_code_rule=ctx.rule_ref("cost_codes.csv", "cost_code_line"),
-            ),
-        ),
-        rows(
-            items.lazy().filter(~mapped),
-            object="commitment_line",
-            kind="unmapped",
-            key=key_text(),
-            project=pl.col("project_number"),
-            erp_value=dims,
-            rule=pl.when(pl.col("project_number").is_null())
-            .then(pl.lit("mapping.project"))
-            .otherwise(pl.lit("mapping.cost_code")),
-            detail=detail(erp_key=key_text(), reason=reason, amount=money_text(pl.col("amount"))),
-        ),
-    ]
+    return rows(
+        bad.lazy().join(linked, on="_ei", how="left"),
+        object="commitment_line",
+        kind="unmapped",
+        key=key_text(),
+        project=pl.coalesce(pl.col("project_number"), pl.col("pc_project")),
+        erp_value=money_text(pl.col("amount")),
+        rule=pl.when(pl.col("project_number").is_null())
+        .then(pl.lit("mapping.project"))
+        .otherwise(pl.lit("mapping.cost_code")),
+        detail=detail(erp_key=key_text(), reason=reason, dimensions=dims),
+    )

@@ -1,4 +1,10 @@
-"""Commitments (PO / contract level): vendor and amount (the sum of lines) on both sides."""
+"""Commitments (PO / contract level): vendor and amount, the amount being the sum of all lines.
+
+A PO's project is the one project its items map to; items in several projects, or none
+mapped, make the PO ``unmapped`` (reported instead of compared). A PO with no items at all
+takes the project of the contract linked to it. Several Procore contracts on one PO are one
+``duplicate``, not compared further.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import polars as pl
 
 from reconcile.canonical import MONEY
 from reconcile.diff.commitments import Context, commitment_links
-from reconcile.diff.frame import detail, exceed, money_text, rows
+from reconcile.diff.frame import detail, exceed, id_list, money_text, rows
 from reconcile.diff.vendors import procore_key
 
 
@@ -19,15 +25,14 @@ def diff_commitments(
     ctx: Context,
 ) -> tuple[list[pl.LazyFrame], pl.DataFrame]:
     """Commitment exceptions, and the contract → PO links the line rules build on."""
-    # ERP side: a PO's amount is the sum of its items, its project that of its largest item.
+    one_project = pl.col("project_number").n_unique() == 1
     erp_sums = items.group_by("po_number").agg(
         pl.col("amount").sum().cast(MONEY).alias("erp_amount"),
-        pl.col("project_number").get(pl.col("amount").arg_max()).alias("erp_project"),
+        pl.when(one_project).then(pl.col("project_number").first()).alias("erp_project"),
+        pl.lit(True).alias("has_items"),
     )
     erp = erp_commitments.select("po_number", "supplier").join(erp_sums, on="po_number", how="left")
-    erp = erp.with_columns(pl.col("erp_amount").fill_null(pl.lit(0, MONEY)))
-    erp = ctx.drop_inactive(erp, "erp_project")
-    # Procore side: contracts of active projects, amount = sum of their lines.
+    erp = ctx.drop_inactive(erp.with_columns(pl.col("erp_amount").fill_null(pl.lit(0, MONEY))), "erp_project")
     pc_sums = pc_lines.group_by("contract_id").agg(pl.col("amount").sum().cast(MONEY).alias("procore_amount"))
     pc = (
         pc_commitments.join(ctx.active_projects, on="project_id")
@@ -43,24 +48,52 @@ def diff_commitments(
     )
     links = commitment_links(pc, erp["po_number"])
     pc = pc.join(links, left_on="id", right_on="contract_id", how="left")
-    dup = pl.col("po_number").is_not_null() & pl.col("po_number").is_duplicated()
-    pc = pc.with_columns(
-        dup.alias("_dup"), (dup & (pl.col("id") != pl.col("id").min().over("po_number"))).alias("_extra")
+    linked = pc.filter(pl.col("po_number").is_not_null()).with_columns(pl.len().over("po_number").alias("_n"))
+    erp = erp.join(
+        linked.group_by("po_number").agg(
+            pl.col("id").sort().alias("procore_id"),
+            pl.col("project_number").sort_by("id").first().alias("pc_project"),
+        ),
+        on="po_number",
+        how="left",
+    ).with_columns(
+        pl.when(pl.col("has_items"))
+        .then(pl.col("erp_project"))
+        .otherwise(pl.col("pc_project"))
+        .alias("project"),
+        pl.col("procore_id").list.len().fill_null(0).alias("_n"),
     )
-    primary = pc.filter(pl.col("po_number").is_not_null() & ~pl.col("_extra"))
-    joined = primary.lazy().join(erp.lazy(), on="po_number", how="inner")
+    mapped = erp.filter(pl.col("project").is_not_null() | (pl.col("_n") == 0) & pl.col("has_items").is_null())
+    joined = (
+        linked.filter(pl.col("_n") == 1)
+        .drop("_n")
+        .lazy()
+        .join(mapped.filter(pl.col("_n") == 1).lazy().drop("procore_id"), on="po_number", how="inner")
+    )
     diff = (pl.col("erp_amount") - pl.col("procore_amount")).cast(MONEY)
-    refs = dict(procore_id=pl.col("id"), erp_key=pl.col("po_number"), link=pl.col("link"))
+    refs = {"procore_id": pl.col("id"), "erp_key": pl.col("po_number"), "link": pl.col("link")}
     procore_vendor = pl.coalesce(
         pl.col("procore_supplier"), pl.lit("procore:") + pl.col("vendor_id").cast(pl.String)
     )
     out = [
         rows(
+            joined.filter(pl.col("supplier").ne_missing(pl.col("procore_supplier"))),
+            object="commitment",
+            kind="value_mismatch",
+            key=pl.col("po_number"),
+            project=pl.col("project"),
+            field="vendor",
+            erp_value=pl.col("supplier"),
+            procore_value=procore_vendor,
+            rule="commitment.vendor",
+            detail=detail(**refs, procore_vendor_id=pl.col("vendor_id")),
+        ),
+        rows(
             joined.filter(exceed(diff, ctx.tolerance)),
             object="commitment",
             kind="value_mismatch",
             key=pl.col("po_number"),
-            project=pl.col("project_number"),
+            project=pl.col("project"),
             field="amount",
             erp_value=money_text(pl.col("erp_amount")),
             procore_value=money_text(pl.col("procore_amount")),
@@ -69,34 +102,38 @@ def diff_commitments(
             detail=detail(**refs),
         ),
         rows(
-            joined.filter(pl.col("supplier").ne_missing(pl.col("procore_supplier"))),
-            object="commitment",
-            kind="value_mismatch",
-            key=pl.col("po_number"),
-            project=pl.col("project_number"),
-            field="vendor",
-            erp_value=pl.col("supplier"),
-            procore_value=procore_vendor,
-            rule="commitment.vendor",
-            detail=detail(**refs, procore_vendor_id=pl.col("vendor_id")),
-        ),
-        rows(
-            pc.filter(pl.col("_dup"))
-            .group_by("po_number")
-            .agg(
-                pl.col("id").sort(),
-                pl.col("project_number").first(),
-                pl.col("procore_amount").filter(pl.col("_extra")).sum().cast(MONEY).alias("extra"),
-            )
-            .lazy(),
+            mapped.lazy().filter(pl.col("_n") > 1),
             object="commitment",
             kind="duplicate",
             key=pl.col("po_number"),
-            project=pl.col("project_number"),
-            procore_value=pl.lit("procore ids ") + pl.col("id").cast(pl.List(pl.String)).list.join(", "),
-            difference=-pl.col("extra"),
+            project=pl.col("project"),
+            procore_value=id_list(),
             rule="commitment.duplicate",
-            detail=detail(procore_ids=pl.col("id"), erp_key=pl.col("po_number")),
+            detail=detail(procore_ids=pl.col("procore_id"), erp_key=pl.col("po_number")),
+        ),
+        rows(
+            mapped.lazy().filter(pl.col("_n") == 0),
+            object="commitment",
+            kind="missing_in_procore",
+            key=pl.col("po_number"),
+            project=pl.col("project"),
+            erp_value=money_text(pl.col("erp_amount")),
+            difference=pl.col("erp_amount"),
+            rule="commitment.missing_in_procore",
+            detail=detail(erp_key=pl.col("po_number"), supplier=pl.col("supplier")),
+        ),
+        rows(
+            erp.lazy().join(mapped.lazy().select("po_number"), on="po_number", how="anti"),
+            object="commitment",
+            kind="unmapped",
+            key=pl.col("po_number"),
+            project=pl.col("pc_project"),
+            erp_value=money_text(pl.col("erp_amount")),
+            rule="mapping.project",
+            detail=detail(
+                erp_key=pl.col("po_number"),
+                reason=pl.lit("its items map to no single Procore project"),
+            ),
         ),
         rows(
             pc.lazy().filter(pl.col("po_number").is_null()),
@@ -108,17 +145,6 @@ def diff_commitments(
             difference=-pl.col("procore_amount"),
             rule="commitment.missing_in_erp",
             detail=detail(procore_id=pl.col("id"), origin_id=pl.col("origin_id"), number=pl.col("number")),
-        ),
-        rows(
-            erp.lazy().join(primary.lazy().select("po_number"), on="po_number", how="anti"),
-            object="commitment",
-            kind="missing_in_procore",
-            key=pl.col("po_number"),
-            project=pl.col("erp_project"),
-            erp_value=money_text(pl.col("erp_amount")),
-            difference=pl.col("erp_amount"),
-            rule="commitment.missing_in_procore",
-            detail=detail(erp_key=pl.col("po_number"), supplier=pl.col("supplier")),
         ),
     ]
     return out, links

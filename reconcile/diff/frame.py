@@ -33,8 +33,8 @@ def exception_id(obj: str, key: str, kind: str, field: str | None) -> str:
 
 
 def money_text(expr: pl.Expr) -> pl.Expr:
-    """An amount as exact text with at least two places (``12.5000`` → ``12.50``)."""
-    return expr.cast(MONEY).cast(pl.String).str.replace(r"^(-?\d+\.\d\d\d*?)0+$", "${1}")
+    """An amount as exact text at the scale of ``MONEY`` (``12.5000``), as the answer key writes it."""
+    return expr.cast(MONEY).cast(pl.String)
 
 
 def exceed(diff: pl.Expr, tolerance: Decimal) -> pl.Expr:
@@ -75,6 +75,11 @@ def rows(
 def detail(**fields: pl.Expr) -> pl.Expr:
     """A JSON object of record references and the mapping rows used."""
     return pl.struct([e.alias(k) for k, e in fields.items()]).struct.json_encode()
+
+
+def id_list(column: str = "procore_id") -> pl.Expr:
+    """A list column of Procore ids as ``"11,12"`` (what a duplicate's procore_value shows)."""
+    return pl.col(column).sort().cast(pl.List(pl.String)).list.join(",")
 
 
 def empty_exceptions() -> pl.DataFrame:

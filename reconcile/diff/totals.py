@@ -36,6 +36,32 @@ def _procore_totals(frame: pl.DataFrame, amount: str, ctx: Context) -> pl.DataFr
     )
 
 
+def _duplicates(obj: str, frame: pl.DataFrame, same: list[str], ctx: Context) -> pl.LazyFrame:
+    """Procore rows that say the same thing twice (same ``same`` columns) within a project/cost code.
+
+    Budgets and actuals compare totals, so there is no ERP record to land on; the duplicate
+    is Procore-side and its amount still counts in the total (hence also a value mismatch).
+    """
+    dups = (
+        frame.join(ctx.active_projects, on="project_id")
+        .group_by("project_number", "cost_code", *same)
+        .agg(pl.len().alias("_n"))
+        .filter(pl.col("_n") > 1)
+        .group_by("project_number", "cost_code")
+        .agg(pl.col("_n").sum().alias("rows"))
+        .lazy()
+    )
+    return rows(
+        dups,
+        object=obj,
+        kind="duplicate",
+        key=pl.col("project_number") + "/" + pl.col("cost_code"),
+        project=pl.col("project_number"),
+        rule=f"{obj}.duplicate",
+        detail=detail(same=pl.lit(", ".join(same)), procore_rows=pl.col("rows")),
+    )
+
+
 def _compare(obj: str, erp_rows: pl.DataFrame, procore: pl.DataFrame, ctx: Context) -> list[pl.LazyFrame]:
     ok = pl.col("project_number").is_not_null() & pl.col("procore_cost_code").is_not_null()
     erp = (
@@ -143,7 +169,9 @@ def diff_budgets(
         ),
         ctx,
     )
-    return _compare("budget", erp, _procore_totals(procore_budget_lines, "original_budget_amount", ctx), ctx)
+    out = _compare("budget", erp, _procore_totals(procore_budget_lines, "original_budget_amount", ctx), ctx)
+    out.append(_duplicates("budget", procore_budget_lines, ["cost_code_id", "category_id"], ctx))
+    return out
 
 
 def diff_actuals(
@@ -153,5 +181,8 @@ def diff_actuals(
     approved = pl.lit(False)
     for source, statuses in APPROVED.items():
         approved = approved | ((pl.col("source") == source) & pl.col("status").is_in(statuses))
-    procore = _procore_totals(procore_actual_lines.filter(approved), "amount", ctx)
-    return _compare("actual", _map_erp(erp_actuals, ctx), procore, ctx)
+    counted = procore_actual_lines.filter(approved)
+    out = _compare("actual", _map_erp(erp_actuals, ctx), _procore_totals(counted, "amount", ctx), ctx)
+    with_origin = counted.filter(pl.col("origin_id").is_not_null() & (pl.col("origin_id") != ""))
+    out.append(_duplicates("actual", with_origin, ["origin_id"], ctx))
+    return out
