@@ -24,7 +24,7 @@ from textual.screen import Screen
 
 from adapters.base import Progress
 from app.tui import messages as m
-from app.tui.actions import bindings
+from app.tui.actions import bindings, by_id
 from app.tui.commands import TieoutCommands
 from app.tui.safe import plain
 from app.tui.screens.audit import AuditScreen
@@ -189,9 +189,11 @@ class TieoutApp(App[int]):
             return
         self.cancel_event = threading.Event()
         self.write_log("Pull started" + (f" ({message.reason})" if message.reason else "") + ".")
-        self.notify("Pull started. Press c to cancel.")
+        keys = self.settings.keymap.get("tieout.cancel_pull", by_id("tieout.cancel_pull").keys)
+        self.notify(f"Pull started. Press {keys} to cancel.")
         if self.home is not None:
-            self.home.query_one("#pull-panel").start()  # type: ignore[attr-defined]
+            keys = self.settings.keymap.get("tieout.cancel_pull", by_id("tieout.cancel_pull").keys)
+            self.home.query_one("#pull-panel").start(keys)  # type: ignore[attr-defined]
         self._pull(message.full, self.cancel_event)
 
     @work(thread=True, exclusive=True, group="pull", exit_on_error=False)

@@ -26,7 +26,12 @@ def help_table(keymap: dict[str, str]) -> Table:
         for a in acts:
             keys = keymap.get(a.id, a.keys).replace("question_mark", "?").replace("slash", "/")
             t.add_row(keys, a.description, a.tooltip)
-    t.add_row("", "", "")
+    t.add_row(Text("Dialogs", style="bold underline"), "", "")
+    t.add_row("y / n", "Yes / No", "Confirm or decline (keep or discard a mapping change, push)")
+    t.add_row("1 / 2", "Assign", "Project team / ERP team")
+    t.add_row("enter", "Save", "Save an explanation, preview a mapping edit, export")
+    t.add_row("escape", "Cancel", "Close a dialog without changes")
+    t.add_row(Text("Anywhere", style="bold underline"), "", "")
     t.add_row("ctrl+p", "Palette", "Search every action by name")
     t.add_row("enter", "Open", "In the grid: open the exception")
     t.add_row("tab", "Focus", "Move between filters, search and grid")

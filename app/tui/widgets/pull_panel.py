@@ -61,12 +61,13 @@ class PullPanel(Vertical):
     """The bars of a running pull; hidden when no pull runs."""
 
     DEFAULT_CSS = """
-    PullPanel { height: auto; max-height: 12; display: none; border-top: solid $primary; }
+    PullPanel { height: auto; max-height: 12; display: none; border-top: solid $primary; border-title-align: left; }
     PullPanel.running { display: block; }
     """
 
-    def start(self) -> None:
+    def start(self, cancel_keys: str = "c") -> None:
         self.remove_children()
+        self.border_title = f"Pulling · {cancel_keys} to cancel"
         self.add_class("running")
 
     def stop(self) -> None:
