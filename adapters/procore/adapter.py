@@ -82,10 +82,13 @@ class ProcoreAdapter:
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.time,
         hourly_limit: int | None = None,
+        max_wait: float | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.client = ProcoreClient(settings, secret, sleep=sleep, clock=clock, hourly_limit=hourly_limit)
+        self.client = ProcoreClient(
+            settings, secret, sleep=sleep, clock=clock, hourly_limit=hourly_limit, max_wait=max_wait
+        )
         #: The writes and look-ups ``reconcile.push`` uses (same client: same pacing and errors).
         self.writes = ProcoreWrites(self.client)
 

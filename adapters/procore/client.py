@@ -91,6 +91,7 @@ class ProcoreClient:
         max_retries: int = 4,
         timeout: float = 30.0,
         backoff: float = 0.5,
+        max_wait: float | None = None,
     ) -> None:
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
@@ -98,7 +99,11 @@ class ProcoreClient:
             f"{settings.login_url.rstrip('/')}/oauth/token", settings.client_id, secret.reveal, side="Procore"
         )
         self.pacer = Pacer(
-            reserve_share=settings.reserve_share, hourly_limit=hourly_limit, clock=clock, sleep=sleep
+            reserve_share=settings.reserve_share,
+            hourly_limit=hourly_limit,
+            clock=clock,
+            sleep=sleep,
+            max_wait=max_wait,
         )
         self._sleep = sleep
         self._max_retries = max_retries

@@ -17,10 +17,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import anyio
+
+from adapters.base import BudgetExhausted
 
 #: A reported window whose reset is further away than this is the hourly bucket.
 SPIKE_HORIZON_SECONDS = 60.0
@@ -44,8 +47,12 @@ class Pacer:
         hourly_limit: int | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        max_wait: float | None = None,
     ) -> None:
         self.reserve_share = reserve_share
+        #: A wait longer than this (the budget is nearly spent, so slots are far apart, or spent
+        #: until a reset) stops the pull resumably with ``BudgetExhausted`` instead of sleeping.
+        self.max_wait = max_wait
         self.hourly_limit = hourly_limit
         self.clock = clock
         self.sleep = sleep
@@ -103,6 +110,12 @@ class Pacer:
             self._next_at = start + gap
             self._sent.append(start)
             wait = start - now
+            if self.max_wait is not None and wait > self.max_wait:
+                until = datetime.fromtimestamp(start, UTC).strftime("%H:%M UTC")
+                raise BudgetExhausted(
+                    f"Procore's rate-limit budget for this pull is spent until {until}; "
+                    "`tieout pull --resume` continues where it stopped."
+                )
             if wait > 0:
                 if on_wait is not None and wait >= 1.0:
                     on_wait(wait, f"{note}: waiting {wait:.0f}s")

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from procore_fixtures import CLIENT_SECRET, DictSink, FakeClock, make_sim, secret, settings_for
 
-from adapters.base import AdapterError, AuthError, PermissionDenied, ResponseError, UnreachableError
+from adapters.base import (
+    AdapterError,
+    AuthError,
+    BudgetExhausted,
+    PermissionDenied,
+    ResponseError,
+    UnreachableError,
+)
 from adapters.procore.adapter import ProcoreAdapter
 from adapters.procore.simulator import ProcoreSimulator
 from adapters.simkit import Fault
@@ -179,3 +186,27 @@ async def test_secrets_never_in_reprs_or_errors(sim: ProcoreSimulator) -> None:
     texts += [str(info.value), repr(info.value)]
     assert all(CLIENT_SECRET not in t for t in texts)
     assert "\x1b" not in str(info.value)
+
+
+async def test_spent_budget_stops_resumably_then_resumes(seed: dict[str, Any]) -> None:
+    clock = FakeClock()
+    sim = make_sim(seed, per_page_cap=3, rate_limit_hour=60, rate_limit_spike=100, clock=clock)
+    sim.start()
+    try:
+        settings = settings_for(sim.base_url, per_page=50, max_concurrency=1)
+        sink = DictSink()
+        for _ in range(40):  # the company's other integrations spent most of this hour
+            sim.limits.take()
+        adapter = ProcoreAdapter(settings, secret(), sleep=clock.sleep, clock=clock, max_wait=60)
+        with pytest.raises(BudgetExhausted, match="tieout pull --resume"):
+            await adapter.pull(sink, full=True, previous=None)
+        await adapter.aclose()
+        assert sink.done  # something was checkpointed before the stop
+        clock.now += 3600  # an hour later: `tieout pull --resume`, willing to wait this time
+        adapter = ProcoreAdapter(settings, secret(), sleep=clock.sleep, clock=clock)
+        await adapter.pull(sink, full=True, previous=None)
+        await adapter.aclose()
+    finally:
+        sim.stop()
+    assert sim.limits.refused == 0
+    assert len(sink.data["commitment_line_items"]) == 54
