@@ -210,3 +210,14 @@ async def test_spent_budget_stops_resumably_then_resumes(seed: dict[str, Any]) -
         sim.stop()
     assert sim.limits.refused == 0
     assert len(sink.data["commitment_line_items"]) == 54
+
+
+async def test_401_after_renewal_is_an_auth_error(sim: ProcoreSimulator) -> None:
+    sim.faults.add(
+        Fault("status", path="cost_codes$", status=401, times=-1, body=b'{"error": "invalid_token"}')
+    )
+    with pytest.raises(AuthError) as info:
+        await pull(sim)
+    assert "Procore refused the access token" in str(info.value) and CLIENT_SECRET not in str(info.value)
+    queries = [r.query for r in sim.server.requests("cost_codes$")]
+    assert len(queries) <= 2 * len(set(queries))  # one replay after one renewal, per request
