@@ -25,13 +25,19 @@ def diff_commitments(
     ctx: Context,
 ) -> tuple[list[pl.LazyFrame], pl.DataFrame]:
     """Commitment exceptions, and the contract → PO links the line rules build on."""
-    one_project = pl.col("project_number").n_unique() == 1
-    erp_sums = items.group_by("po_number").agg(
+    # One project, none unmapped (min/max is cheaper than n_unique per group).
+    one_project = (pl.col("project_number").null_count() == 0) & (
+        pl.col("project_number").min() == pl.col("project_number").max()
+    )
+    erp_sums = items.group_by("_po").agg(
+        pl.col("po_number").first(),
         pl.col("amount").sum().cast(MONEY).alias("erp_amount"),
         pl.when(one_project).then(pl.col("project_number").first()).alias("erp_project"),
         pl.lit(True).alias("has_items"),
     )
-    erp = erp_commitments.select("po_number", "supplier").join(erp_sums, on="po_number", how="left")
+    erp = erp_commitments.select("po_number", "supplier").join(
+        erp_sums.drop("_po"), on="po_number", how="left"
+    )
     erp = ctx.drop_inactive(erp.with_columns(pl.col("erp_amount").fill_null(pl.lit(0, MONEY))), "erp_project")
     pc_sums = pc_lines.group_by("contract_id").agg(pl.col("amount").sum().cast(MONEY).alias("procore_amount"))
     pc = (

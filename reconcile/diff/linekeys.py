@@ -53,14 +53,19 @@ def erp_key(numeric: bool) -> pl.Expr:
 
 
 def origin_key(numeric: bool, column: str = "origin_id") -> pl.Expr:
-    """A Procore ``origin_id`` as the ERP key it names (null when it cannot name one)."""
+    """A Procore ``origin_id`` as the ERP key it names (null when it cannot name one).
+
+    ``PO/item`` with a five-digit item is ``PO × 100000 + item`` written without the slash,
+    so one parse does it; a sign or leading zero would make a different string, so those
+    (and anything ``to_integer`` rejects) name no ERP key.
+    """
     col = pl.col(column)
     if not numeric:
         return col.alias("_k")
-    po = col.str.head(-6)
-    item = col.str.tail(5)
-    ok = col.str.slice(-6, 1) == "/"
-    return pl.when(ok).then(_canonical_int(po) * ITEM_BASE + _item_int(item)).alias("_k")
+    odd = col.str.starts_with("0") | col.str.starts_with("+") | col.str.starts_with("-")
+    ok = (col.str.slice(-6, 1) == "/") & ~odd
+    digits = col.str.replace("/", "", literal=True).str.to_integer(strict=False)
+    return pl.when(ok).then(digits).alias("_k")
 
 
 def position_key(numeric: bool) -> pl.Expr:
