@@ -312,3 +312,22 @@ def test_a_stale_vendors_csv_row_makes_its_supplier_unmapped() -> None:
     assert found.select("object", "kind", "key", "erp_value").rows() == [
         ("vendor", "unmapped", "2000", "Beta")
     ]
+
+
+def test_origin_ids_that_only_look_like_a_key_do_not_link() -> None:
+    """Integer keys must link exactly the strings equal to ``PO/item``, nothing more."""
+    po = "4500000001"
+    e = erp(commitments=[{"po_number": po, "supplier": "1000"}], commitment_lines=[line(po, "00010", "1")])
+    near_misses = [
+        "04500000001/00010",
+        "+4500000001/00010",
+        "4500000001/+0010",
+        "4500000001/0010",
+        "4500000001-00010",
+    ]
+    lines = [pline(i + 1, 99, "1", origin) for i, origin in enumerate(near_misses)]
+    found = run(procore(commitments=[CONTRACT], commitment_lines=lines), e).filter(
+        pl.col("object") == "commitment_line"
+    )
+    assert sorted(found.filter(pl.col("kind") == "missing_in_erp")["key"]) == sorted(near_misses)
+    assert found.filter(pl.col("kind") == "missing_in_procore")["key"].to_list() == [f"{po}/00010"]
