@@ -76,6 +76,7 @@ class StoreSink:
         source: str,
         *,
         done: set[tuple[str, str]],
+        replaced: set[tuple[str, str]] | None = None,
         on_progress: ProgressCallback | None,
         cancel: threading.Event | None,
     ) -> None:
@@ -83,7 +84,7 @@ class StoreSink:
         self.snapshot_id = snapshot_id
         self.source = source
         self.done = done
-        self.replaced: set[tuple[str, str]] = set()
+        self.replaced: set[tuple[str, str]] = set(replaced or ())
         self.tallies: dict[str, _ResourceTally] = {}
         self._on_progress = on_progress
         self._cancel = cancel
@@ -108,7 +109,8 @@ class StoreSink:
         tally.last = time.monotonic()
 
     def unit_done(self, resource: str, scope: str, requests: int, records: int) -> None:
-        self.store.mark_done(self.snapshot_id, resource, scope, requests, records)
+        replaced = (resource, scope) in self.replaced
+        self.store.mark_done(self.snapshot_id, resource, scope, requests, records, replaced)
         self.done.add((resource, scope))
 
     def progress(self, p: Progress) -> None:
@@ -194,7 +196,10 @@ async def pull_source(
     source = adapter.source
     snapshot_id, base_id, resumed = _open_snapshot(store, source, full=full, resume=resume)
     done = store.done_units(snapshot_id) if resumed else set()
-    sink = StoreSink(store, snapshot_id, source, done=done, on_progress=on_progress, cancel=cancel)
+    replaced = store.replaced_units(snapshot_id) if resumed else set()
+    sink = StoreSink(
+        store, snapshot_id, source, done=done, replaced=replaced, on_progress=on_progress, cancel=cancel
+    )
     base = store.snapshot(base_id) if base_id is not None else None
     previous = None
     if base is not None:

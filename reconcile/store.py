@@ -151,6 +151,9 @@ MIGRATIONS: list[list[str]] = [
             updated_at TIMESTAMPTZ NOT NULL
         )""",
     ],
+    # 2: a checkpointed unit remembers whether it was re-read in full, so a resumed
+    # incremental pull does not carry forward the base copy of a unit it already replaced.
+    ["ALTER TABLE pull_checkpoints ADD COLUMN replaced BOOLEAN DEFAULT FALSE"],
 ]
 
 
@@ -469,12 +472,31 @@ class Store:
         )
         return [(r[0], json.loads(r[1])) for r in rows]
 
-    def mark_done(self, snapshot_id: int, resource: str, scope: str, requests: int, records: int) -> None:
-        """Checkpoint: this unit of work is complete and need not be read again on resume."""
+    def mark_done(
+        self, snapshot_id: int, resource: str, scope: str, requests: int, records: int, replaced: bool = False
+    ) -> None:
+        """Checkpoint: this unit of work is complete and need not be read again on resume.
+
+        ``replaced`` says the unit was re-read in full, so the base snapshot's copy of it
+        must not be carried forward, even by a pull resumed in another process.
+        """
         self.cursor().execute(
-            "INSERT OR REPLACE INTO pull_checkpoints VALUES (?, ?, ?, ?, ?)",
-            [snapshot_id, resource, scope, requests, records],
+            "INSERT OR REPLACE INTO pull_checkpoints (snapshot_id, resource, scope, requests, records, replaced) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [snapshot_id, resource, scope, requests, records, replaced],
         )
+
+    def replaced_units(self, snapshot_id: int) -> set[tuple[str, str]]:
+        """The checkpointed units a pull re-read in full (see ``mark_done``)."""
+        rows = (
+            self.cursor()
+            .execute(
+                "SELECT resource, scope FROM pull_checkpoints WHERE snapshot_id = ? AND replaced",
+                [snapshot_id],
+            )
+            .fetchall()
+        )
+        return {(r[0], r[1]) for r in rows}
 
     def done_units(self, snapshot_id: int) -> set[tuple[str, str]]:
         """The (resource, scope) units a running or interrupted pull has finished."""

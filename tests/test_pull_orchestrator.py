@@ -92,3 +92,16 @@ def test_incremental_pull_carries_forward_what_it_did_not_reread(store: Store) -
     outcome = asyncio.run(pull_source(store, changed))
     assert outcome.ok and outcome.carried == 2
     assert names(store) == ["A", "B2", "C"]
+
+
+def test_resumed_incremental_pull_does_not_resurrect_what_a_replaced_unit_dropped(store: Store) -> None:
+    base = {**SCOPES, "project:1": [{"id": 1, "name": "A"}, {"id": 4, "name": "deleted later"}]}
+    asyncio.run(pull_source(store, ScriptedAdapter(base)))
+    # Project 1 is re-read in full (record 4 is gone), then the network drops.
+    changed = {"project:1": [{"id": 1, "name": "A"}], "project:2": [{"id": 2, "name": "B2"}]}
+    outcome = asyncio.run(pull_source(store, ScriptedAdapter(changed, fail_after=1)))
+    assert not outcome.ok and outcome.resumable
+    # `tieout pull --resume` is a new process: it knows only what the store remembers.
+    outcome = asyncio.run(pull_source(store, ScriptedAdapter(changed), resume=True))
+    assert outcome.ok
+    assert names(store) == ["A", "B2", "C"]
