@@ -98,6 +98,9 @@ class PlanRow:
     full_requests: int
     incremental_requests: int
     note: str = ""
+    #: Wall time at the rate limit the API last reported (None: the API reports none).
+    seconds_full: float | None = None
+    seconds_incremental: float | None = None
 
 
 class SourceAdapter(Protocol):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,14 +57,6 @@ OVERLAP = timedelta(minutes=5)
 
 def _iso(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class ProcorePlanRow(PlanRow):
-    """A plan row with the wall time it costs at the rate limit Procore last reported."""
-
-    seconds_full: float | None = None
-    seconds_incremental: float | None = None
 
 
 class ProcoreAdapter:
@@ -139,6 +130,7 @@ class ProcoreAdapter:
             "since": _iso(started),
             "rate_limit_hourly": self.client.pacer.hourly_limit,
             "rate_limit_last": self.client.pacer.last_limit,
+            "per_page_served": self.client.per_page_served,
             "requests": dict(self.client.stats),
         }
 
@@ -172,7 +164,6 @@ class ProcoreAdapter:
         Without a snapshot the counts come from one ``per_page=1`` probe per list (its
         ``Total`` header), which the plan itself costs.
         """
-        per_page = self.settings.per_page
         counts: dict[str, dict[str, int]] = {r: {} for r in RESOURCES}
         if previous is not None and previous.raw is not None:
             for r in RESOURCES:
@@ -180,6 +171,10 @@ class ProcoreAdapter:
                     counts[r][scope] = counts[r].get(scope, 0) + 1
         else:
             counts = await _probe_counts(self)
+        served = self.client.per_page_served or (
+            previous.high_water.get("per_page_served") if previous else None
+        )
+        per_page = min(self.settings.per_page, int(served or self.settings.per_page))
         projects = max(1, len(counts["cost_codes"]) or len(counts["budget_views"]) or 1)
 
         def pages(r: str) -> int:
@@ -199,7 +194,7 @@ class ProcoreAdapter:
             else:
                 full_n, inc_n = max(pages(r), projects), projects
             note = "plus one per new or changed record" if inc_n == 0 else ""
-            row = ProcorePlanRow(r, full_n, inc_n, note)
+            row = PlanRow(r, full_n, inc_n, note)
             if rate:
                 row.seconds_full, row.seconds_incremental = full_n / rate, inc_n / rate
             rows.append(row)

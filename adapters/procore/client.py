@@ -118,6 +118,9 @@ class ProcoreClient:
         )
         #: Requests made per resource (every attempt counts: Procore counts them against the limit).
         self.stats: Counter[str] = Counter()
+        #: The page size Procore actually served when it was below what we asked; the
+        #: plan counts pages with it, since a server may cap ``per_page`` silently.
+        self.per_page_served: int | None = None
         self.wait_seconds: defaultdict[str, float] = defaultdict(float)
         self.on_wait: OnWait | None = None
 
@@ -237,11 +240,8 @@ class ProcoreClient:
         ``Total`` header decides. Never assumes ``per_page`` was honoured: a server that
         caps it simply yields more pages, and no request follows the last one.
         """
-        query: dict[str, Any] | None = {
-            **(params or {}),
-            "page": 1,
-            "per_page": per_page or self.settings.per_page,
-        }
+        asked = per_page or self.settings.per_page
+        query: dict[str, Any] | None = {**(params or {}), "page": 1, "per_page": asked}
         url: str = path
         seen = 0
         page_no = 1
@@ -255,6 +255,9 @@ class ProcoreClient:
             seen += len(body)
             total = _int_header(resp, "Total")
             got_per_page = _int_header(resp, "Per-Page") or len(body) or 1
+            served = _int_header(resp, "Per-Page") or (len(body) if resp.links.get("next") else None)
+            if served and served < asked:
+                self.per_page_served = min(self.per_page_served or served, served)
             total_pages = -(-total // got_per_page) if total is not None else None
             yield body, total_pages
             links = resp.links

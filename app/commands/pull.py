@@ -6,7 +6,7 @@ import argparse
 import signal
 import threading
 
-from adapters.base import AuthError, ResponseError, UnreachableError
+from adapters.base import AuthError, PlanRow, ResponseError, UnreachableError
 from app.commands.common import BAD_INPUT, FAILED, OK, add_profile_arg, open_profile, say, warn
 from reconcile.pull import PullOutcome, plan_pull, run_pull
 
@@ -40,17 +40,43 @@ def format_outcome(outcome: PullOutcome) -> list[str]:
     return lines
 
 
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = round(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02}:{s % 60:02}"
+
+
+def format_plan(plans: dict[str, list[PlanRow]]) -> list[str]:
+    """The plan table: per resource, requests and wall time for a full and an incremental pull.
+
+    Times are at the rate limit the API last reported, less the share left to the
+    company's other integrations; "-" where the API reports no limit.
+    """
+    head = f"{'source':<8} {'resource':<26} {'full':>7} {'time':>9} {'increm.':>8} {'time':>9}  note"
+    lines = [head]
+    for source, rows in plans.items():
+        for r in rows:
+            lines.append(
+                f"{source:<8} {r.resource:<26} {r.full_requests:>7} {_duration(r.seconds_full):>9} "
+                f"{r.incremental_requests:>8} {_duration(r.seconds_incremental):>9}  {r.note}"
+            )
+        timed = [r for r in rows if r.seconds_full is not None]
+        full_s = sum(r.seconds_full or 0.0 for r in timed) if timed else None
+        inc_s = sum(r.seconds_incremental or 0.0 for r in timed) if timed else None
+        lines.append(
+            f"{source:<8} {'= total':<26} {sum(r.full_requests for r in rows):>7} {_duration(full_s):>9} "
+            f"{sum(r.incremental_requests for r in rows):>8} {_duration(inc_s):>9}"
+        )
+    return lines
+
+
 def handle(args: argparse.Namespace) -> int:
     profile, store = open_profile(args)
     sources = tuple(args.source or ("procore", "erp"))
     if args.plan:
-        plans = plan_pull(profile, store, sources)
-        say(f"{'source':<8} {'resource':<34} {'full':>9} {'incremental':>12}  note")
-        for source, rows in plans.items():
-            for r in rows:
-                say(
-                    f"{source:<8} {r.resource:<34} {r.full_requests:>9} {r.incremental_requests:>12}  {r.note}"
-                )
+        for line in format_plan(plan_pull(profile, store, sources)):
+            say(line)
         return OK
     cancel = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
