@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -150,13 +151,20 @@ def _canonical(store: Store) -> tuple[dict[str, pl.DataFrame], dict[str, pl.Data
     return procore, erp
 
 
-def _load(profile: Profile, procore: dict[str, pl.DataFrame]) -> Mappings:
+def _load(profile: Profile, procore: dict[str, pl.DataFrame], directory: Path | None = None) -> Mappings:
     codes = procore["procore_cost_codes"]
     return load_mappings(
-        profile.mappings_dir,
+        directory or profile.mappings_dir,
         codes if codes.height else None,
         procore["procore_projects"],
     )
+
+
+def mappings_for(store: Store, profile: Profile, directory: Path | None = None) -> Mappings:
+    """Load a mapping folder (the profile's by default), validated against the current Procore
+    snapshot: a cost code the project does not have is an error naming file and line."""
+    procore, _erp = _canonical(store)
+    return _load(profile, procore, directory)
 
 
 def _counts(frame: pl.DataFrame) -> dict[tuple[str, str], int]:

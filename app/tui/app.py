@@ -43,7 +43,7 @@ from app.tui.screens.modals import (
     MappingEdit,
     MappingModal,
 )
-from app.tui.services import NotAvailable, PushPreview, Services
+from app.tui.services import PushPreview, Services
 from app.tui.settings import Settings, SettingsError, load_settings
 from reconcile.decisions import status as decisions_status
 from reconcile.profile import Profile
@@ -203,9 +203,6 @@ class TieoutApp(App[int]):
 
         try:
             result = self.services.pull(full=full, progress=progress, cancel=cancel)
-        except NotAvailable as exc:
-            self.post_message(m.PullFinished(ok=False, error=str(exc)))
-            return
         except Exception as exc:  # noqa: BLE001 - one readable line, never a traceback on screen
             self.post_message(m.PullFinished(ok=False, error=f"{type(exc).__name__}: {exc}"))
             return
@@ -328,9 +325,6 @@ class TieoutApp(App[int]):
     def _plan_push(self, exception_id: str) -> None:
         try:
             preview = self.services.plan_push(exception_id)
-        except NotAvailable as exc:
-            self.call_from_thread(self.notify, str(exc), severity="warning")
-            return
         except Exception as exc:  # noqa: BLE001 - PushError and friends: one sentence
             self.post_message(m.WorkFailed("push", str(exc)))
             return
@@ -386,7 +380,7 @@ class TieoutApp(App[int]):
             new_lines = apply_edit(files[edit.file], edit)
             (tmp / edit.file).write_text("\n".join(new_lines) + "\n", encoding="utf-8")
             added, removed = self.services.preview_mapping_change(tmp)
-        except Exception as exc:  # noqa: BLE001 - NotAvailable, MappingError: one sentence
+        except Exception as exc:  # noqa: BLE001 - MappingError and friends: one sentence
             self.post_message(m.WorkFailed("mapping preview", str(exc)))
             return
         finally:

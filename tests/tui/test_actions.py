@@ -195,7 +195,7 @@ async def test_detail_actions(tmp_path, seeded):
 
         await pilot.press("y")
         await settle(pilot)
-        assert any("Push is not yet available" in n for n in notes(app))
+        assert any("read-only" in n for n in notes(app))
 
         await pilot.press("escape")
         await settle(pilot)

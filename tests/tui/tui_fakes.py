@@ -16,7 +16,7 @@ import polars as pl
 
 from adapters.base import Progress
 from app.tui.app import TieoutApp
-from app.tui.services import DiffSummary, NotAvailable, ProgressCallback, PullResult, Services
+from app.tui.services import DiffSummary, ProgressCallback, PullResult, Services
 from reconcile.profile import ErpSettings, MappingSettings, ProcoreSettings, Profile
 from reconcile.store import ResourceStat, Store
 
@@ -262,7 +262,7 @@ class FakeServices(Services):
         return ["XNEW00000001"], ["X000000000004"]
 
     def plan_push(self, exception_id: str) -> str:
-        raise NotAvailable("Push is not yet available.")
+        raise RuntimeError("This profile is read-only: [push].allow names no direction.")
 
 
 def make_app(tmp_path: Path, store: Store, *, pull_on_start: bool | None = False, **kw) -> TieoutApp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from app.tui.safe import text
+from reconcile.export import Format
 
 _CANCEL: list[BindingType] = [
     Binding("escape", "cancel", "Cancel", id="tieout.modal.cancel", tooltip="Close without changes")
@@ -198,7 +200,7 @@ class MappingModal(_Modal):
 @dataclass
 class ExportRequest:
     path: Path
-    fmt: str
+    fmt: Format
     everything: bool
 
 
@@ -245,7 +247,7 @@ class ExportModal(_Modal):
         if not path:
             self.notify("Give a file path.", severity="warning")
             return
-        self.dismiss(ExportRequest(Path(path).expanduser(), str(fmt), scope == "all"))
+        self.dismiss(ExportRequest(Path(path).expanduser(), cast(Format, str(fmt)), scope == "all"))
 
     def on_input_submitted(self) -> None:
         self._go()
