@@ -50,6 +50,14 @@ ACTIONS: tuple[Action, ...] = (
     Action("tieout.log", "app", "4", "switch_mode('log')", "Log", "Pull and diff messages", show=False),
     Action("tieout.pull", "app", "p", "pull", "Pull", "Snapshot Procore and the ERP, then re-diff"),
     Action(
+        "tieout.pull_plan",
+        "app",
+        "P",
+        "pull_plan",
+        "Pull plan",
+        "Requests and time a pull costs; full pull, or resume an interrupted one",
+    ),
+    Action(
         "tieout.cancel_pull", "app", "c", "cancel_pull", "Cancel pull", "Stop the running pull", show=False
     ),
     Action("tieout.diff", "app", "r", "rediff", "Re-diff", "Recompute exceptions from the current snapshots"),

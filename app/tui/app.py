@@ -42,6 +42,7 @@ from app.tui.screens.modals import (
     ExportRequest,
     MappingEdit,
     MappingModal,
+    PullModal,
 )
 from app.tui.services import PushPreview, Services
 from app.tui.settings import Settings, SettingsError, load_settings
@@ -171,6 +172,25 @@ class TieoutApp(App[int]):
     def action_pull(self) -> None:
         self.post_message(m.PullRequested())
 
+    def action_pull_plan(self) -> None:
+        modal = PullModal(self.services.resumable())
+
+        def chosen(choice: object) -> None:
+            if choice in ("incremental", "full", "resume"):
+                self.post_message(m.PullRequested(full=choice == "full", resume=choice == "resume"))
+
+        self.push_screen(modal, chosen)
+        self._plan(modal)
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _plan(self, modal: PullModal) -> None:
+        try:
+            lines = self.services.plan()
+        except Exception as exc:  # noqa: BLE001 - unreachable host, wrong secret: one sentence
+            self.call_from_thread(modal.show_error, str(exc))
+            return
+        self.call_from_thread(modal.show_plan, lines)
+
     def action_cancel_pull(self) -> None:
         if self.cancel_event is None:
             self.notify("No pull is running.")
@@ -188,25 +208,30 @@ class TieoutApp(App[int]):
             self.notify("A pull is already running.")
             return
         self.cancel_event = threading.Event()
-        self.write_log("Pull started" + (f" ({message.reason})" if message.reason else "") + ".")
+        what = "Resumed pull" if message.resume else ("Full pull" if message.full else "Pull")
+        self.write_log(f"{what} started" + (f" ({message.reason})" if message.reason else "") + ".")
         keys = self.settings.keymap.get("tieout.cancel_pull", by_id("tieout.cancel_pull").keys)
         self.notify(f"Pull started. Press {keys} to cancel.")
         if self.home is not None:
             keys = self.settings.keymap.get("tieout.cancel_pull", by_id("tieout.cancel_pull").keys)
             self.home.query_one("#pull-panel").start(keys)  # type: ignore[attr-defined]
-        self._pull(message.full, self.cancel_event)
+        self._pull(message.full, message.resume, self.cancel_event)
 
     @work(thread=True, exclusive=True, group="pull", exit_on_error=False)
-    def _pull(self, full: bool, cancel: threading.Event) -> None:
+    def _pull(self, full: bool, resume: bool, cancel: threading.Event) -> None:
         def progress(resource: str, p: Progress) -> None:
             self.post_message(m.PullProgress(resource, p))
 
         try:
-            result = self.services.pull(full=full, progress=progress, cancel=cancel)
+            result = self.services.pull(full=full, resume=resume, progress=progress, cancel=cancel)
         except Exception as exc:  # noqa: BLE001 - one readable line, never a traceback on screen
             self.post_message(m.PullFinished(ok=False, error=f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(m.PullFinished(ok=result.ok, error=result.error, cancelled=result.cancelled))
+        self.post_message(
+            m.PullFinished(
+                ok=result.ok, error=result.error, cancelled=result.cancelled, resumable=result.resumable
+            )
+        )
 
     @on(m.PullProgress)
     def _pull_progress(self, message: m.PullProgress) -> None:
@@ -220,13 +245,15 @@ class TieoutApp(App[int]):
         self.cancel_event = None
         if self.home is not None and self.home.is_mounted:
             self.home.query_one("#pull-panel").stop()  # type: ignore[attr-defined]
+        plan_keys = self.settings.keymap.get("tieout.pull_plan", by_id("tieout.pull_plan").keys)
+        resume = f" Resume it from the pull plan ({plan_keys}, then r)." if message.resumable else ""
         if message.cancelled:
-            self.write_log("Pull cancelled; the previous snapshot stays current.")
-            self.notify("Pull cancelled; the previous snapshot stays current.", severity="warning")
+            self.write_log(f"Pull cancelled; the previous snapshot stays current.{resume}")
+            self.notify(f"Pull cancelled; the previous snapshot stays current.{resume}", severity="warning")
         elif not message.ok:
             err = plain(message.error or "unknown error")
-            self.write_log(f"Pull failed: {err} The previous snapshot stays current.")
-            self.notify(f"Pull failed: {err}", severity="error", timeout=10)
+            self.write_log(f"Pull failed: {err} The previous snapshot stays current.{resume}")
+            self.notify(f"Pull failed: {err}{resume}", severity="error", timeout=10)
         else:
             self.write_log("Pull finished.")
             self.notify("Pull finished; re-diffing.")

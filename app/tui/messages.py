@@ -16,9 +16,10 @@ from adapters.base import Progress
 class PullRequested(Message):
     """The analyst (or the startup age check) asked for a pull."""
 
-    def __init__(self, *, full: bool = False, reason: str = "") -> None:
+    def __init__(self, *, full: bool = False, resume: bool = False, reason: str = "") -> None:
         super().__init__()
         self.full = full
+        self.resume = resume
         self.reason = reason
 
 
@@ -34,11 +35,14 @@ class PullProgress(Message):
 class PullFinished(Message):
     """The pull ended: ``ok`` with stats, or an error sentence (the previous snapshot stays current)."""
 
-    def __init__(self, *, ok: bool, error: str | None, cancelled: bool = False) -> None:
+    def __init__(
+        self, *, ok: bool, error: str | None, cancelled: bool = False, resumable: bool = False
+    ) -> None:
         super().__init__()
         self.ok = ok
         self.error = error
         self.cancelled = cancelled
+        self.resumable = resumable
 
 
 class DiffFinished(Message):

@@ -9,7 +9,7 @@ from tui_fakes import FIXED_NOW, PULLED_AT, make_app, notes, settle
 from app.tui.screens.detail import DetailScreen
 from app.tui.screens.exceptions import ExceptionsScreen
 from app.tui.screens.help import HelpScreen
-from app.tui.screens.modals import ConfirmModal, ExplainModal, ExportModal, MappingModal
+from app.tui.screens.modals import ConfirmModal, ExplainModal, ExportModal, MappingModal, PullModal
 from reconcile import decisions
 
 
@@ -90,6 +90,42 @@ async def test_cancel_pull(tmp_path, seeded):
         await settle(pilot)
         assert app.cancel_event is None
         assert any("cancelled" in line for line in app.log_lines)
+
+
+async def test_pull_plan_shows_costs_then_resumes_an_interrupted_pull(tmp_path, seeded):
+    app = make_app(tmp_path, seeded, fail_pull="procore: Procore's budget for this hour is spent.")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert any("Resume it from the pull plan (P, then r)" in n for n in notes(app))
+        app.services.fail_pull = None
+        app.services.interrupted = True
+        await pilot.press("P")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, PullModal)
+        shown = str(modal.query_one("#plan-table").render())
+        assert "commitment_line_items" in shown and "2:05:00" in shown
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.services.pull_modes == ["incremental", "resume"]
+        assert any("Resumed pull started" in line for line in app.log_lines)
+
+
+async def test_pull_plan_full_and_nothing_to_resume(tmp_path, seeded):
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("P")
+        await settle(pilot)
+        await pilot.press("r")  # nothing was interrupted: the dialog stays and says so
+        await settle(pilot)
+        assert isinstance(app.screen, PullModal)
+        assert any("no interrupted pull" in n for n in notes(app))
+        await pilot.press("f")
+        await settle(pilot)
+        assert app.services.pull_modes == ["full"]
 
 
 async def test_auto_pull_when_snapshot_is_old(tmp_path, seeded):
@@ -297,7 +333,7 @@ async def test_command_palette_lists_screen_actions(tmp_path, seeded):
     async with app.run_test(size=(100, 30)) as pilot:
         await _to_grid(pilot)
         provider = TieoutCommands(app.screen)
-        hits = [h async for h in provider.search("clear")]
+        hits = sorted([h async for h in provider.search("clear")], key=lambda h: -h.score)  # as the palette
         assert hits and "Clear" in str(hits[0].match_display)
         await hits[0].command()
         found = [str(h.display) async for h in provider.discover()]

@@ -42,6 +42,7 @@ SCREENS = {
     "audit": ("3",),
     "log": ("r", "4"),
     "help": ("f1",),
+    "pull-plan": ("P",),
 }
 
 

@@ -227,9 +227,14 @@ class FakeServices(Services):
         self.pulls = 0
         self.gate: threading.Event | None = None  # when set by a test, the pull waits on it
         self.previews: list[Path] = []
+        self.pull_modes: list[str] = []
+        self.interrupted = False  # a test sets it: the last pull stopped part-way
 
-    def pull(self, *, full: bool, progress: ProgressCallback, cancel: threading.Event) -> PullResult:
+    def pull(
+        self, *, full: bool, progress: ProgressCallback, cancel: threading.Event, resume: bool = False
+    ) -> PullResult:
         self.pulls += 1
+        self.pull_modes.append("resume" if resume else "full" if full else "incremental")
         progress("vendors", Progress("vendors", requests=1, pages=1, records=3, total_pages=2))
         progress(
             "vendors",
@@ -246,11 +251,20 @@ class FakeServices(Services):
         if self.gate is not None:
             self.gate.wait(10)
         if cancel.is_set():
-            return PullResult(ok=False, error="cancelled", cancelled=True)
+            return PullResult(ok=False, error="cancelled", cancelled=True, resumable=True)
         if self.fail_pull:
-            return PullResult(ok=False, error=self.fail_pull)
+            return PullResult(ok=False, error=self.fail_pull, resumable=True)
         write_snapshot(self.store)
         return PullResult(ok=True)
+
+    def resumable(self) -> bool:
+        return self.interrupted
+
+    def plan(self) -> list[str]:
+        return [
+            "source   resource                      full      time  increm.      time  note",
+            "procore  commitment_line_items         2000   2:05:00        0   0:00:00  plus one per change",
+        ]
 
     def diff(self) -> DiffSummary:
         write_exceptions(self.store)

@@ -1,4 +1,4 @@
-"""Keyboard-first dialogs: confirm (ModalScreen[bool]), explain, assign, fix mapping, export."""
+"""Keyboard-first dialogs: confirm (ModalScreen[bool]), pull plan, explain, assign, fix mapping, export."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from app.tui.safe import text
+from app.tui.safe import plain, text
 from reconcile.export import Format
 
 _CANCEL: list[BindingType] = [
@@ -55,6 +56,64 @@ class ConfirmModal(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+class PullModal(_Modal):
+    """The pull plan, then the choice: incremental, full, or resume the interrupted pull.
+
+    The plan (requests and wall time per resource at the API's reported limit) is
+    computed by a worker after the dialog opens, so the dialog itself never waits.
+    """
+
+    BINDINGS = [
+        *_CANCEL,
+        Binding(
+            "i", "choose('incremental')", "Pull", id="tieout.pull_plan.incremental", tooltip="What changed"
+        ),
+        Binding("f", "choose('full')", "Full pull", id="tieout.pull_plan.full", tooltip="Re-read everything"),
+        Binding(
+            "r",
+            "choose('resume')",
+            "Resume",
+            id="tieout.pull_plan.resume",
+            tooltip="Continue the interrupted pull where it stopped",
+        ),
+    ]
+
+    def __init__(self, resumable: bool) -> None:
+        super().__init__()
+        self.resumable = resumable
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide plan"):
+            yield Label("Pull plan", classes="title")
+            if self.resumable:
+                yield Label(
+                    "The last pull stopped part-way: r resumes it without re-reading.", classes="hint"
+                )
+            with ScrollableContainer(classes="body"):
+                yield Static("Counting the requests a pull will make…", id="plan-table")
+            with Horizontal(classes="buttons"):
+                yield Button("Pull (i)", id="incremental", variant="primary")
+                yield Button("Full (f)", id="full")
+                yield Button("Resume (r)", id="resume", disabled=not self.resumable)
+                yield Button("Close (esc)", id="close")
+
+    def show_plan(self, lines: list[str]) -> None:
+        """Show the plan table (no wrapping: the columns line up, the body scrolls)."""
+        self.query_one("#plan-table", Static).update(Text(plain("\n".join(lines)), no_wrap=True))
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#plan-table", Static).update(text(f"No plan: {message}"))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "close" else event.button.id)
+
+    def action_choose(self, choice: str) -> None:
+        if choice == "resume" and not self.resumable:
+            self.notify("There is no interrupted pull to resume.")
+            return
+        self.dismiss(choice)
 
 
 @dataclass
