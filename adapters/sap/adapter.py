@@ -27,6 +27,8 @@ from reconcile.profile import ErpSettings
 from reconcile.secrets import Secret
 
 SCOPE = "entityset"
+#: high-water key: the page size the server cut each entity set into, from the last pull.
+PAGE_SIZES = "page_sizes"
 BP = "API_BUSINESS_PARTNER"
 PO = "API_PURCHASEORDER_PROCESS_SRV"
 JE = "API_JOURNALENTRYITEMBASIC_SRV"
@@ -210,6 +212,9 @@ class SapAdapter:
         """Read every endpoint into ``sink``; return ``{"A_PurchaseOrder": <ISO stamp>}`` for the next delta."""
         since = self._since(previous, full)
         high: datetime | None = since
+        # SAP pages server-side (no $top from us): remember the page size each set was served
+        # with, so the plan counts pages as the server will cut them.
+        sizes: dict[str, int] = dict(previous.high_water.get(PAGE_SIZES) or {}) if previous else {}
         for ep in self.endpoints:
             if sink.cancelled():
                 raise Cancelled("The ERP pull was cancelled.")
@@ -235,6 +240,8 @@ class SapAdapter:
                 prog.pages += 1
                 prog.records += len(records)
                 prog.requests = self.client.requests - before
+                if page.next_url and page.records:
+                    sizes[ep.resource] = len(page.records)
                 if page.count is not None and page.records:
                     prog.total_pages = max(1, math.ceil(page.count / len(page.records)))
                 sink.progress(prog)
@@ -245,15 +252,16 @@ class SapAdapter:
                             high = stamp
             sink.unit_done(ep.resource, SCOPE, self.client.requests - before, prog.records)
         if high is None and previous is not None:
-            return dict(previous.high_water)
-        return {c.PURCHASE_ORDERS: high.isoformat()} if high else {}
+            return {**previous.high_water, PAGE_SIZES: sizes}
+        return {c.PURCHASE_ORDERS: high.isoformat(), PAGE_SIZES: sizes} if high else {PAGE_SIZES: sizes}
 
     async def plan(self, previous: PreviousPull | None) -> list[PlanRow]:
         """What a pull will cost, from ``$count`` (one cheap request per entity set)."""
         since = self._since(previous, False)
-        per_page = self.settings.page_size
+        sizes = (previous.high_water.get(PAGE_SIZES) or {}) if previous else {}
         rows = []
         for ep in self.endpoints:
+            per_page = int(sizes.get(ep.resource) or self.settings.page_size)
             if ep.resource == c.JOURNAL:
                 rows.append(PlanRow(ep.resource, 1, 1, "aggregated by WBS element, GL account, cost center"))
                 continue

@@ -90,3 +90,25 @@ def test_second_pull_with_nothing_changed_is_incremental_and_identical(pulled) -
         after = store.canonical(t)
         assert after.sort(after.columns).equals(frame.sort(frame.columns)), t
     store.close()
+
+
+def test_cli_plan_estimates_the_full_pull_within_ten_percent(pulled, capsys) -> None:
+    env, profile, _ = pulled
+    store = Store(profile.store_path)
+    made = {}
+    for source in ("procore", "erp"):
+        first_full = store.query(
+            "SELECT min(id) AS id FROM snapshots WHERE source = ? AND kind = 'full' AND status = 'complete'",
+            [source],
+        )["id"][0]
+        made[source] = sum(s.requests for s in store.snapshot_stats(int(first_full)))
+    store.close()
+    capsys.readouterr()
+    assert main(["pull", "--plan", "--profile", str(env.profile_path)]) == 0
+    totals = {
+        line.split()[0]: int(line.split()[3])
+        for line in capsys.readouterr().out.splitlines()
+        if "= total" in line
+    }
+    for source, n in made.items():
+        assert abs(totals[source] - n) <= 0.1 * n, (source, totals[source], n)
