@@ -7,16 +7,23 @@ is at most the tolerance is not an exception.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import polars as pl
 
 from mappings import Mappings
 from reconcile.canonical import TABLES, conform, empty
-from reconcile.diff.commitments import Context, diff_commitment_lines, erp_items
+from reconcile.diff.commitments import (
+    Context,
+    diff_commitment_lines,
+    erp_items,
+    key_lines,
+    match_by_origin,
+    merge_assignments,
+)
 from reconcile.diff.contracts import diff_commitments
 from reconcile.diff.frame import EXCEPTION_SCHEMA, KINDS, OBJECTS, empty_exceptions, exception_id, finish
-from reconcile.diff.linekeys import numeric_keys
 from reconcile.diff.totals import diff_actuals, diff_budgets
 from reconcile.diff.vendors import diff_vendors, vendor_links
 
@@ -57,20 +64,25 @@ def diff(
     pc_vendors = _table(procore, "procore_vendors")
     erp_vendors = _table(erp, "erp_vendors")
     parts = diff_vendors(pc_vendors, erp_vendors, mappings)
-    erp_lines = _table(erp, "erp_commitment_lines")
-    numeric = numeric_keys(erp_lines)
-    items = erp_items(erp_lines, ctx, numeric)
-    pc_lines = _table(procore, "procore_commitment_lines")
-    commitment_parts, links = diff_commitments(
-        _table(procore, "procore_commitments"),
-        pc_lines,
-        _table(erp, "erp_commitments"),
-        items,
-        vendor_links(pc_vendors, erp_vendors, mappings),
-        ctx,
-    )
+    keyed = key_lines(_table(procore, "procore_commitment_lines"), _table(erp, "erp_commitment_lines"), ctx)
+    lines = merge_assignments(keyed)
+    # The origin match needs only the two key columns, so it runs in a second thread while
+    # the mapping lookup and the commitment rules run here: each is mostly single-threaded
+    # work, and on two cores both finish in the time of the longer (Polars frees the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        matching = pool.submit(match_by_origin, keyed.procore["_k"], lines["_k"], keyed.numeric)
+        items = erp_items(lines, keyed, ctx)
+        commitment_parts, links = diff_commitments(
+            _table(procore, "procore_commitments"),
+            keyed.procore_sums,
+            _table(erp, "erp_commitments"),
+            items,
+            vendor_links(pc_vendors, erp_vendors, mappings),
+            ctx,
+        )
+        origin = matching.result()
     parts += commitment_parts
-    parts += diff_commitment_lines(pc_lines, items, links, ctx, numeric)
+    parts += diff_commitment_lines(keyed, items, links, ctx, origin)
     parts += diff_budgets(_table(erp, "erp_budgets"), _table(procore, "procore_budget_lines"), ctx)
     parts += diff_actuals(_table(erp, "erp_actuals"), _table(procore, "procore_actual_lines"), ctx)
     return finish(parts)

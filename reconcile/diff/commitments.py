@@ -47,6 +47,13 @@ class Context:
             pl.lit(self.mappings.file(file) + " line ") + pl.col(line_column).cast(pl.String)
         )
 
+    def active_rows(self, frame: pl.DataFrame, column: str = "project_number") -> pl.Series:
+        """True for rows not mapped to an inactive Procore project (``drop_inactive`` as a mask)."""
+        if self.inactive_numbers.len() == 0:
+            return pl.Series("active", [True] * frame.height, pl.Boolean)
+        inactive = pl.col(column).is_in(self.inactive_numbers.implode()).fill_null(False)
+        return frame.select((~inactive).alias("active")).to_series()
+
     def drop_inactive(self, frame: pl.DataFrame, column: str = "project_number") -> pl.DataFrame:
         """Leave out ERP rows mapped to a Procore project that is not active."""
         if self.inactive_numbers.len() == 0:
@@ -62,32 +69,90 @@ def mapping_lookup(combos: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     return codes.join(projects, on="wbs_element", how="left")
 
 
-def erp_items(lines: pl.DataFrame, ctx: Context, numeric: bool) -> pl.DataFrame:
-    """One row per PO item: key ``_k``, amount, the largest assignment's dimensions, mapping.
+@dataclass(frozen=True)
+class KeyedLines:
+    """Both sides' commitment lines with their match keys, and what is summed or looked up from them."""
+
+    erp: pl.DataFrame  # po_number, item, amount, DIMS, _k (one row per account assignment)
+    combos: pl.DataFrame  # the distinct DIMS of the ERP lines
+    procore: pl.DataFrame  # PROCORE_COLS, lines of active projects only
+    procore_sums: pl.DataFrame  # contract_id, procore_amount (every line)
+    numeric: bool  # integer keys (see ``linekeys``)
+
+
+def key_lines(pc_lines: pl.DataFrame, erp_lines: pl.DataFrame, ctx: Context) -> KeyedLines:
+    """Parse both sides' keys and sum Procore's contracts in one parallel pass.
+
+    Why one ``collect_all``: each key parse is a single-threaded pass over a million
+    strings; run as separate queries they use one core each, which is what keeps the
+    line path within twice a bare (multi-threaded) join.
+    """
+
+    def jobs(numeric: bool) -> list[pl.LazyFrame]:
+        erp_cols: list[pl.Expr | str] = [
+            "po_number",
+            "item",
+            pl.col("amount").cast(MONEY),
+            *DIMS,
+            erp_key(numeric),
+        ]
+        active = ctx.active_projects["project_id"].implode()
+        return [
+            erp_lines.lazy().select(*erp_cols),
+            pc_lines.lazy()
+            .select(*PROCORE_COLS[:-1], origin_key(numeric))
+            .filter(pl.col("project_id").is_in(active)),
+        ]
+
+    erp, procore, combos, sums = pl.collect_all(
+        [
+            *jobs(True),
+            erp_lines.lazy().select(DIMS).unique(),
+            pc_lines.lazy()
+            .group_by("contract_id")
+            .agg(pl.col("amount").sum().cast(MONEY).alias("procore_amount")),
+        ]
+    )
+    numeric = erp.height > 0 and erp["_k"].null_count() == 0
+    if not numeric:  # an ERP whose keys are not all digits: match on the text instead
+        erp, procore = pl.collect_all(jobs(False))
+    return KeyedLines(erp, combos, procore, sums, numeric)
+
+
+def merge_assignments(keyed: KeyedLines) -> pl.DataFrame:
+    """One row per PO item: an item with several account assignments is their sum, with the
+    dimensions of the largest."""
+    lines = keyed.erp
+    if lines["_k"].n_unique() == lines.height:  # n_unique is far cheaper than is_duplicated
+        return lines
+    split = lines["_k"].is_duplicated()
+    biggest = pl.col("amount").arg_max()
+    merged = (
+        lines.filter(split)
+        .group_by("_k")
+        .agg(
+            pl.col("po_number").first(),
+            pl.col("item").first(),
+            pl.col("amount").sum().cast(MONEY),
+            *(pl.col(c).get(biggest) for c in DIMS),
+        )
+        .select(lines.columns)
+    )
+    return pl.concat([lines.filter(~split), merged])
+
+
+def erp_items(lines: pl.DataFrame, keyed: KeyedLines, ctx: Context) -> pl.DataFrame:
+    """``merge_assignments``' rows, in the same order, with their project and cost code.
 
     Items of inactive projects are still here (a PO's project comes from its items); the
-    line rules drop them.
+    line rules leave them out.
     """
-    lines = lines.select("po_number", "item", pl.col("amount").cast(MONEY), *DIMS, erp_key(numeric))
-    if lines["_k"].n_unique() < lines.height:  # n_unique is far cheaper than is_duplicated
-        split = lines["_k"].is_duplicated()
-        biggest = pl.col("amount").arg_max()
-        merged = (
-            lines.filter(split)
-            .group_by("_k")
-            .agg(
-                pl.col("po_number").first(),
-                pl.col("item").first(),
-                pl.col("amount").sum().cast(MONEY),
-                *(pl.col(c).get(biggest) for c in DIMS),
-            )
-            .select(lines.columns)
-        )
-        lines = pl.concat([lines.filter(~split), merged])
-    lookup = mapping_lookup(lines.select(DIMS), ctx)
+    lookup = mapping_lookup(keyed.combos, ctx)
     # A PO group key for the commitment rules: an integer when the line keys are (cheap to group).
-    po_group = (pl.col("_k") // ITEM_BASE) if numeric else pl.col("po_number")
-    return lines.join(lookup, on=DIMS, how="left", nulls_equal=True).with_columns(po_group.alias("_po"))
+    po_group = (pl.col("_k") // ITEM_BASE) if keyed.numeric else pl.col("po_number")
+    return lines.join(lookup, on=DIMS, how="left", nulls_equal=True, maintain_order="left").with_columns(
+        po_group.alias("_po")
+    )
 
 
 def commitment_links(commitments: pl.DataFrame, po_numbers: pl.Series) -> pl.DataFrame:
@@ -121,33 +186,58 @@ def _match_sorted(p_keys: pl.Series, e_keys: pl.Series) -> tuple[pl.Series, pl.S
     return order.gather(at), hit
 
 
-def link_lines(
-    procore: pl.DataFrame, items: pl.DataFrame, links: pl.DataFrame, numeric: bool
-) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
-    """Row-number pairs ``_pi, _ei, link`` of linked lines, and the unlinked rows of each side.
+@dataclass(frozen=True)
+class OriginMatch:
+    """Lines linked by ``origin_id`` (row numbers ``_pi, _ei, link``) and the rows left over."""
+
+    pairs: pl.DataFrame
+    p_only: pl.Series
+    e_only: pl.Series
+
+
+def match_by_origin(p_keys: pl.Series, e_keys: pl.Series, numeric: bool) -> OriginMatch:
+    """Link Procore rows to ERP item rows whose key their ``origin_id`` names.
 
     The match runs on (row number, key) only; columns are gathered afterwards for the rows
     that need them, which keeps the million-line path close to a bare join.
     """
-    p_rows = pl.int_range(procore.height, dtype=pl.Int64, eager=True).alias("_pi")
-    e_rows = pl.int_range(items.height, dtype=pl.Int64, eager=True).alias("_ei")
-    if numeric and items.height and procore.height:
-        ei, hit = _match_sorted(procore["_k"], items["_k"])
-        by_origin = pl.DataFrame([p_rows.filter(hit), ei.filter(hit).alias("_ei")]).with_columns(
+    p_rows = pl.int_range(p_keys.len(), dtype=pl.Int64, eager=True).alias("_pi")
+    e_rows = pl.int_range(e_keys.len(), dtype=pl.Int64, eager=True).alias("_ei")
+    if numeric and e_keys.len() and p_keys.len():
+        ei, hit = _match_sorted(p_keys, e_keys)
+        pairs = pl.DataFrame([p_rows.filter(hit), ei.filter(hit).alias("_ei")]).with_columns(
             pl.lit("origin_id").alias("link")
         )
-        p_only = p_rows.filter(~hit)
-        claimed = np.zeros(items.height, dtype=bool)
-        claimed[by_origin["_ei"].to_numpy()] = True
-        e_only = e_rows.filter(pl.Series(~claimed))
-    else:
-        joined = pl.DataFrame([p_rows, procore["_k"]]).join(
-            pl.DataFrame([e_rows, items["_k"]]), on="_k", how="full", coalesce=False
-        )
-        has_p, has_e = pl.col("_pi").is_not_null(), pl.col("_ei").is_not_null()
-        by_origin = joined.filter(has_p & has_e).select("_pi", "_ei", pl.lit("origin_id").alias("link"))
-        p_only = joined.filter(~has_e)["_pi"]
-        e_only = joined.filter(~has_p)["_ei"]
+        claimed = np.zeros(e_keys.len(), dtype=bool)
+        claimed[pairs["_ei"].to_numpy()] = True
+        return OriginMatch(pairs, p_rows.filter(~hit), e_rows.filter(pl.Series(~claimed)))
+    joined = pl.DataFrame([p_rows, p_keys.alias("_k")]).join(
+        pl.DataFrame([e_rows, e_keys.alias("_k")]), on="_k", how="full", coalesce=False
+    )
+    has_p, has_e = pl.col("_pi").is_not_null(), pl.col("_ei").is_not_null()
+    pairs = joined.filter(has_p & has_e).select("_pi", "_ei", pl.lit("origin_id").alias("link"))
+    return OriginMatch(pairs, joined.filter(~has_e)["_pi"], joined.filter(~has_p)["_ei"])
+
+
+def link_lines(
+    procore: pl.DataFrame,
+    items: pl.DataFrame,
+    links: pl.DataFrame,
+    numeric: bool,
+    origin: OriginMatch,
+    active: pl.Series,
+) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """Row-number pairs ``_pi, _ei, link`` of linked lines, and the unlinked rows of each side.
+
+    ERP items of inactive projects take no part: a Procore line whose ``origin_id`` names
+    one is unlinked (and may still link by position), and the item is not reported.
+    """
+    by_origin, p_only, e_only = origin.pairs, origin.p_only, origin.e_only
+    if not active.all():
+        keep = active.gather(by_origin["_ei"])
+        p_only = pl.concat([p_only, by_origin["_pi"].filter(~keep)]).sort()
+        by_origin = by_origin.filter(keep)
+        e_only = e_only.filter(active.gather(e_only))
     # Fallback: position p → item p × 10 of the contract's PO, among items no origin_id claimed.
     fallback = (
         procore[p_only]
@@ -171,29 +261,36 @@ def _gather(procore: pl.DataFrame, items: pl.DataFrame, pairs: pl.DataFrame) -> 
 
 
 def diff_commitment_lines(
-    pc_lines: pl.DataFrame, items: pl.DataFrame, links: pl.DataFrame, ctx: Context, numeric: bool
+    keyed: KeyedLines, items: pl.DataFrame, links: pl.DataFrame, ctx: Context, origin: OriginMatch
 ) -> list[pl.LazyFrame]:
-    """Commitment-line exceptions over ``erp_items`` and the contract links."""
-    procore = pc_lines.select(*PROCORE_COLS[:-1], origin_key(numeric)).filter(
-        pl.col("project_id").is_in(ctx.active_projects["project_id"].implode())
-    )
-    items = ctx.drop_inactive(items)
+    """Commitment-line exceptions over ``erp_items``, the contract links and the origin match."""
+    procore, numeric = keyed.procore, keyed.numeric
+    active = ctx.active_rows(items)
     mapped = items.select(pl.col("project_number").is_not_null() & pl.col("procore_cost_code").is_not_null())
     ok = mapped.to_series()
-    pairs, p_only, e_only = link_lines(procore, items, links, numeric)
+    pairs, p_only, e_only = link_lines(procore, items, links, numeric, origin, active)
     pair_ok = ok.gather(pairs["_ei"])
     if pairs.height and np.bincount(pairs["_ei"].to_numpy()).max() > 1:  # cheap test first
         dup = pairs["_ei"].is_duplicated()
     else:
         dup = pl.Series("dup", [False] * pairs.height, pl.Boolean)
     compare = pairs.filter(pair_ok & ~dup)
-    amount_p = procore["amount"].gather(compare["_pi"])
-    amount_e = items["amount"].gather(compare["_ei"])
-    money = pl.DataFrame({"p": amount_p, "e": amount_e})
-    amount_off = money.select(exceed((pl.col("e") - pl.col("p")), ctx.tolerance)).to_series()
-    code_e = items["procore_cost_code"].gather(compare["_ei"])
-    code_p = procore["cost_code"].gather(compare["_pi"])
-    code_off = (code_e != code_p).fill_null(True)
+    # Both comparisons in one query: Polars runs the amount and the cost-code gathers side by side.
+    ei, pi = pl.col("_ei"), pl.col("_pi")
+    amount_off, code_off = (
+        compare.lazy()
+        .select(
+            exceed(
+                pl.lit(items["amount"]).gather(ei) - pl.lit(procore["amount"]).gather(pi), ctx.tolerance
+            ).alias("amount_off"),
+            pl.lit(items["procore_cost_code"])
+            .gather(ei)
+            .ne(pl.lit(procore["cost_code"]).gather(pi))
+            .fill_null(True)
+            .alias("code_off"),
+        )
+        .collect()
+    )
     diff = (pl.col("amount_erp") - pl.col("amount")).cast(MONEY)
     refs = {
         "procore_id": pl.col("id"),
@@ -275,15 +372,19 @@ def diff_commitment_lines(
             ),
         )
     )
-    out.append(_unmapped(procore, items, ok, pairs, projects))
+    out.append(_unmapped(procore, items, ~ok & active, pairs, projects))
     return out
 
 
 def _unmapped(
-    procore: pl.DataFrame, items: pl.DataFrame, ok: pl.Series, pairs: pl.DataFrame, projects: pl.LazyFrame
+    procore: pl.DataFrame,
+    items: pl.DataFrame,
+    unplaced: pl.Series,
+    pairs: pl.DataFrame,
+    projects: pl.LazyFrame,
 ) -> pl.LazyFrame:
     """ERP items no mapping row places: reported, never compared; project from a linked line if any."""
-    idx = pl.Series("_ei", range(items.height), pl.Int64).filter(~ok)
+    idx = pl.Series("_ei", range(items.height), pl.Int64).filter(unplaced)
     bad = items[idx].with_columns(idx)
     linked = (
         pairs.filter(pl.col("_ei").is_in(idx.implode()))

@@ -18,7 +18,7 @@ from reconcile.diff.vendors import procore_key
 
 def diff_commitments(
     pc_commitments: pl.DataFrame,
-    pc_lines: pl.DataFrame,
+    pc_sums: pl.DataFrame,
     erp_commitments: pl.DataFrame,
     items: pl.DataFrame,
     vendor_links: pl.DataFrame,
@@ -39,7 +39,6 @@ def diff_commitments(
         erp_sums.drop("_po"), on="po_number", how="left"
     )
     erp = ctx.drop_inactive(erp.with_columns(pl.col("erp_amount").fill_null(pl.lit(0, MONEY))), "erp_project")
-    pc_sums = pc_lines.group_by("contract_id").agg(pl.col("amount").sum().cast(MONEY).alias("procore_amount"))
     pc = (
         pc_commitments.join(ctx.active_projects, on="project_id")
         .join(pc_sums, left_on="id", right_on="contract_id", how="left")

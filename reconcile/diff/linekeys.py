@@ -13,42 +13,21 @@ import polars as pl
 ITEM_BASE = 100_000
 
 
-def _canonical_int(col: pl.Expr) -> pl.Expr:
-    """The integer a digits-only string without leading zeros or sign spells, else null.
-
-    ``to_integer`` accepts only an optional sign and digits, so ruling out a leading
-    ``0``, ``+`` or ``-`` leaves exactly the canonical spellings (cheaper than a round trip).
-    """
-    value = col.str.to_integer(strict=False)
-    odd = col.str.starts_with("0") | col.str.starts_with("+") | col.str.starts_with("-")
-    return pl.when(~odd).then(value)
-
-
-def _item_int(col: pl.Expr) -> pl.Expr:
-    value = col.str.to_integer(strict=False)
-    return pl.when((col.str.len_bytes() == 5) & (value >= 0) & ~col.str.contains("[+-]", literal=False)).then(
-        value
-    )
-
-
-def numeric_keys(lines: pl.DataFrame) -> bool:
-    """True when every ERP line's PO and item number can be an exact integer key."""
-    if lines.height == 0:
-        return False
-    po = _canonical_int(pl.col("po_number"))
-    ok = lines.select(
-        (po.is_not_null() & (pl.col("po_number").str.len_bytes() <= 13)).all().alias("po"),
-        _item_int(pl.col("item")).is_not_null().all().alias("item"),
-    ).row(0)
-    return bool(ok[0] and ok[1])
+#: Canonical digit forms: a PO number without sign or leading zero, a five-digit item.
+#: One anchored regex pass each is cheaper than the several string tests it replaces.
+PO_FORM = r"^[1-9][0-9]{0,12}$"
+ITEM_FORM = r"^[0-9]{5}$"
+ORIGIN_FORM = r"^[1-9][0-9]{0,12}/[0-9]{5}$"
 
 
 def erp_key(numeric: bool) -> pl.Expr:
-    """The ERP line's join key ``_k``."""
+    """The ERP line's join key ``_k``: the exact integer (null where a line's PO or item is
+    not in canonical digit form, which makes the whole side fall back to strings), or the text."""
     if numeric:
-        return (pl.col("po_number").str.to_integer() * ITEM_BASE + pl.col("item").str.to_integer()).alias(
-            "_k"
-        )
+        po, item = pl.col("po_number"), pl.col("item")
+        valid = po.str.contains(PO_FORM) & item.str.contains(ITEM_FORM)
+        whole = po.str.to_integer(strict=False) * ITEM_BASE + item.str.to_integer(strict=False)
+        return pl.when(valid).then(whole).alias("_k")
     return (pl.col("po_number") + "/" + pl.col("item")).alias("_k")
 
 
@@ -62,10 +41,8 @@ def origin_key(numeric: bool, column: str = "origin_id") -> pl.Expr:
     col = pl.col(column)
     if not numeric:
         return col.alias("_k")
-    odd = col.str.starts_with("0") | col.str.starts_with("+") | col.str.starts_with("-")
-    ok = (col.str.slice(-6, 1) == "/") & ~odd
     digits = col.str.replace("/", "", literal=True).str.to_integer(strict=False)
-    return pl.when(ok).then(digits).alias("_k")
+    return pl.when(col.str.contains(ORIGIN_FORM)).then(digits).alias("_k")
 
 
 def position_key(numeric: bool) -> pl.Expr:
