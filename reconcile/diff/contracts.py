@@ -54,19 +54,26 @@ def diff_commitments(
     links = commitment_links(pc, erp["po_number"])
     pc = pc.join(links, left_on="id", right_on="contract_id", how="left")
     linked = pc.filter(pl.col("po_number").is_not_null()).with_columns(pl.len().over("po_number").alias("_n"))
-    erp = erp.join(
-        linked.group_by("po_number").agg(
-            pl.col("id").sort().alias("procore_id"),
-            pl.col("project_number").sort_by("id").first().alias("pc_project"),
-        ),
-        on="po_number",
-        how="left",
-    ).with_columns(
-        pl.when(pl.col("has_items"))
-        .then(pl.col("erp_project"))
-        .otherwise(pl.col("pc_project"))
-        .alias("project"),
-        pl.col("procore_id").list.len().fill_null(0).alias("_n"),
+    # Per PO: how many contracts link to it and the project of the first; the id lists only
+    # for the few POs several contracts claim (list aggregation over every PO is the cost).
+    first = (
+        linked.sort("id")
+        .unique("po_number", keep="first")
+        .select("po_number", pl.col("project_number").alias("pc_project"), "_n")
+    )
+    several = (
+        linked.filter(pl.col("_n") > 1).group_by("po_number").agg(pl.col("id").sort().alias("procore_id"))
+    )
+    erp = (
+        erp.join(first, on="po_number", how="left")
+        .join(several, on="po_number", how="left")
+        .with_columns(
+            pl.when(pl.col("has_items"))
+            .then(pl.col("erp_project"))
+            .otherwise(pl.col("pc_project"))
+            .alias("project"),
+            pl.col("_n").fill_null(0).cast(pl.UInt32),
+        )
     )
     mapped = erp.filter(pl.col("project").is_not_null() | (pl.col("_n") == 0) & pl.col("has_items").is_null())
     joined = (
