@@ -387,28 +387,57 @@ class Store:
         self, snapshot_id: int, resource: str, scope: str, records: Sequence[tuple[str, dict[str, Any]]]
     ) -> None:
         """Keep the API's payloads of one page (replacing earlier copies of the same keys)."""
-        if not records:
+        self.write_pull_batch(snapshot_id, [(resource, scope, k, p) for k, p in records], [])
+
+    def write_pull_batch(
+        self,
+        snapshot_id: int,
+        rows: Sequence[tuple[str, str, str, dict[str, Any]]],
+        checkpoints: Sequence[tuple[str, str, int, int, bool]],
+    ) -> None:
+        """Store buffered pages and the checkpoints of the units they complete, atomically.
+
+        ``rows`` are ``(resource, scope, record_key, payload)``; a key seen again replaces its
+        earlier copy. ``checkpoints`` are ``(resource, scope, requests, records, replaced)``
+        (see ``mark_done``). One transaction per batch: a checkpoint is never stored without
+        its records, and a pull of thousands of small pages is not thousands of statements.
+        """
+        if not rows and not checkpoints:
             return
-        frame = pl.DataFrame(
-            {
-                "snapshot_id": [snapshot_id] * len(records),
-                "resource": [resource] * len(records),
-                "scope": [scope] * len(records),
-                "record_key": [k for k, _ in records],
-                "payload": [json.dumps(p, default=str) for _, p in records],
-            }
-        )
         with self.transaction() as tx:
-            tx.register("_raw", frame.to_arrow())
-            tx.execute(
-                "DELETE FROM raw_records WHERE snapshot_id = ? AND resource = ? "
-                "AND record_key IN (SELECT record_key FROM _raw)",
-                [snapshot_id, resource],
-            )
-            tx.execute(
-                "INSERT INTO raw_records SELECT snapshot_id, resource, scope, record_key, payload FROM _raw"
-            )
-            tx.unregister("_raw")
+            if rows:
+                frame = pl.DataFrame(
+                    {
+                        "snapshot_id": [snapshot_id] * len(rows),
+                        "resource": [r[0] for r in rows],
+                        "scope": [r[1] for r in rows],
+                        "record_key": [r[2] for r in rows],
+                        "payload": [json.dumps(r[3], default=str) for r in rows],
+                    },
+                    schema={
+                        "snapshot_id": pl.Int64,
+                        "resource": pl.String,
+                        "scope": pl.String,
+                        "record_key": pl.String,
+                        "payload": pl.String,
+                    },
+                ).unique(["resource", "record_key"], keep="last", maintain_order=True)
+                tx.register("_raw", frame.to_arrow())
+                tx.execute(
+                    "DELETE FROM raw_records r WHERE r.snapshot_id = ? AND EXISTS (SELECT 1 FROM _raw n "
+                    "WHERE n.resource = r.resource AND n.record_key = r.record_key)",
+                    [snapshot_id],
+                )
+                tx.execute(
+                    "INSERT INTO raw_records SELECT snapshot_id, resource, scope, record_key, payload FROM _raw"
+                )
+                tx.unregister("_raw")
+            if checkpoints:
+                tx.executemany(
+                    "INSERT OR REPLACE INTO pull_checkpoints "
+                    "(snapshot_id, resource, scope, requests, records, replaced) VALUES (?, ?, ?, ?, ?, ?)",
+                    [[snapshot_id, *c] for c in checkpoints],
+                )
 
     def carry_forward_raw(
         self,

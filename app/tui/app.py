@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -51,6 +52,9 @@ from reconcile.profile import Profile
 from reconcile.store import Store
 
 Clock = Callable[[], datetime]
+
+#: Seconds between progress updates of one resource's bar while a pull runs.
+PROGRESS_INTERVAL = 0.2
 
 
 def slug(name: str) -> str:
@@ -134,7 +138,9 @@ class TieoutApp(App[int]):
         for line in self.log_lines:
             self.notify(line, severity="error")
         if self._should_pull():
-            self.post_message(m.PullRequested(reason="the last snapshot is older than the profile's limit"))
+            never = any(self.store.current_snapshot(s) is None for s in ("procore", "erp"))
+            reason = "no snapshot yet" if never else "the last snapshot is older than the profile's limit"
+            self.post_message(m.PullRequested(reason=reason))
 
     def _should_pull(self) -> bool:
         if self.pull_on_start is not None:
@@ -219,14 +225,32 @@ class TieoutApp(App[int]):
 
     @work(thread=True, exclusive=True, group="pull", exit_on_error=False)
     def _pull(self, full: bool, resume: bool, cancel: threading.Event) -> None:
-        def progress(resource: str, p: Progress) -> None:
-            self.post_message(m.PullProgress(resource, p))
+        last: dict[str, float] = {}
+        held: dict[str, Progress] = {}
+
+        def progress(source: str, p: Progress) -> None:
+            # One bar per source and resource. A pull reports every page; the screen needs
+            # a few frames a second, and a message per page starves the pull of the GIL.
+            row = f"{source} {p.resource}"
+            now = time.monotonic()
+            if p.note or now - last.get(row, 0.0) >= PROGRESS_INTERVAL:
+                last[row] = now
+                held.pop(row, None)
+                self.post_message(m.PullProgress(row, p))
+            else:
+                held[row] = p
+
+        def flush() -> None:
+            for row, p in held.items():
+                self.post_message(m.PullProgress(row, p))
 
         try:
             result = self.services.pull(full=full, resume=resume, progress=progress, cancel=cancel)
         except Exception as exc:  # noqa: BLE001 - one readable line, never a traceback on screen
+            flush()
             self.post_message(m.PullFinished(ok=False, error=f"{type(exc).__name__}: {exc}"))
             return
+        flush()
         self.post_message(
             m.PullFinished(
                 ok=result.ok, error=result.error, cancelled=result.cancelled, resumable=result.resumable

@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     from app.tui.app import TieoutApp
 
 _SOURCES = {"procore": "Procore", "erp": "ERP"}
+OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual")
+#: The contract's kinds, in the order an analyst works them, with short column headers.
+KIND_COLUMNS = (
+    ("missing_in_erp", "not in ERP"),
+    ("missing_in_procore", "not in Procore"),
+    ("value_mismatch", "differs"),
+    ("duplicate", "dup"),
+    ("unmapped", "unmapped"),
+)
 
 
 class HomeLoaded(Message):
@@ -59,7 +68,7 @@ class HomeScreen(Screen[None]):
         self.query_one("#chart").border_title = "Variance by project (ERP − Procore)"
         self.query_one("#snapshots").border_title = "Snapshots"
         self.query_one("#totals").border_title = "Totals"
-        self.query_one("#counts").border_title = "Open exceptions"
+        self.query_one("#counts").border_title = "Open exceptions"  # with the total once loaded
         self.reload()
 
     def on_resize(self) -> None:
@@ -120,13 +129,22 @@ class HomeScreen(Screen[None]):
             totals.add_row(t.object, fmt(t.erp), fmt(t.procore), Text(fmt(var), style=style))
         self.query_one("#totals", Static).update(totals)
 
+        # Object by kind: the month-end question is "where are they", at a glance.
         counts = Table(box=None, padding=(0, 1), expand=True)
-        counts.add_column("object")
-        counts.add_column("kind")
-        counts.add_column("open", justify="right")
-        for obj, kind, n in s.counts:
-            counts.add_row(text(obj), text(kind), f"{n:,}")
+        counts.add_column("object", no_wrap=True, min_width=15)
+        for _kind, label in KIND_COLUMNS:
+            counts.add_column(label, justify="right")
+        counts.add_column("total", justify="right", style="bold")
+        by = {(obj, kind): n for obj, kind, n in s.counts}
+        objects = [o for o in OBJECTS if any(k[0] == o for k in by)]
+        objects += sorted({o for o, _ in by} - set(objects))
+        for obj in objects:
+            cells = [by.get((obj, kind), 0) for kind, _ in KIND_COLUMNS]
+            counts.add_row(text(obj), *(f"{n:,}" if n else "·" for n in cells), f"{sum(cells):,}")
+        total = sum(n for _, _, n in s.counts)
         if not s.counts:
-            counts.add_row("—", "no open exceptions", "0")
-        self.query_one("#counts", Static).update(counts)
+            counts.add_row("—", *([""] * len(KIND_COLUMNS)), "0")
+        card = self.query_one("#counts", Static)
+        card.border_title = f"Open exceptions · {total:,}"
+        card.update(counts)
         self.query_one(VarianceChart).set_rows(s.variance_by_project)

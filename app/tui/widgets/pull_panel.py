@@ -19,7 +19,7 @@ class ResourceProgress(Horizontal):
 
     DEFAULT_CSS = """
     ResourceProgress { height: 1; }
-    ResourceProgress > .name { width: 26; }
+    ResourceProgress > .name { width: 36; }
     ResourceProgress > ProgressBar { width: 24; }
     ResourceProgress > .counts { width: 1fr; }
     """
@@ -29,7 +29,7 @@ class ResourceProgress(Horizontal):
         self.resource = resource
 
     def compose(self) -> ComposeResult:
-        yield Label(text(self.resource[:25]), classes="name")
+        yield Label(text(self.resource[:35]), classes="name")
         yield ProgressBar(total=None, show_eta=False, show_percentage=False)
         yield Label("", classes="counts")
 
@@ -47,9 +47,12 @@ class ResourceProgress(Horizontal):
 
     def _apply(self, p: Progress) -> None:
         bar = self.query_one(ProgressBar)
-        if p.total_pages:
+        # A resource read project by project knows only the current list's page count.
+        known = bool(p.total_pages) and (p.total_pages or 0) >= p.pages
+        if known:
             bar.update(total=p.total_pages, progress=p.pages)
-        counts = f" {p.pages} pages · {p.records:,} records"
+        pages = f"{p.pages}/{p.total_pages}" if known else f"{p.pages}"
+        counts = f" {pages} {'page' if p.pages == 1 else 'pages'} · {p.records:,} records"
         if p.wait_seconds:
             counts += f" · waited {p.wait_seconds:.0f}s"
         if p.note:
@@ -61,7 +64,7 @@ class PullPanel(Vertical):
     """The bars of a running pull; hidden when no pull runs."""
 
     DEFAULT_CSS = """
-    PullPanel { height: auto; max-height: 12; display: none; border-top: solid $primary; border-title-align: left; }
+    PullPanel { height: auto; max-height: 60%; overflow-y: auto; display: none; border-top: solid $primary; border-title-align: left; }
     PullPanel.running { display: block; }
     """
 
