@@ -431,8 +431,12 @@ def home_summary(store: Store, *, top_projects: int = 8) -> HomeSummary:
             ).fetchone()
             cur_row = None
             if source in current:
+                # Records the snapshot holds (an incremental pull reads few and carries the rest).
                 cur_row = cur.execute(
-                    "SELECT id, epoch_us(finished_at), records FROM snapshots WHERE id = ?", [current[source]]
+                    "SELECT id, epoch_us(finished_at), "
+                    "greatest(records, (SELECT count(*) FROM raw_records r WHERE r.snapshot_id = s.id)) "
+                    "FROM snapshots s WHERE id = ?",
+                    [current[source]],
                 ).fetchone()
             if row is None:
                 snapshots[source] = None

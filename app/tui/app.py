@@ -389,7 +389,9 @@ class TieoutApp(App[int]):
                 self._execute_push(exception_id, preview)
 
         self.call_from_thread(
-            self.push_screen, ConfirmModal("Approve and push?", preview.text, "Push", "Cancel"), confirmed
+            self.push_screen,
+            ConfirmModal("Approve and push?", preview.text, "Push", "Cancel", wide=True),
+            confirmed,
         )
 
     @work(thread=True, exclusive=True, group="push", exit_on_error=False)
@@ -445,7 +447,9 @@ class TieoutApp(App[int]):
                 self._keep_mapping(edit, new_lines)
 
         self.call_from_thread(
-            self.push_screen, ConfirmModal("Keep this mapping change?", body, "Keep", "Discard"), keep
+            self.push_screen,
+            ConfirmModal("Keep this mapping change?", body, "Keep", "Discard", wide=True),
+            keep,
         )
 
     @work(thread=True, exit_on_error=False)

@@ -189,6 +189,11 @@ class DetailScreen(Screen[None]):
             head.append("  project " + plain(row["project"]))
         if row.get("field"):
             head.append("  field " + plain(row["field"]))
+        if row.get("erp_value") is not None or row.get("procore_value") is not None:
+            head.append("\nERP ")
+            head.append(plain(row.get("erp_value") or "—"), style="bold")
+            head.append("  Procore ")
+            head.append(plain(row.get("procore_value") or "—"), style="bold")
         head.append("\ndifference (ERP − Procore) ")
         head.append(money(row["difference"]), style="bold red" if row["difference"] else "bold")
         head.append("  rule ")

@@ -38,12 +38,16 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="tieout.confirm.no", tooltip="Decline"),
     ]
 
-    def __init__(self, title: str, body: str, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(
+        self, title: str, body: str, yes: str = "Yes", no: str = "No", *, wide: bool = False
+    ) -> None:
         super().__init__()
         self._title, self._body, self._yes, self._no = title, body, yes, no
+        self._wide = wide
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        # Wide: a push plan (request, body, target as read) must be readable in full.
+        with Vertical(classes="dialog wide tall" if self._wide else "dialog"):
             yield Label(text(self._title), classes="title")
             with VerticalScroll(classes="body"):
                 yield Static(text(self._body))
