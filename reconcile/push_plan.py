@@ -34,6 +34,12 @@ ROUTES: dict[tuple[str, str, str], tuple[Direction, ...]] = {
 }
 
 NO_PUSH = "There is no automatic push for {what}; explain it or fix the mapping."
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 _WHY = {
     "duplicate": "a duplicate (remove the extra record in Procore by hand)",
     "unmapped": "an unmapped record (add a row to the mapping table)",
@@ -164,9 +170,13 @@ async def plan_push_async(
     route_key = (exc["object"], exc["kind"], exc["field"] or "")
     routes = ROUTES.get(route_key)
     if routes is None:
-        what = _WHY.get(exc["kind"], f"a {exc['object']} {exc['kind'].replace('_', ' ')}")
+        obj = exc["object"].replace("_", " ")
+        kind = exc["kind"].replace("_", " ").replace("procore", "Procore").replace("erp", "the ERP")
+        what = _WHY.get(exc["kind"], f"{_a(obj)} {obj} {kind}")
         if exc["kind"] == "value_mismatch":
-            what = f"a {exc['object']} {exc['field'] or 'value'} difference"
+            what = f"{_a(obj)} {obj} {exc['field'] or 'value'} difference"
+        if exc["object"] == "commitment" and exc["field"] == "amount":
+            what += " (push its lines' differences instead)"
         plan.refusal = NO_PUSH.format(what=what)
         return plan
     chosen, refusal = choose_direction(profile, routes, direction)

@@ -37,6 +37,7 @@ from app.tui.screens.log import LogScreen
 from app.tui.screens.modals import (
     AssignModal,
     ConfirmModal,
+    DirectionModal,
     ExplainModal,
     Explanation,
     ExportModal,
@@ -370,12 +371,30 @@ class TieoutApp(App[int]):
         self.notify(plain(message.error), severity="error", timeout=8)
 
     def approve_push(self, exception_id: str) -> None:
-        self._plan_push(exception_id)
+        self._choose_direction(exception_id)
 
     @work(thread=True, exit_on_error=False)
-    def _plan_push(self, exception_id: str) -> None:
+    def _choose_direction(self, exception_id: str) -> None:
+        """Ask which side is wrong when the profile lets a push correct either; then plan."""
         try:
-            preview = self.services.plan_push(exception_id)
+            directions = self.services.push_directions(exception_id)
+        except Exception as exc:  # noqa: BLE001 - PushError: one sentence
+            self.post_message(m.WorkFailed("push", str(exc)))
+            return
+        if len(directions) < 2:
+            self._plan_push(exception_id, None)
+            return
+
+        def chosen(direction: object) -> None:
+            if isinstance(direction, str):
+                self._plan_push(exception_id, direction)
+
+        self.call_from_thread(self.push_screen, DirectionModal(exception_id), chosen)
+
+    @work(thread=True, exit_on_error=False)
+    def _plan_push(self, exception_id: str, direction: str | None) -> None:
+        try:
+            preview = self.services.plan_push(exception_id, direction)
         except Exception as exc:  # noqa: BLE001 - PushError and friends: one sentence
             self.post_message(m.WorkFailed("push", str(exc)))
             return

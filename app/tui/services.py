@@ -135,9 +135,17 @@ class Services:
         """The audit log, newest last."""
         return audit.entries(self.store)
 
-    def plan_push(self, exception_id: str) -> PushPreview:
+    def push_directions(self, exception_id: str) -> list[str]:
+        """The directions the profile allows that could fix ``exception_id`` (offline, cheap)."""
+        from reconcile.push_plan import load_exception
+
+        row = load_exception(self.store, exception_id)
+        routes = push.routes_for(row["object"], row["kind"], row.get("field"))
+        return [d for d in routes if d in self.profile.push.allow]
+
+    def plan_push(self, exception_id: str, direction: str | None = None) -> PushPreview:
         """The write that would fix ``exception_id``, re-read from the target (never writes)."""
-        plan = push.plan_push(self.store, self.profile, exception_id)
+        plan = push.plan_push(self.store, self.profile, exception_id, direction=direction)  # type: ignore[arg-type]
         return PushPreview("\n".join(plan.render()), bool(plan.can_push), plan.refusal, plan)
 
     def execute_push(self, preview: PushPreview, *, actor: str | None = None) -> str:

@@ -346,7 +346,7 @@ async def test_approve_push_when_available(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     pushed: list[str] = []
 
-    def plan(exception_id: str) -> PushPreview:
+    def plan(exception_id: str, direction: str | None = None) -> PushPreview:
         return PushPreview(f"PATCH /vendors/2 name=Bravo ({exception_id})", True)
 
     def execute(preview: PushPreview, *, actor=None) -> str:

@@ -275,7 +275,10 @@ class FakeServices(Services):
         assert (mappings_dir / "cost_codes.csv").exists()
         return ["XNEW00000001"], ["X000000000004"]
 
-    def plan_push(self, exception_id: str) -> str:
+    def push_directions(self, exception_id: str) -> list[str]:
+        return []
+
+    def plan_push(self, exception_id: str, direction: str | None = None) -> str:
         raise RuntimeError("This profile is read-only: [push].allow names no direction.")
 
 

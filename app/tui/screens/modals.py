@@ -120,6 +120,34 @@ class PullModal(_Modal):
         self.dismiss(choice)
 
 
+class DirectionModal(_Modal):
+    """Which side is wrong, when a push could correct either."""
+
+    BINDINGS = [
+        *_CANCEL,
+        Binding("e", "choose('erp_to_procore')", "Correct Procore", id="tieout.direction.procore"),
+        Binding("s", "choose('procore_to_erp')", "Correct the ERP", id="tieout.direction.erp"),
+    ]
+
+    def __init__(self, exception_id: str) -> None:
+        super().__init__()
+        self.exception_id = exception_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(text(f"Push {self.exception_id}: which side is wrong?"), classes="title")
+            yield Static("The ERP is right: correct Procore (e). Procore is right: correct the ERP (s).")
+            with Horizontal(classes="buttons"):
+                yield Button("Correct Procore (e)", id="erp_to_procore", variant="primary")
+                yield Button("Correct the ERP (s)", id="procore_to_erp")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+    def action_choose(self, direction: str) -> None:
+        self.dismiss(direction)
+
+
 @dataclass
 class Explanation:
     reason_code: str
