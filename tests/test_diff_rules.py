@@ -331,3 +331,35 @@ def test_origin_ids_that_only_look_like_a_key_do_not_link() -> None:
     )
     assert sorted(found.filter(pl.col("kind") == "missing_in_erp")["key"]) == sorted(near_misses)
     assert found.filter(pl.col("kind") == "missing_in_procore")["key"].to_list() == [f"{po}/00010"]
+
+
+def test_mapping_lookup_by_hash_and_by_strings_agree() -> None:
+    """The lookup joins on a hash of the dimensions unless two combos share one; both paths agree."""
+    import dataclasses
+
+    from reconcile.diff.commitments import Context, erp_items, key_lines, merge_assignments
+
+    lines = t(
+        "erp_commitment_lines",
+        [
+            line("4500000001", "00010", "10"),
+            line("4500000001", "00020", "20", gl="52000000"),
+            line("4500000001", "00030", "30", wbs="P-9-01"),
+            {**line("4500000001", "00040", "40", wbs="P-7-01"), "cost_center": "CC1"},
+        ],
+    )
+    projects = procore()["procore_projects"]
+    ctx = Context(
+        mappings=M,
+        tolerance=TOL,
+        active_projects=projects.filter("active").select(pl.col("id").alias("project_id"), "project_number"),
+        inactive_numbers=projects.filter(~pl.col("active"))["project_number"],
+        erp_wbs=None,
+    )
+    keyed = key_lines(t("procore_commitment_lines", []), lines, ctx)
+    assert keyed.hashed
+    merged = merge_assignments(keyed)
+    by_hash = erp_items(merged, keyed, ctx)
+    by_strings = erp_items(merged, dataclasses.replace(keyed, hashed=False), ctx)
+    assert by_hash.equals(by_strings)
+    assert by_hash["procore_cost_code"].to_list() == ["01-100", "02-200", "09-900", None]

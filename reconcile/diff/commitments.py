@@ -28,6 +28,8 @@ from reconcile.diff.linekeys import ITEM_BASE, erp_key, key_text, origin_key, po
 from reconcile.diff.vendors import procore_key
 
 DIMS = ["wbs_element", "gl_account", "cost_center"]
+#: One integer per WBS/GL/cost-center combo, for the mapping lookup's join (see ``key_lines``).
+DIMS_HASH = pl.struct(DIMS).hash(seed=0).alias("_dims")
 PROCORE_COLS = ["id", "contract_id", "project_id", "position", "cost_code", "amount", "origin_id", "_k"]
 
 
@@ -78,6 +80,7 @@ class KeyedLines:
     procore: pl.DataFrame  # PROCORE_COLS, lines of active projects only
     procore_sums: pl.DataFrame  # contract_id, procore_amount (every line)
     numeric: bool  # integer keys (see ``linekeys``)
+    hashed: bool  # the DIMS hash ``_dims`` tells every combo apart
 
 
 def key_lines(pc_lines: pl.DataFrame, erp_lines: pl.DataFrame, ctx: Context) -> KeyedLines:
@@ -94,6 +97,7 @@ def key_lines(pc_lines: pl.DataFrame, erp_lines: pl.DataFrame, ctx: Context) -> 
             "item",
             pl.col("amount").cast(MONEY),
             *DIMS,
+            DIMS_HASH,
             erp_key(numeric),
         ]
         active = ctx.active_projects["project_id"].implode()
@@ -116,7 +120,10 @@ def key_lines(pc_lines: pl.DataFrame, erp_lines: pl.DataFrame, ctx: Context) -> 
     numeric = erp.height > 0 and erp["_k"].null_count() == 0
     if not numeric:  # an ERP whose keys are not all digits: match on the text instead
         erp, procore = pl.collect_all(jobs(False))
-    return KeyedLines(erp, combos, procore, sums, numeric)
+    # As many hashes as distinct combos means no two combos share one: the lookup may join
+    # on the hash (one integer) instead of three strings. Otherwise it joins on the strings.
+    hashed = erp["_dims"].n_unique() == combos.height
+    return KeyedLines(erp, combos, procore, sums, numeric, hashed)
 
 
 def merge_assignments(keyed: KeyedLines) -> pl.DataFrame:
@@ -134,7 +141,7 @@ def merge_assignments(keyed: KeyedLines) -> pl.DataFrame:
             pl.col("po_number").first(),
             pl.col("item").first(),
             pl.col("amount").sum().cast(MONEY),
-            *(pl.col(c).get(biggest) for c in DIMS),
+            *(pl.col(c).get(biggest) for c in [*DIMS, "_dims"]),
         )
         .select(lines.columns)
     )
@@ -150,9 +157,16 @@ def erp_items(lines: pl.DataFrame, keyed: KeyedLines, ctx: Context) -> pl.DataFr
     lookup = mapping_lookup(keyed.combos, ctx)
     # A PO group key for the commitment rules: an integer when the line keys are (cheap to group).
     po_group = (pl.col("_k") // ITEM_BASE) if keyed.numeric else pl.col("po_number")
-    return lines.join(lookup, on=DIMS, how="left", nulls_equal=True, maintain_order="left").with_columns(
-        po_group.alias("_po")
-    )
+    if keyed.hashed:
+        joined = lines.join(
+            lookup.with_columns(pl.col(DIMS).cast(pl.String)).with_columns(DIMS_HASH).drop(DIMS),
+            on="_dims",
+            how="left",
+            maintain_order="left",
+        )
+    else:
+        joined = lines.join(lookup, on=DIMS, how="left", nulls_equal=True, maintain_order="left")
+    return joined.drop("_dims").with_columns(po_group.alias("_po"))
 
 
 def commitment_links(commitments: pl.DataFrame, po_numbers: pl.Series) -> pl.DataFrame:
