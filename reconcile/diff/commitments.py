@@ -52,7 +52,7 @@ class Context:
     def active_rows(self, frame: pl.DataFrame, column: str = "project_number") -> pl.Series:
         """True for rows not mapped to an inactive Procore project (``drop_inactive`` as a mask)."""
         if self.inactive_numbers.len() == 0:
-            return pl.Series("active", [True] * frame.height, pl.Boolean)
+            return pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True).alias("active")
         inactive = pl.col(column).is_in(self.inactive_numbers.implode()).fill_null(False)
         return frame.select((~inactive).alias("active")).to_series()
 
@@ -287,7 +287,7 @@ def diff_commitment_lines(
     if pairs.height and np.bincount(pairs["_ei"].to_numpy()).max() > 1:  # cheap test first
         dup = pairs["_ei"].is_duplicated()
     else:
-        dup = pl.Series("dup", [False] * pairs.height, pl.Boolean)
+        dup = pl.repeat(False, pairs.height, dtype=pl.Boolean, eager=True).alias("dup")
     compare = pairs.filter(pair_ok & ~dup)
     # Both comparisons in one query: Polars runs the amount and the cost-code gathers side by side.
     ei, pi = pl.col("_ei"), pl.col("_pi")
