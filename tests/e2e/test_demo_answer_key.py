@@ -112,3 +112,49 @@ def test_cli_plan_estimates_the_full_pull_within_ten_percent(pulled, capsys) -> 
     }
     for source, n in made.items():
         assert abs(totals[source] - n) <= 0.1 * n, (source, totals[source], n)
+
+
+@pytest.mark.parametrize("side", ["procore", "erp"])
+def test_wrong_credentials_say_which_side_and_exit_2(
+    side: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with demo_environment(tmp_path) as env:
+        monkeypatch.setenv(f"TIEOUT_{side.upper()}_CLIENT_SECRET", "not-the-secret-at-all")
+        code = main(["pull", "--profile", str(env.profile_path), "--source", side])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert ("Procore" if side == "procore" else "SAP") in err
+    assert "Traceback" not in err and "not-the-secret-at-all" not in err
+
+
+def test_secrets_reach_neither_the_store_nor_exports_nor_output(pulled, tmp_path: Path, capsys) -> None:
+    from app.demo import SIM_ERP_SECRET, SIM_PROCORE_SECRET
+
+    env, profile, _ = pulled
+    assert main(["diff", "--profile", str(env.profile_path)]) == 0
+    texts = []
+    for fmt in ("csv", "xlsx", "parquet"):
+        out = tmp_path / f"r.{fmt}"
+        assert main(["export", "--profile", str(env.profile_path), "--format", fmt, "--out", str(out)]) == 0
+        if fmt == "csv":
+            texts.append(out.read_text(encoding="utf-8"))
+        elif fmt == "parquet":
+            texts.append(pl.read_parquet(out).write_csv())
+        else:  # compressed: read every cell of every sheet
+            wb = openpyxl.load_workbook(out, read_only=True)
+            texts += [str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row]
+    printed = capsys.readouterr()
+    texts += [printed.out, printed.err]
+    store = Store(profile.store_path)  # compressed on disk too: ask every text column
+    columns = store.query(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE data_type IN ('VARCHAR', 'JSON') AND table_schema = 'main'"
+    )
+    for secret in (SIM_PROCORE_SECRET, SIM_ERP_SECRET):
+        assert all(secret not in t for t in texts)
+        for table, column in columns.iter_rows():
+            hits = store.query(
+                f'SELECT count(*) AS n FROM "{table}" WHERE "{column}" LIKE ?', [f"%{secret}%"]
+            )
+            assert hits["n"][0] == 0, (table, column)
+    store.close()
