@@ -52,3 +52,12 @@ def test_screen(snap_compare, tmp_path, seeded, screen, size):
     _decided(seeded)
     app = make_app(tmp_path, seeded)
     assert snap_compare(app, terminal_size=size, run_before=_keys(*SCREENS[screen]))
+
+
+@pytest.mark.parametrize("screen", ["home", "exceptions", "detail"])
+def test_light_theme(snap_compare, tmp_path, seeded, screen):
+    _decided(seeded)
+    settings = tmp_path / "settings.toml"
+    settings.write_text('theme = "textual-light"\n')
+    app = make_app(tmp_path, seeded, settings_path=settings)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_keys(*SCREENS[screen]))
