@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
+import pycountry
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from adapters.base import ResponseError
@@ -19,6 +20,22 @@ from adapters.sap.wire import parse_date, parse_day, parse_decimal
 SapDateTime = Annotated[datetime | None, BeforeValidator(parse_date)]
 SapDay = Annotated[date | None, BeforeValidator(parse_day)]
 SapDecimal = Annotated[Decimal | None, BeforeValidator(parse_decimal)]
+
+
+def _currency(value: Any) -> Any:
+    """An ISO 4217 code, or None for an empty one; anything else is refused by name.
+
+    Amounts in a currency nobody knows cannot be compared, so such a record stops the pull
+    with a sentence naming it rather than being diffed as if it were the company's currency.
+    """
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or pycountry.currencies.get(alpha_3=value) is None:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return value
+
+
+SapCurrency = Annotated[str | None, BeforeValidator(_currency)]
 
 
 class _Wire(BaseModel):
@@ -76,7 +93,7 @@ class PurchaseOrderItem(_Wire):
     PurchaseOrderQuantityUnit: str | None = None
     NetPriceAmount: SapDecimal = None
     NetPriceQuantity: SapDecimal = None
-    DocumentCurrency: str | None = None
+    DocumentCurrency: SapCurrency = None
     AccountAssignmentCategory: str | None = None
     to_AccountAssignment: AssignmentResults | None = None
 
@@ -91,7 +108,7 @@ class PurchaseOrder(_Wire):
     PurchaseOrderType: str | None = None
     Supplier: str | None = None
     PurchaseOrderDate: SapDay = None
-    DocumentCurrency: str | None = None
+    DocumentCurrency: SapCurrency = None
     PaymentTerms: str | None = None
     PurchasingProcessingStatus: str | None = None
     LastChangeDateTime: SapDateTime = None
@@ -103,7 +120,7 @@ class EnterpriseProject(_Wire):
     Project: str
     ProjectDescription: str | None = None
     CompanyCode: str | None = None
-    ProjectCurrency: str | None = None
+    ProjectCurrency: SapCurrency = None
     LastChangeDateTime: SapDateTime = None
 
 
@@ -123,14 +140,14 @@ class JournalEntryAggregate(_Wire):
     GLAccount: str | None = None
     CostCenter: str | None = None
     AmountInCompanyCodeCurrency: SapDecimal = None
-    CompanyCodeCurrency: str | None = None
+    CompanyCodeCurrency: SapCurrency = None
 
 
 class WBSBudget(_Wire):
     WBSElement: str
     FiscalYear: str | None = None
     BudgetAmount: SapDecimal = None
-    Currency: str | None = None
+    Currency: SapCurrency = None
     LastChangeDateTime: SapDateTime = None
 
 
@@ -144,4 +161,5 @@ def parse(model: type[M], payload: dict[str, Any], *, entity_set: str, key: str)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(record)"
-        raise ResponseError(f"SAP {entity_set} record {key}: field {where}: {first['msg']}.") from None
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise ResponseError(f"SAP {entity_set} record {key}: field {where}: {msg}.") from None

@@ -90,3 +90,24 @@ async def test_demo_scale_full_pull(tmp_path: Path) -> None:
         assert po_pages == 4  # 1,999 POs in pages of 500
         await a.aclose()
         store.close()
+
+
+async def test_unknown_currency_fails_the_pull_naming_the_record(sim: SapSimulator, tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.duckdb")
+    a = adapter(sim)
+    first = await pull_source(store, a)
+    assert first.ok, first.error
+    po = sim.data["A_PurchaseOrder"][0]
+    po["DocumentCurrency"] = "US$"
+    po["LastChangeDateTime"] = format_date(datetime.now(UTC), offset=True)
+    sim._etags.clear()
+    second = await pull_source(store, a)
+    await a.aclose()
+    assert not second.ok
+    assert second.error == (
+        f"SAP A_PurchaseOrder record {po['PurchaseOrder']}: field DocumentCurrency: "
+        "'US$' is not an ISO 4217 currency code."
+    )
+    current = store.current_snapshot("erp")
+    assert current is not None and current.id == first.snapshot_id  # the good snapshot stays
+    store.close()
