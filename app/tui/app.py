@@ -425,9 +425,14 @@ class TieoutApp(App[int]):
         self.post_message(m.DataChanged(exception_id, status))
 
     # -- mapping fix -------------------------------------------------------------------------
-    def fix_mapping(self, exception_id: str, used: list[dict[str, Any]]) -> None:
+    def fix_mapping(self, exception_id: str, used: list[dict[str, Any]], similar: Sequence[Any] = ()) -> None:
         folder = self.profile.mappings_dir
         files = {p.name: p.read_text(encoding="utf-8").splitlines() for p in sorted(folder.glob("*.csv"))}
+        if similar:  # a vendor one side lacks, with a likely counterpart: offer the link row
+            files.setdefault("vendors.csv", ["erp_vendor,procore_vendor_id"])
+            modal = MappingModal(files, "vendors.csv", None, similar[0].mapping_row)
+            self.push_screen(modal, partial(self._mapping_edited, files))
+            return
         if not files:
             self.notify(f"No mapping CSVs in {folder}.", severity="error")
             return

@@ -24,6 +24,7 @@ from app.tui.actions import bindings
 from app.tui.format import money
 from app.tui.safe import plain, text
 from reconcile import query
+from reconcile.suggest import Suggestion, vendor_suggestions
 
 if TYPE_CHECKING:
     from app.tui.app import TieoutApp
@@ -36,12 +37,14 @@ class DetailLoaded(Message):
         row: dict[str, Any] | None,
         history: list[dict[str, Any]],
         sides: tuple[dict[str, Any], dict[str, Any]] = ({}, {}),
+        similar: list[Suggestion] | None = None,
     ) -> None:
         super().__init__()
         self.exception_id = exception_id
         self.row = row
         self.history = history
         self.sides = sides
+        self.similar = similar or []
 
 
 def load_detail(app: TieoutApp, exception_id: str) -> DetailLoaded:
@@ -50,7 +53,8 @@ def load_detail(app: TieoutApp, exception_id: str) -> DetailLoaded:
     if row is None:
         return DetailLoaded(exception_id, None, [])
     history = app.services.history(exception_id)
-    return DetailLoaded(exception_id, row, history, query.records(app.store, row))
+    similar = vendor_suggestions(app.store, row)
+    return DetailLoaded(exception_id, row, history, query.records(app.store, row), similar)
 
 
 def _pick(detail: dict[str, Any], *names: str) -> Any:
@@ -120,6 +124,7 @@ class DetailScreen(Screen[None]):
         self.ids = ids
         self.index = index
         self.row: dict[str, Any] | None = None
+        self.similar: list[Suggestion] = []
         self._preloaded = loaded
 
     @property
@@ -205,6 +210,7 @@ class DetailScreen(Screen[None]):
         self.query_one("#erp", Static).update(side_table("ERP", erp, pc))
         self.query_one("#procore", Static).update(side_table("Procore", pc, erp))
 
+        self.similar = message.similar
         maps = mapping_rows(row)
         m = Table(title="Mapping rows used", box=None, expand=True, title_justify="left", title_style="bold")
         cols = sorted({k for r in maps for k in r})
@@ -212,9 +218,23 @@ class DetailScreen(Screen[None]):
             m.add_column(plain(c))
         for r in maps:
             m.add_row(*[text(r.get(c)) for c in cols])
-        self.query_one("#mapping", Static).update(
-            m if maps else Text("No mapping rows were used.", style="dim")
-        )
+        mapping: Table | Text = m if maps else Text("No mapping rows were used.", style="dim")
+        if message.similar:
+            other = "Procore" if row.get("kind") == "missing_in_procore" else "the ERP"
+            sim = Table(
+                title=f"Similar vendors in {other}: a vendors.csv row links one (m)",
+                box=None,
+                expand=True,
+                title_justify="left",
+                title_style="bold",
+            )
+            for c in ("key", "name", "score", "vendors.csv row"):
+                sim.add_column(c)
+            for sug in message.similar:
+                sim.add_row(text(sug.key), text(sug.name), f"{sug.score:.0f}", text(sug.mapping_row))
+            self.query_one("#mapping", Static).update(Group(mapping, Text(""), sim))
+        else:
+            self.query_one("#mapping", Static).update(mapping)
 
         h = Table(title="Decision history", box=None, expand=True, title_justify="left", title_style="bold")
         for c in ("when", "who", "status", "reason", "assigned", "note"):
@@ -254,7 +274,7 @@ class DetailScreen(Screen[None]):
         self.tieout.assign(self.exception_id)
 
     def action_fix_mapping(self) -> None:
-        self.tieout.fix_mapping(self.exception_id, mapping_rows(self.row or {}))
+        self.tieout.fix_mapping(self.exception_id, mapping_rows(self.row or {}), self.similar)
 
     def action_approve_push(self) -> None:
         self.tieout.approve_push(self.exception_id)

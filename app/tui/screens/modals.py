@@ -226,15 +226,20 @@ class MappingEdit:
 class MappingModal(_Modal):
     """Edit one row of a mapping CSV (or add one); the app previews it before keeping it."""
 
-    def __init__(self, files: dict[str, list[str]], file: str | None, line: int | None) -> None:
+    def __init__(
+        self, files: dict[str, list[str]], file: str | None, line: int | None, new_row: str = ""
+    ) -> None:
         super().__init__()
         self.files = files
         self.file = file if file in files else (next(iter(files)) if files else None)
         self.line = line
+        self.new_row = new_row  # a suggested row to add (line None), e.g. a vendors.csv link
 
     def _current(self) -> str:
         if self.file is None:
             return ""
+        if self.line is None:
+            return self.new_row
         rows = self.files[self.file]
         if self.line is not None and 2 <= self.line <= len(rows):
             return rows[self.line - 1]
