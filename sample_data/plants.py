@@ -90,6 +90,12 @@ def vendors(b: Builder) -> None:
     expect(b, "Procore-only vendor with a 300-character name", "vendor", "missing_in_erp", "procore:7109003")
     b.vendor(7_109_004, "Ghost Trucking", "1009999")
     expect(b, "Procore vendor whose origin_id names no supplier", "vendor", "missing_in_erp", "1009999")
+    # One company on both sides under two spellings, never linked: the workstation's detail
+    # suggests the vendors.csv row that links them (reconcile.suggest).
+    b.supplier("1009501", "Okafor Drywall & Acoustics")
+    expect(b, "supplier Procore has under another spelling", "vendor", "missing_in_procore", "1009501")
+    b.vendor(7_109_005, "Okafor Drywall and Acoustics LLC", None)
+    expect(b, "...and its unlinked Procore twin", "vendor", "missing_in_erp", "procore:7109005")
 
 
 def _items(

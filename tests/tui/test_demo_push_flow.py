@@ -1,8 +1,9 @@
 """The whole month-end loop in the workstation, against both simulators over loopback.
 
 Only the keyboard: pull on startup, find an exception, approve its push (choosing the side
-when either could be corrected), confirm; then pull and diff again, and each pushed
-exception is gone. One exception of every push the demo company offers, in both directions.
+when either could be corrected), confirm; link a vendor through the suggested mapping row;
+then pull and diff again, and each fixed exception is gone. One exception of every push the
+demo company offers, in both directions.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tui_fakes import notes, settle
 from app.demo import demo_environment
 from app.tui.app import TieoutApp
 from app.tui.screens.detail import DetailScreen
-from app.tui.screens.modals import ConfirmModal, DirectionModal
+from app.tui.screens.modals import ConfirmModal, DirectionModal, MappingModal
 from reconcile.profile import load_profile
 from reconcile.store import Store
 
@@ -73,6 +74,26 @@ async def test_push_one_of_each_then_the_next_pull_no_longer_shows_them(tmp_path
                 pushed.append(xid)
                 await pilot.press("escape")
                 await settle(pilot)
+            # A vendor one side lacks, with its twin under another spelling: the detail
+            # offers the vendors.csv row; previewed and kept, the two exceptions resolve.
+            twin = exception_id(store, "vendor", "missing_in_procore", "", "1009501")
+            pushed.append(exception_id(store, "vendor", "missing_in_erp", "", "procore:7109005"))
+            await pilot.press("2")
+            await settle(pilot)
+            await pilot.press("x", "slash", *twin, "enter", "enter")
+            await settle(pilot)
+            await pilot.press("m")
+            await settle(pilot)
+            assert isinstance(app.screen, MappingModal)
+            await pilot.press("enter")  # preview the suggested row
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmModal)
+            await pilot.press("y")  # keep it: written, then re-diffed
+            await settle(pilot)
+            assert "1009501,7109005" in (env.dir / "mappings" / "vendors.csv").read_text()
+            pushed.append(twin)
+            await pilot.press("escape")
+            await settle(pilot)
             await pilot.press("p")
             await settle(pilot)
             still_open = store.query(
