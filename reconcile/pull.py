@@ -68,8 +68,8 @@ class _ResourceTally:
 
 #: Buffer limits of ``StoreSink``: rows, finished units, seconds between writes.
 FLUSH_ROWS = 20_000
-FLUSH_UNITS = 200
-FLUSH_SECONDS = 2.0
+FLUSH_UNITS = 50
+FLUSH_SECONDS = 0.5
 
 
 class StoreSink:
