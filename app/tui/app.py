@@ -220,7 +220,6 @@ class TieoutApp(App[int]):
         keys = self.settings.keymap.get("tieout.cancel_pull", by_id("tieout.cancel_pull").keys)
         self.notify(f"Pull started. Press {keys} to cancel.")
         if self.home is not None:
-            keys = self.settings.keymap.get("tieout.cancel_pull", by_id("tieout.cancel_pull").keys)
             self.home.query_one("#pull-panel").start(keys)  # type: ignore[attr-defined]
         self._pull(message.full, message.resume, self.cancel_event)
 
@@ -382,7 +381,7 @@ class TieoutApp(App[int]):
             self.post_message(m.WorkFailed("push", str(exc)))
             return
         if len(directions) < 2:
-            self._plan_push(exception_id, None)
+            self.call_from_thread(self._plan_push, exception_id, None)
             return
 
         def chosen(direction: object) -> None:
