@@ -66,6 +66,9 @@ class _ResourceTally:
     last: float = field(default_factory=time.monotonic)
 
 
+#: Snapshot states ``--resume`` continues: stopped part-way (a crash leaves "running").
+RESUMABLE_STATES = ("interrupted", "running", "failed")
+
 #: Buffer limits of ``StoreSink``: rows, finished units, seconds between writes.
 FLUSH_ROWS = 20_000
 FLUSH_UNITS = 50
@@ -204,7 +207,7 @@ def _open_snapshot(store: Store, source: str, *, full: bool, resume: bool) -> tu
     base = store.current_snapshot(source)
     if resume:
         latest = store.latest_snapshot(source)
-        if latest is not None and latest.status in ("interrupted", "running", "failed"):
+        if latest is not None and latest.status in RESUMABLE_STATES:
             store.reopen_snapshot(latest.id)
             return latest.id, latest.base_snapshot_id, True
     if full or base is None:

@@ -23,9 +23,6 @@ from reconcile.store import Store
 
 ProgressCallback = Callable[[str, Progress], None]
 
-#: Snapshot states a pull can be resumed from (see ``reconcile.pull``).
-RESUMABLE = ("interrupted", "running", "failed")
-
 
 @dataclass
 class PullResult:
@@ -77,7 +74,7 @@ class Services:
         """Whether a side's last pull stopped part-way, so ``pull(resume=True)`` continues it."""
         for source in ("procore", "erp"):
             latest = self.store.latest_snapshot(source)
-            if latest is not None and latest.status in RESUMABLE:
+            if latest is not None and latest.status in pulls.RESUMABLE_STATES:
                 return True
         return False
 
