@@ -154,7 +154,10 @@ def erp_items(lines: pl.DataFrame, keyed: KeyedLines, ctx: Context) -> pl.DataFr
     Items of inactive projects are still here (a PO's project comes from its items); the
     line rules leave them out.
     """
-    lookup = mapping_lookup(keyed.combos, ctx)
+    # ``_pj``: the project as a small integer, so per-PO "one project?" checks compare ints.
+    lookup = mapping_lookup(keyed.combos, ctx).with_columns(
+        pl.col("project_number").rank("dense").cast(pl.UInt32).alias("_pj")
+    )
     # A PO group key for the commitment rules: an integer when the line keys are (cheap to group).
     po_group = (pl.col("_k") // ITEM_BASE) if keyed.numeric else pl.col("po_number")
     if keyed.hashed:

@@ -25,10 +25,8 @@ def diff_commitments(
     ctx: Context,
 ) -> tuple[list[pl.LazyFrame], pl.DataFrame]:
     """Commitment exceptions, and the contract → PO links the line rules build on."""
-    # One project, none unmapped (min/max is cheaper than n_unique per group).
-    one_project = (pl.col("project_number").null_count() == 0) & (
-        pl.col("project_number").min() == pl.col("project_number").max()
-    )
+    # One project, none unmapped (min/max of the project's integer is cheaper than n_unique).
+    one_project = (pl.col("_pj").null_count() == 0) & (pl.col("_pj").min() == pl.col("_pj").max())
     erp_sums = items.group_by("_po").agg(
         pl.col("po_number").first(),
         pl.col("amount").sum().cast(MONEY).alias("erp_amount"),
