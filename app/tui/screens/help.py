@@ -29,6 +29,8 @@ def help_table(keymap: dict[str, str]) -> Table:
     t.add_row(Text("Dialogs", style="bold underline"), "", "")
     t.add_row("y / n", "Yes / No", "Confirm or decline (keep or discard a mapping change, push)")
     t.add_row("1 / 2", "Assign", "Project team / ERP team")
+    t.add_row("e / s", "Side", "Push: correct Procore (the ERP is right) / correct the ERP")
+    t.add_row("i / f / r", "Pull plan", "Pull what changed / everything / resume the stopped pull")
     t.add_row("enter", "Save", "Save an explanation, preview a mapping edit, export")
     t.add_row("escape", "Cancel", "Close a dialog without changes")
     t.add_row(Text("Anywhere", style="bold underline"), "", "")
