@@ -398,8 +398,9 @@ class Store:
         """Store buffered pages and the checkpoints of the units they complete, atomically.
 
         ``rows`` are ``(resource, scope, record_key, payload)``; a key seen again replaces its
-        earlier copy. ``checkpoints`` are ``(resource, scope, requests, records, replaced)``
-        (see ``mark_done``). One transaction per batch: a checkpoint is never stored without
+        earlier copy. ``checkpoints`` are ``(resource, scope, requests, records, replaced)``:
+        a checkpointed unit is complete and not read again on resume; ``replaced`` says it was
+        re-read in full, so the base snapshot's copy must not be carried forward. One transaction per batch: a checkpoint is never stored without
         its records, and a pull of thousands of small pages is not thousands of statements.
         """
         if not rows and not checkpoints:
@@ -501,22 +502,8 @@ class Store:
         )
         return [(r[0], json.loads(r[1])) for r in rows]
 
-    def mark_done(
-        self, snapshot_id: int, resource: str, scope: str, requests: int, records: int, replaced: bool = False
-    ) -> None:
-        """Checkpoint: this unit of work is complete and need not be read again on resume.
-
-        ``replaced`` says the unit was re-read in full, so the base snapshot's copy of it
-        must not be carried forward, even by a pull resumed in another process.
-        """
-        self.cursor().execute(
-            "INSERT OR REPLACE INTO pull_checkpoints (snapshot_id, resource, scope, requests, records, replaced) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [snapshot_id, resource, scope, requests, records, replaced],
-        )
-
     def replaced_units(self, snapshot_id: int) -> set[tuple[str, str]]:
-        """The checkpointed units a pull re-read in full (see ``mark_done``)."""
+        """The checkpointed units a pull re-read in full (their base copy is not carried forward)."""
         rows = (
             self.cursor()
             .execute(
