@@ -400,8 +400,10 @@ class Store:
         ``rows`` are ``(resource, scope, record_key, payload)``; a key seen again replaces its
         earlier copy. ``checkpoints`` are ``(resource, scope, requests, records, replaced)``:
         a checkpointed unit is complete and not read again on resume; ``replaced`` says it was
-        re-read in full, so the base snapshot's copy must not be carried forward. One transaction per batch: a checkpoint is never stored without
-        its records, and a pull of thousands of small pages is not thousands of statements.
+        re-read in full, so the base snapshot's copy must not be carried forward.
+
+        One transaction per batch: a checkpoint is never stored without its records, and a
+        pull of thousands of small pages is not thousands of statements.
         """
         if not rows and not checkpoints:
             return
