@@ -198,8 +198,9 @@ class PullOutcome:
 
     @property
     def error(self) -> str | None:
-        errors = [f"{s.source}: {s.error}" for s in self.sources if s.error]
-        return "; ".join(errors) or None
+        labels = {"procore": "Procore", "erp": "ERP"}
+        errors = [f"{labels.get(s.source, s.source)}: {s.error}" for s in self.sources if s.error]
+        return " ".join(e if e.endswith(".") else e + "." for e in errors) or None
 
 
 def _open_snapshot(store: Store, source: str, *, full: bool, resume: bool) -> tuple[int, int | None, bool]:
@@ -259,7 +260,11 @@ async def pull_source(
         store.fail_snapshot(snapshot_id, message or type(exc).__name__, interrupted=True)
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return SourceOutcome(source, snapshot_id, False, message, True, sink.stats(), error_type=type(exc))
+        # Resuming helps only when some unit was finished; otherwise a plain pull is the same.
+        resumable = bool(sink.done)
+        return SourceOutcome(
+            source, snapshot_id, False, message, resumable, sink.stats(), error_type=type(exc)
+        )
     return SourceOutcome(source, snapshot_id, True, None, False, sink.stats(), carried)
 
 

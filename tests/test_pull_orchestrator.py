@@ -105,3 +105,9 @@ def test_resumed_incremental_pull_does_not_resurrect_what_a_replaced_unit_droppe
     outcome = asyncio.run(pull_source(store, ScriptedAdapter(changed), resume=True))
     assert outcome.ok
     assert names(store) == ["A", "B2", "C"]
+
+
+def test_a_pull_that_finished_nothing_offers_no_resume(store: Store) -> None:
+    outcome = asyncio.run(pull_source(store, ScriptedAdapter(SCOPES, fail_after=0), full=True))
+    assert not outcome.ok and not outcome.resumable  # a plain pull does the same work
+    assert "Cannot reach Procore" in (outcome.error or "")

@@ -71,10 +71,14 @@ class Services:
         return PullResult(ok=outcome.ok, error=outcome.error, cancelled=cancel.is_set(), resumable=resumable)
 
     def resumable(self) -> bool:
-        """Whether a side's last pull stopped part-way, so ``pull(resume=True)`` continues it."""
+        """Whether a side's last pull stopped part-way with work done, which ``resume`` keeps."""
         for source in ("procore", "erp"):
             latest = self.store.latest_snapshot(source)
-            if latest is not None and latest.status in pulls.RESUMABLE_STATES:
+            if (
+                latest is not None
+                and latest.status in pulls.RESUMABLE_STATES
+                and self.store.done_units(latest.id)
+            ):
                 return True
         return False
 

@@ -106,9 +106,12 @@ class HomeScreen(Screen[None]):
             if info is None:
                 snaps.add_row(label, Text("never pulled", style="yellow"))
                 continue
-            line = Text(f"#{info['current_id']} " if info["current_id"] else "no complete snapshot ")
-            line.append(age(info["finished_at"], now))
-            line.append(f" · {info['records']:,} records", style="dim")
+            if info["current_id"]:
+                line = Text(f"#{info['current_id']} ")
+                line.append(age(info["finished_at"], now))
+                line.append(f" · {info['records']:,} records", style="dim")
+            else:
+                line = Text("no complete snapshot yet", style="yellow")
             status = info["latest_status"]
             if status != "complete":
                 line.append(f"\nlast pull {status}", style="red" if status == "failed" else "yellow")
