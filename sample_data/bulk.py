@@ -194,7 +194,9 @@ def procore_actuals(b: Builder) -> None:
         p = b.projects[number]
         for amount in wire.split_amount(rng, total, rng.randint(1, 3)):
             if rng.random() < 0.4 and _contracts(b, p):
-                b.requisition(p, [(code, amount)], status=rng.choice(["approved", "approved_as_noted"]))
+                rec = b.requisition(p, [(code, amount)], status=rng.choice(["approved", "approved_as_noted"]))
+                rec["origin_id"] = f"51{rec['id']}"  # posted in SAP: the ERP integration wrote its document
+                rec["erp_status"] = "synced"
             else:
                 b.direct_cost(p, [(code, amount)], status="approved")
     for p in b.projects.values():

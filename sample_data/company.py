@@ -383,11 +383,20 @@ class Builder:
         ]  # fmt: skip
         return rec
 
-    def requisition(self, p: Project, items: list[tuple[str, Decimal]], *, status: str) -> dict[str, Any]:
+    def requisition(
+        self,
+        p: Project,
+        items: list[tuple[str, Decimal]],
+        *,
+        status: str,
+        contract: dict[str, Any] | None = None,
+        origin: str | None = None,
+    ) -> dict[str, Any]:
+        """A subcontractor invoice; ``origin`` is the SAP document it was posted as (None: not yet)."""
         rng = self.rng
         pid = str(p.pid)
         contracts = self.procore["work_order_contracts"][pid] + self.procore["purchase_order_contracts"][pid]
-        c = rng.choice([c for c in contracts if c["origin_id"]] or contracts)
+        c = contract or rng.choice([c for c in contracts if c["origin_id"]] or contracts)
         rid = self.next_id("req")
         ts = wire.moment(rng)
         total = sum((a for _, a in items), Decimal(0))
@@ -396,7 +405,7 @@ class Builder:
                else "PurchaseOrderContract",
                "contract_name": c["title"], "vendor_id": c["vendor"]["id"], "vendor_name": c["vendor"]["name"],
                "invoice_number": f"PA-{rid}", "number": 1, "status": status, "billing_date": wire.pc_date(ts),
-               "period_id": 100 + ts.month, "origin_id": None, "erp_status": "not_ready",
+               "period_id": 100 + ts.month, "origin_id": origin, "erp_status": "synced" if origin else "not_ready",
                "total_claimed_amount": wire.pc_money(total), "updated_at": wire.pc_ts(ts)}  # fmt: skip
         self.procore["requisitions"][pid].append(rec)
         self.procore["requisition_items"][str(rid)] = [

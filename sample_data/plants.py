@@ -441,6 +441,30 @@ def actuals(b: Builder) -> None:
         b.posting(f"{NO_PROJECT}-03-01", "511000", "", Decimal(amount))
     expect(b, "postings on the top WBS with GL 530000", "actual", "unmapped", "P-1006/530000/", "1006")
     expect(b, "postings on P-1016 (no project row)", "actual", "unmapped", f"{NO_PROJECT}-03-01/511000/")
+    waiting_invoice(b)
+
+
+def waiting_invoice(b: Builder) -> None:
+    """An approved subcontractor invoice not yet posted to SAP (no origin_id): the workstation
+    posts it as a supplier invoice against the PO (push procore_to_erp)."""
+    p = b.projects["1005"]
+    split = {
+        (a["PurchaseOrder"], a["PurchaseOrderItem"])
+        for a in b.sap["A_PurOrdAccountAssignment"]
+        if a["AccountAssignmentNumber"] != "01"
+    }
+    for c in sorted(b.procore["purchase_order_contracts"][str(p.pid)], key=lambda c: c["id"]):
+        lines = b.procore["commitment_line_items"][str(c["id"])]
+        if not c["origin_id"] or not lines or not lines[0]["origin_id"]:
+            continue
+        po, _, item = lines[0]["origin_id"].partition("/")
+        if (po, item) in split:  # one WBS element per item, so the cost lands on one cost code
+            continue
+        code = lines[0]["cost_code"]["full_code"]
+        b.requisition(p, [(code, Decimal("3200.00"))], status="approved", contract=c)
+        expect(b, "approved subcontractor invoice not yet in SAP", "actual", "value_mismatch",
+               f"1005/{code}", "1005", "amount")  # fmt: skip
+        return
 
 
 def inactive_projects(b: Builder) -> None:

@@ -233,6 +233,9 @@ def test_post_supplier_invoice_once(world: World) -> None:
     decisions.decide(world.store, xid, "open", actor="ana")
     again = plan_push(world.store, world.profile, xid)
     assert not again.can_push and "already has supplier invoice" in (again.refusal or "")
+    # SAP books the invoice's cost on the PO item's WBS element: the next pull and diff tie out.
+    world.refresh()
+    assert world.store.query("SELECT * FROM exceptions WHERE exception_id = ? AND is_open", [xid]).is_empty()
 
 
 # -- guarantees ---------------------------------------------------------------------------------

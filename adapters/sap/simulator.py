@@ -459,6 +459,56 @@ class SapSimulator:
                 head["LastChangeDateTime"] = format_date(datetime.now(UTC), offset=True)
                 self._etags.pop(("A_PurchaseOrder", (po,)), None)
 
+    def _post_invoice_costs(
+        self, head: dict[str, Any], refs: list[dict[str, Any]], year: str, number: str
+    ) -> None:
+        """Book an invoice's cost as SAP does for account-assigned PO items (caller holds the lock).
+
+        Each invoice item's amount lands on its PO item's WBS element and GL account, split
+        across several assignments in proportion to their net amounts; the journal
+        (``A_JournalEntryItemBasic``) then shows it as an actual, as in a real system.
+        """
+        journal = self.data.setdefault("A_JournalEntryItemBasic", [])
+        assignments = self.data.get("A_PurOrdAccountAssignment", [])
+        period = f"{year}{datetime.now(UTC).month:03d}"
+        currency = str(head.get("DocumentCurrency") or "USD")
+        for n, ref in enumerate(refs, start=1):
+            amount = Decimal(str(ref.get("SupplierInvoiceItemAmount") or "0"))
+            rows = [
+                a
+                for a in assignments
+                if a.get("PurchaseOrder") == ref.get("PurchaseOrder")
+                and a.get("PurchaseOrderItem") == ref.get("PurchaseOrderItem")
+                and not a.get("IsDeleted")
+            ]
+            if not rows or not amount:
+                continue
+            weights = [Decimal(str(a.get("PurgDocNetAmount") or 0)) for a in rows]
+            total = sum(weights, Decimal(0))
+            left = amount
+            for i, (a, w) in enumerate(zip(rows, weights, strict=True)):
+                last = i == len(rows) - 1
+                share = left if last or not total else (amount * w / total).quantize(Decimal("0.01"))
+                left -= share
+                wbs = str(a.get("WBSElement") or "")
+                journal.append(
+                    {
+                        "ID": f"{year}{number}{n:04d}{i:03d}",
+                        "CompanyCode": str(head.get("CompanyCode") or ""),
+                        "FiscalYear": year,
+                        "FiscalYearPeriod": period,
+                        "Ledger": "0L",
+                        "GLAccount": str(a.get("GLAccount") or ""),
+                        "CostCenter": str(a.get("CostCenter") or ""),
+                        "Project": "-".join(wbs.split("-")[:2]) if wbs else "",
+                        "WBSElement": wbs,
+                        "AmountInCompanyCodeCurrency": f"{share:.3f}",
+                        "CompanyCodeCurrency": currency,
+                        "AmountInTransactionCurrency": f"{share:.3f}",
+                        "TransactionCurrency": currency,
+                    }
+                )
+
     def _create(self, req: SimRequest, service: str, entity_set: str) -> SimResponse:
         refused = self._check_csrf(req)
         if refused is not None:
@@ -497,6 +547,7 @@ class SapSimulator:
                         }
                     )
                 self._index.pop(("A_SuplrInvcItemPurOrdRef", ("SupplierInvoice", "FiscalYear")), None)
+                self._post_invoice_costs(head, refs, year, number)
                 base = f"http://{req.headers.get('host')}"
                 rendered = self._render(base, es, head, None, {"to_SuplrInvcItemPurOrdRef": {}})
         except ODataError as exc:

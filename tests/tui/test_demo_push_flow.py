@@ -31,6 +31,7 @@ PUSHES = [
     ("commitment_line", "value_mismatch", "amount", "4500000002/00020", "e"),  # fix Procore's amount
     ("commitment_line", "value_mismatch", "cost_code", "4500000003/00010", "e"),  # fix its cost code
     ("commitment_line", "value_mismatch", "amount", "4500000006/00010", "s"),  # fix SAP's price (PATCH)
+    ("actual", "value_mismatch", "amount", "1005/03-300", None),  # post the waiting invoice to SAP
 ]
 
 
