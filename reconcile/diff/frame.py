@@ -28,8 +28,11 @@ KINDS = ("missing_in_procore", "missing_in_erp", "value_mismatch", "duplicate", 
 
 def exception_id(obj: str, key: str, kind: str, field: str | None) -> str:
     """``X`` + 12 upper-case hex of sha1(object|key|kind|field): the same facts keep the same id."""
-    digest = hashlib.sha1(f"{obj}|{key}|{kind}|{field or ''}".encode()).hexdigest()
-    return "X" + digest[:12].upper()
+    return _id_of(f"{obj}|{key}|{kind}|{field or ''}")
+
+
+def _id_of(facts: str) -> str:
+    return "X" + hashlib.sha1(facts.encode()).hexdigest()[:12].upper()
 
 
 def money_text(expr: pl.Expr) -> pl.Expr:
@@ -114,7 +117,7 @@ def finish(parts: list[pl.LazyFrame]) -> pl.DataFrame:
             ignore_nulls=False,
         )
     ).to_series()
-    ids = ["X" + hashlib.sha1(f.encode()).hexdigest()[:12].upper() for f in facts.to_list()]
+    ids = [_id_of(f) for f in facts.to_list()]
     out = found.with_columns(pl.Series("exception_id", ids, pl.String))
     return (
         out.select(list(EXCEPTION_SCHEMA))
