@@ -190,10 +190,14 @@ def run_diff(store: Store, profile: Profile) -> DiffResult:
     return DiffResult(run_id, frame, _counts(frame))
 
 
-def preview_mapping_change(
+#: What the mapping preview says of each exception it would add or resolve.
+EFFECT_COLUMNS = ["exception_id", "object", "kind", "key", "field"]
+
+
+def mapping_change_effect(
     store: Store, profile: Profile, mappings_override: Mappings
-) -> tuple[list[str], list[str]]:
-    """(ids the changed mappings would add, ids they would remove), on the current snapshots.
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(exceptions the changed mappings would add, exceptions they would resolve), sorted by id.
 
     Nothing is written: the analyst sees the effect before keeping the change. The baseline
     is a diff with the mappings on disk, or the store's open exceptions if those do not load.
@@ -201,11 +205,21 @@ def preview_mapping_change(
     procore, erp = _canonical(store)
     tolerance = profile.rules.amount_tolerance
     try:
-        before = set(diff(procore, erp, _load(profile, procore), tolerance)["exception_id"].to_list())
+        before = diff(procore, erp, _load(profile, procore), tolerance).select(EFFECT_COLUMNS)
     except MappingError:  # the table on disk is the one being fixed; fall back to what is stored
-        before = set(report(store)["exception_id"].to_list())
-    after = set(diff(procore, erp, mappings_override, tolerance)["exception_id"].to_list())
-    return sorted(after - before), sorted(before - after)
+        before = report(store).select(EFFECT_COLUMNS)
+    after = diff(procore, erp, mappings_override, tolerance).select(EFFECT_COLUMNS)
+    added = after.join(before, on="exception_id", how="anti").sort("exception_id")
+    removed = before.join(after, on="exception_id", how="anti").sort("exception_id")
+    return added, removed
+
+
+def preview_mapping_change(
+    store: Store, profile: Profile, mappings_override: Mappings
+) -> tuple[list[str], list[str]]:
+    """(ids the changed mappings would add, ids they would resolve): ``mapping_change_effect``'s ids."""
+    added, removed = mapping_change_effect(store, profile, mappings_override)
+    return added["exception_id"].to_list(), removed["exception_id"].to_list()
 
 
 def last_run(store: Store) -> tuple[int, datetime] | None:

@@ -462,8 +462,12 @@ class TieoutApp(App[int]):
         finally:
             shutil.rmtree(root, ignore_errors=True)
         body = f"{edit.file}: {'add' if edit.line is None else f'line {edit.line} →'} {edit.row}\n\n"
-        body += f"{len(added)} exceptions would appear, {len(removed)} would be resolved.\n"
-        body += "".join(f"\n+ {i}" for i in added[:20]) + "".join(f"\n- {i}" for i in removed[:20])
+        plural = "" if len(added) == 1 else "s"
+        body += f"{len(added)} exception{plural} would appear, {len(removed)} would be resolved.\n"
+        for sign, found in (("+", added), ("-", removed)):
+            body += "".join(f"\n{sign} {line}" for line in found[:20])
+            if len(found) > 20:
+                body += f"\n{sign} … and {len(found) - 20} more"
 
         def keep(yes: bool | None) -> None:
             if yes:

@@ -100,10 +100,19 @@ class Services:
         return {str(k): int(n) for k, n in frame.iter_rows()}
 
     def preview_mapping_change(self, mappings_dir: Path) -> tuple[list[str], list[str]]:
-        """Exception ids a changed mapping folder would add and remove, without keeping anything."""
+        """The exceptions a changed mapping folder would add and resolve, one line each
+        (``id  object kind key (field)``), without keeping anything."""
         override = exceptions.mappings_for(self.store, self.profile, mappings_dir)
-        added, removed = exceptions.preview_mapping_change(self.store, self.profile, override)
-        return list(added), list(removed)
+        added, removed = exceptions.mapping_change_effect(self.store, self.profile, override)
+
+        def lines(frame: pl.DataFrame) -> list[str]:
+            return [
+                f"{r['exception_id']}  {r['object']} {r['kind']} {r['key']}"
+                + (f" ({r['field']})" if r["field"] else "")
+                for r in frame.iter_rows(named=True)
+            ]
+
+        return lines(added), lines(removed)
 
     # -- decisions --------------------------------------------------------------------------
     def decide(
