@@ -93,12 +93,6 @@ class Services:
         result = exceptions.run_diff(self.store, self.profile)
         return DiffSummary({f"{obj}/{kind}": int(n) for (obj, kind), n in result.counts.items()})
 
-    def _open_counts(self) -> dict[str, int]:
-        frame = self.store.query(
-            "SELECT object || '/' || kind AS k, count(*) AS n FROM exceptions WHERE is_open GROUP BY 1"
-        )
-        return {str(k): int(n) for k, n in frame.iter_rows()}
-
     def preview_mapping_change(self, mappings_dir: Path) -> tuple[list[str], list[str]]:
         """The exceptions a changed mapping folder would add and resolve, one line each
         (``id  object kind key (field)``), without keeping anything."""

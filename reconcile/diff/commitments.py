@@ -49,18 +49,20 @@ class Context:
             pl.lit(self.mappings.file(file) + " line ") + pl.col(line_column).cast(pl.String)
         )
 
+    def _active(self, column: str) -> pl.Expr:
+        return ~pl.col(column).is_in(self.inactive_numbers.implode()).fill_null(False)
+
     def active_rows(self, frame: pl.DataFrame, column: str = "project_number") -> pl.Series:
         """True for rows not mapped to an inactive Procore project (``drop_inactive`` as a mask)."""
         if self.inactive_numbers.len() == 0:
             return pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True).alias("active")
-        inactive = pl.col(column).is_in(self.inactive_numbers.implode()).fill_null(False)
-        return frame.select((~inactive).alias("active")).to_series()
+        return frame.select(self._active(column).alias("active")).to_series()
 
     def drop_inactive(self, frame: pl.DataFrame, column: str = "project_number") -> pl.DataFrame:
         """Leave out ERP rows mapped to a Procore project that is not active."""
         if self.inactive_numbers.len() == 0:
             return frame
-        return frame.filter(~pl.col(column).is_in(self.inactive_numbers.implode()).fill_null(False))
+        return frame.filter(self._active(column))
 
 
 def mapping_lookup(combos: pl.DataFrame, ctx: Context) -> pl.DataFrame:

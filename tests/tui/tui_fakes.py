@@ -268,7 +268,10 @@ class FakeServices(Services):
 
     def diff(self) -> DiffSummary:
         write_exceptions(self.store)
-        return DiffSummary(self._open_counts())
+        frame = self.store.query(
+            "SELECT object || '/' || kind AS k, count(*) AS n FROM exceptions WHERE is_open GROUP BY 1"
+        )
+        return DiffSummary({str(k): int(n) for k, n in frame.iter_rows()})
 
     def preview_mapping_change(self, mappings_dir: Path) -> tuple[list[str], list[str]]:
         self.previews.append(mappings_dir)

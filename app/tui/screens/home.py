@@ -19,12 +19,12 @@ from app.tui.safe import plain, text
 from app.tui.widgets.bar_chart import VarianceChart
 from app.tui.widgets.pull_panel import PullPanel
 from reconcile import query
+from reconcile.diff import OBJECTS
 
 if TYPE_CHECKING:
     from app.tui.app import TieoutApp
 
 _SOURCES = {"procore": "Procore", "erp": "ERP"}
-OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual")
 #: The contract's kinds, in the order an analyst works them, with short column headers.
 KIND_COLUMNS = (
     ("missing_in_erp", "not in ERP"),
