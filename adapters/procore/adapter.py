@@ -130,6 +130,7 @@ class ProcoreAdapter:
             "since": _iso(started),
             "rate_limit_hourly": self.client.pacer.hourly_limit,
             "rate_limit_last": self.client.pacer.last_limit,
+            "rate_limit_window": self.client.pacer.bucket.window if self.client.pacer.bucket else None,
             "per_page_served": self.client.per_page_served,
             "requests": dict(self.client.stats),
         }
@@ -154,6 +155,14 @@ class ProcoreAdapter:
         rates = []
         if pacer.bucket is not None:
             rates.append(pacer.bucket.limit * share / pacer.bucket.window)
+        elif (
+            previous
+            and previous.high_water.get("rate_limit_last")
+            and previous.high_water.get("rate_limit_window")
+        ):
+            # No request yet in this run: the bucket the last pull's final answer reported.
+            last = previous.high_water
+            rates.append(int(last["rate_limit_last"]) * share / float(last["rate_limit_window"]))
         if hourly:
             rates.append(int(hourly) * share / 3600.0)
         return min(rates) if rates else None

@@ -229,3 +229,17 @@ async def test_plan_without_snapshot_probes_totals(sim: ProcoreSimulator) -> Non
     actual = sum(first.stats.values())
     assert abs(planned - actual) <= 0.1 * actual
     assert all(getattr(r, "seconds_full", None) is not None for r in rows)  # the limit was seen while probing
+
+
+async def test_plan_from_previous_snapshot_knows_the_time_at_the_last_reported_limit(
+    sim: ProcoreSimulator,
+) -> None:
+    """Only the 10-second bucket was reported (the usual case): the plan still says how long."""
+    _, sink, hw = await full_pull(sim)
+    adapter = ProcoreAdapter(settings_for(sim.base_url, per_page=CAP), secret())
+    rows = await adapter.plan(sink.previous(hw))
+    await adapter.aclose()
+    assert hw["rate_limit_window"] == 10
+    planned = sum(r.full_requests for r in rows)
+    seconds = sum(r.seconds_full or 0.0 for r in rows)
+    assert seconds == pytest.approx(planned / (hw["rate_limit_last"] * 0.8 / 10), rel=0.01)
