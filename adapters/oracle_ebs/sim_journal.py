@@ -137,8 +137,8 @@ class GeneralLedger:
         except (KeyError, ValueError):
             raise ProcedureFailed(f"Concurrent request {p.get('P_REQUEST_ID')} does not exist.") from None
         with self._lock:
-            req.polls += 1
             phase, status = req.phase
+            req.polls += 1
             if phase == "COMPLETE" and status == "NORMAL":
                 self._import(req)
         return {

@@ -67,7 +67,9 @@ async def test_full_pull_pages_short_server_pages_until_has_more_is_n(sim: EbsSi
     assert sim.server.requests("/login")[0].status == 200
 
 
-async def test_single_row_object_and_null_rows_are_lists(sim: EbsSimulator, adapter: OracleEbsAdapter) -> None:
+async def test_single_row_object_and_null_rows_are_lists(
+    sim: EbsSimulator, adapter: OracleEbsAdapter
+) -> None:
     # 3 budget lines for OU 204 … cut at 2: the last page holds one row, sent as an object.
     sim.data["GET_BUDGET_LINES"] = sim.data["GET_BUDGET_LINES"][:3]
     sim.data["GET_ACTUALS"] = []  # X_ROWS: null
@@ -114,7 +116,9 @@ async def test_idle_timeout_of_the_session_is_a_fresh_login() -> None:
     assert sim.logins >= 2
 
 
-async def test_second_401_right_after_relogin_is_one_sentence(sim: EbsSimulator, adapter: OracleEbsAdapter) -> None:
+async def test_second_401_right_after_relogin_is_one_sentence(
+    sim: EbsSimulator, adapter: OracleEbsAdapter
+) -> None:
     sim.faults.add(Fault("expire_session", path="get_suppliers", times=-1))
     with pytest.raises(AuthError) as err:
         await adapter.pull(MemorySink(), full=True, previous=None)
@@ -174,7 +178,9 @@ async def test_org_the_responsibility_lacks_is_e_status(sim: EbsSimulator) -> No
     ],
     ids=["500", "429", "drop", "malformed"],
 )
-async def test_transient_faults_are_retried(sim: EbsSimulator, adapter: OracleEbsAdapter, fault: Fault) -> None:
+async def test_transient_faults_are_retried(
+    sim: EbsSimulator, adapter: OracleEbsAdapter, fault: Fault
+) -> None:
     sim.faults.add(fault)
     sink = MemorySink()
     await adapter.pull(sink, full=True, previous=None)
@@ -183,7 +189,9 @@ async def test_transient_faults_are_retried(sim: EbsSimulator, adapter: OracleEb
     assert len(sink.raw["GET_PROJECTS"]) == len(ours)
 
 
-async def test_persistent_outage_fails_with_one_sentence(sim: EbsSimulator, adapter: OracleEbsAdapter) -> None:
+async def test_persistent_outage_fails_with_one_sentence(
+    sim: EbsSimulator, adapter: OracleEbsAdapter
+) -> None:
     sim.faults.add(Fault("status", path="get_suppliers", status=503, times=-1))
     with pytest.raises(UnreachableError) as err:
         await adapter.pull(MemorySink(), full=True, previous=None)
@@ -210,7 +218,14 @@ async def test_more_promised_but_no_row_stops_the_pull(sim: EbsSimulator, adapte
             "POST",
             __import__("re").compile(r"/webservices/rest/xx_tieout/get_suppliers/\Z"),
             lambda req: SimResponse.json(
-                {"OutputParameters": {"X_RETURN_STATUS": "S", "X_MSG_DATA": "", "X_HAS_MORE": "Y", "X_ROWS": None}}
+                {
+                    "OutputParameters": {
+                        "X_RETURN_STATUS": "S",
+                        "X_MSG_DATA": "",
+                        "X_HAS_MORE": "Y",
+                        "X_ROWS": None,
+                    }
+                }
             ),
         ),
     )
@@ -219,7 +234,9 @@ async def test_more_promised_but_no_row_stops_the_pull(sim: EbsSimulator, adapte
     assert "X_HAS_MORE = Y but sent no row" in str(err.value)
 
 
-async def test_incremental_reads_the_overlap_and_doubles_nothing(sim: EbsSimulator, adapter: OracleEbsAdapter) -> None:
+async def test_incremental_reads_the_overlap_and_doubles_nothing(
+    sim: EbsSimulator, adapter: OracleEbsAdapter
+) -> None:
     first = MemorySink()
     high = await adapter.pull(first, full=True, previous=None)
     assert high["GET_SUPPLIERS"] == (T0 + timedelta(minutes=6)).isoformat()
