@@ -2,11 +2,13 @@
 
 The path is EBS's own open interface, through the XX_TIEOUT_WRITE procedures of
 docs/oracle-ebs.md: ``INSERT_GL_INTERFACE`` puts the journal's lines into GL_INTERFACE
-(STATUS ``NEW``, the exception id in REFERENCE10, one GROUP_ID); ``SUBMIT_JOURNAL_IMPORT``
+(STATUS ``NEW``, one GROUP_ID, the exception id in REFERENCE30, which Journal Import
+copies to the journal line's REFERENCE_10, and at the head of REFERENCE10, the line
+description); ``SUBMIT_JOURNAL_IMPORT``
 submits Journal Import (GLLEZL) for that group through FND_REQUEST.SUBMIT_REQUEST;
 ``GET_REQUEST_STATUS`` reads FND_CONCURRENT.GET_REQUEST_STATUS until the request
 completes; ``FIND_JOURNAL_BY_REFERENCE`` looks the reference up in GL_JE_LINES
-(REFERENCE_10) and GL_INTERFACE.
+(REFERENCE_10) and GL_INTERFACE (REFERENCE30).
 
 Exactly once: every execution starts by looking the reference up, whatever the plan
 saw. A journal already imported is adopted and nothing is sent; interface rows left by
@@ -68,7 +70,7 @@ class JournalLine:
 
 @dataclass(frozen=True)
 class Journal:
-    """A balanced journal keyed by ``reference`` (the exception id, REFERENCE10)."""
+    """A balanced journal keyed by ``reference`` (the exception id: GL_JE_LINES.REFERENCE_10)."""
 
     reference: str
     accounting_date: date

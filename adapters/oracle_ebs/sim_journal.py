@@ -2,10 +2,10 @@
 
 It behaves as the XX_TIEOUT_WRITE procedures of docs/oracle-ebs.md do on a real
 instance: rows land in GL_INTERFACE with STATUS ``NEW`` and the reference in
-REFERENCE10; SUBMIT_JOURNAL_IMPORT submits GLLEZL for the group and answers the request
+REFERENCE30 (also leading the line description, REFERENCE10); SUBMIT_JOURNAL_IMPORT submits GLLEZL for the group and answers the request
 id; the concurrent request moves PENDING → RUNNING → COMPLETE/NORMAL, one step per
 status read (so tests see every phase without waiting on a clock); on completion the
-rows become GL_JE_LINES (REFERENCE10 → REFERENCE_10) and leave the interface, and the
+rows become GL_JE_LINES (REFERENCE30 → REFERENCE_10, REFERENCE10 → DESCRIPTION) and leave the interface, and the
 cost shows in GET_ACTUALS as the GET_ACTUALS query of the docs makes it show.
 """
 
@@ -69,7 +69,7 @@ class GeneralLedger:
     def insert(self, p: dict[str, Any], segments: list[str]) -> dict[str, Any]:
         reference = str(p.get("P_REFERENCE") or "")
         if not reference:
-            raise ProcedureFailed("P_REFERENCE is required (it goes to REFERENCE10).")
+            raise ProcedureFailed("P_REFERENCE is required (it goes to REFERENCE30).")
         if str(p.get("P_LEDGER_ID") or "") != self.ledger_id:
             raise ProcedureFailed(f"Ledger {p.get('P_LEDGER_ID')} is not accessible to this responsibility.")
         try:
@@ -83,11 +83,13 @@ class GeneralLedger:
         if dr != cr:
             raise ProcedureFailed(f"The journal does not balance: debits {dr} and credits {cr}.")
         with self._lock:
-            if any(r["REFERENCE10"] == reference for r in self.interface) or any(
+            if any(r["REFERENCE30"] == reference for r in self.interface) or any(
                 j["REFERENCE_10"] == reference for j in self.je_lines
             ):
-                # The unique index of the docs (XX_TIEOUT_GL_REF_U1) refuses a second insert.
-                raise ProcedureFailed(f"Reference {reference} is already in GL_INTERFACE or GL_JE_LINES.")
+                # The primary key of XX_TIEOUT_JOURNAL_REFS (docs) refuses a second insert.
+                raise ProcedureFailed(
+                    f"Reference {reference} is already in GL_INTERFACE or GL_JE_LINES (XX_TIEOUT_JOURNAL_REFS)."
+                )
             self._group += 1
             for n, ln in enumerate(lines, start=1):
                 row = {
@@ -99,11 +101,11 @@ class GeneralLedger:
                     "ACCOUNTING_DATE": str(p.get("P_ACCOUNTING_DATE") or ""),
                     "CURRENCY_CODE": str(p.get("P_CURRENCY_CODE") or ""),
                     "ACTUAL_FLAG": "A",
-                    "REFERENCE10": reference,
+                    "REFERENCE10": f"{reference} {ln.get('DESCRIPTION') or ''}".strip()[:240],
+                    "REFERENCE30": reference,
                     "LINE_NUM": n,
                     "ENTERED_DR": str(ln.get("ENTERED_DR") or ""),
                     "ENTERED_CR": str(ln.get("ENTERED_CR") or ""),
-                    "DESCRIPTION": str(ln.get("DESCRIPTION") or ""),
                     "ATTRIBUTE1": str(ln.get("PROJECT_NUMBER") or ""),
                     "ATTRIBUTE2": str(ln.get("TASK_NUMBER") or ""),
                     **{col: str(ln.get(col) or "") for col in segments},
@@ -161,8 +163,9 @@ class GeneralLedger:
                     "JE_HEADER_ID": str(self._header),
                     "JE_BATCH_ID": str(self._header + 500000),
                     "JE_LINE_NUM": str(r["LINE_NUM"]),
-                    "NAME": f"{r['USER_JE_CATEGORY_NAME']} {r['CURRENCY_CODE']} {r['REFERENCE10']}",
-                    "REFERENCE_10": r["REFERENCE10"],
+                    "NAME": f"{r['USER_JE_CATEGORY_NAME']} {r['CURRENCY_CODE']} {r['REFERENCE30']}",
+                    "REFERENCE_10": r["REFERENCE30"],
+                    "DESCRIPTION": r["REFERENCE10"],
                     "STATUS": "U",  # unposted: posting is the GL team's step
                     **{k: v for k, v in r.items() if k not in ("STATUS", "REQUEST_ID", "GROUP_ID")},
                 }
@@ -192,7 +195,7 @@ class GeneralLedger:
                 "PERIOD_NAME": r["ACCOUNTING_DATE"][:7],
                 "AMOUNT": amount_text(amount),
                 "CURRENCY_CODE": r["CURRENCY_CODE"],
-                "JE_REFERENCE": r["REFERENCE10"],
+                "JE_REFERENCE": r["REFERENCE30"],
             }
         )
 
@@ -211,7 +214,7 @@ class GeneralLedger:
                     "X_REQUEST_ID": "",
                     "X_INTERFACE_STATUS": "",
                 }
-            rows = [r for r in self.interface if r["REFERENCE10"] == reference]
+            rows = [r for r in self.interface if r["REFERENCE30"] == reference]
             if rows:
                 errors = sorted({r["STATUS"] for r in rows if r["STATUS"] != "NEW"})
                 return {
