@@ -156,6 +156,12 @@ class GeneralLedger:
         rows = [r for r in self.interface if r["GROUP_ID"] == str(req.group_id) and r["STATUS"] == "NEW"]
         if not rows:
             return
+        if any(not self._ccid_of(r) for r in rows):
+            # No such code combination (dynamic insertion off): Journal Import rejects the whole
+            # group with a flexfield error and leaves it in GL_INTERFACE for someone to correct.
+            for r in rows:
+                r["STATUS"] = "EF04" if not self._ccid_of(r) else "EF00"
+            return
         self._header += 1
         for r in rows:
             self.je_lines.append(

@@ -105,7 +105,8 @@ async def test_idle_timeout_of_the_session_is_a_fresh_login() -> None:
     original = sim._read
 
     def read_then_idle(proc: str, p: dict[str, Any], org: str) -> dict[str, Any]:
-        now[0] += 1801 if proc == "GET_PROJECTS" else 0  # the analyst's laptop slept
+        if proc == "GET_PROJECTS" and p["P_OFFSET"] == "0":
+            now[0] += 1801  # the analyst's laptop slept for just over the idle timeout
         return original(proc, p, org)
 
     sim._read = read_then_idle  # type: ignore[method-assign]
@@ -113,7 +114,7 @@ async def test_idle_timeout_of_the_session_is_a_fresh_login() -> None:
         adapter = make(sim)
         await adapter.pull(MemorySink(), full=True, previous=None)
         await adapter.aclose()
-    assert sim.logins >= 2
+    assert sim.logins == 2 and [r.status for r in calls(sim, "GET_PROJECTS")] == [200, 401, 200, 200]
 
 
 async def test_second_401_right_after_relogin_is_one_sentence(

@@ -208,3 +208,18 @@ async def test_execution_looks_again_instead_of_trusting_a_stale_plan(
     result = await push.execute(stale)
     assert result.state == "already_imported" and result.sent == []
     assert sim.gl.inserts == 1
+
+
+async def test_rows_journal_import_rejects_are_named_and_never_inserted_again(
+    sim: EbsSimulator, push: EbsJournalPush
+) -> None:
+    bad = pusher(sim, offset_segments={"SEGMENT2": "9999"})  # no such code combination
+    with pytest.raises(JournalImportFailed) as first:
+        await bad.execute(await bad.plan(journal(bad)))
+    assert "created no journal for X0123456789AB (GL_INTERFACE status EF00,EF04)" in str(first.value)
+    with pytest.raises(JournalImportFailed) as again:
+        await bad.execute(await bad.plan(journal(bad)))
+    await bad.aclose()
+    assert "Journal Import rejected the GL_INTERFACE rows of X0123456789AB" in str(again.value)
+    assert "correct or delete them in EBS" in str(again.value)
+    assert sim.gl.inserts == 1 and sim.gl.je_lines == []
