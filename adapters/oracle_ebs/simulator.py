@@ -82,6 +82,7 @@ class EbsSimulator:
         idle_timeout: float = 1800.0,
         clock: Callable[[], float] = time.monotonic,
         cookie_name: str = "EBSDB",
+        granted: set[str] | None = None,
     ) -> None:
         self._user, self._password = username, password
         self.context = {
@@ -96,6 +97,8 @@ class EbsSimulator:
         self.idle_timeout = idle_timeout
         self._clock = clock
         self.cookie_name = cookie_name
+        #: The methods granted to the user (None: all); an ungranted one is ISG_SERVICE_AUTH_FAILURE.
+        self.granted = granted
         inner = seed.get("oracle_ebs", seed)
         self.data: dict[str, list[dict[str, Any]]] = {
             name: [dict(r) for r in inner.get(name, [])] for name in READS
@@ -213,6 +216,15 @@ class EbsSimulator:
                     "ISG_INVALID_ALIAS", f"Service {alias}/{method} is not deployed", "Deploy the service."
                 ),
                 404,
+            )
+        if self.granted is not None and proc not in self.granted:
+            return SimResponse.json(
+                fault_body(
+                    "ISG_SERVICE_AUTH_FAILURE",
+                    "User not authorized to execute service",
+                    "Please grant the function to the user and responsibility combination.",
+                ),
+                403,
             )
         try:
             parts = unwrap_input(proc, req.json())

@@ -10,7 +10,14 @@ import pytest
 from ebs_seed import PASSWORD, T0, USER, ebs_seed, ebs_settings, ts
 from sap_seed import MemorySink
 
-from adapters.base import AuthError, PermissionDenied, PreviousPull, ResponseError, UnreachableError
+from adapters.base import (
+    AuthError,
+    PermissionDenied,
+    PreviousPull,
+    ResponseError,
+    SourceAdapter,
+    UnreachableError,
+)
 from adapters.oracle_ebs.adapter import OracleEbsAdapter
 from adapters.oracle_ebs.client import ProcedureError
 from adapters.oracle_ebs.simulator import EbsSimulator
@@ -48,7 +55,7 @@ def calls(sim: EbsSimulator, procedure: str = "") -> list[Any]:
 
 
 async def test_full_pull_pages_short_server_pages_until_has_more_is_n(sim: EbsSimulator) -> None:
-    adapter = make(sim)
+    adapter: SourceAdapter = make(sim)  # the orchestrator's Protocol, checked by mypy
     sink = MemorySink()
     high = await adapter.pull(sink, full=True, previous=None)
     await adapter.aclose()
@@ -258,3 +265,30 @@ async def test_incremental_reads_the_overlap_and_doubles_nothing(
     assert high2["GET_SUPPLIERS"] == (T0 + timedelta(minutes=20)).isoformat()
     names = adapter.canonicalize(second.reader)["vendors"].filter(supplier="50003")["name"].to_list()
     assert names == ["Renamed late"]
+
+
+async def test_a_missing_grant_names_every_context_setting_and_the_grant() -> None:
+    with make_sim(granted={"GET_SUPPLIERS"}) as sim:
+        adapter = make(sim)
+        with pytest.raises(PermissionDenied) as err:
+            await adapter.pull(MemorySink(), full=True, previous=None)
+        await adapter.aclose()
+    msg = str(err.value)
+    assert "XX_TIEOUT_READ.GET_CODE_COMBINATIONS (ISG_SERVICE_AUTH_FAILURE: User not authorized" in msg
+    assert "responsibility = 'TIEOUT_READ_ONLY', resp_application = 'SQLGL'" in msg
+    assert msg.endswith("and that the service is granted to the user or that responsibility.")
+
+
+async def test_x_msg_data_is_made_one_safe_line(sim: EbsSimulator, adapter: OracleEbsAdapter) -> None:
+    from adapters.oracle_ebs.sim_journal import ProcedureFailed
+
+    def fails(proc: str, p: dict[str, Any], org: str) -> dict[str, Any]:
+        raise ProcedureFailed("ORA-01476: divisor is equal to zero\n\x1b[2J at line 42")
+
+    sim._read = fails  # type: ignore[method-assign]
+    with pytest.raises(ProcedureError) as err:
+        await adapter.pull(MemorySink(), full=True, previous=None)
+    assert str(err.value) == (
+        "XX_TIEOUT_READ.GET_SUPPLIERS failed in Oracle EBS (X_RETURN_STATUS E): "
+        "ORA-01476: divisor is equal to zero [2J at line 42."
+    )
