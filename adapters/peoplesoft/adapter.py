@@ -20,6 +20,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from adapters.base import Cancelled, PlanRow, PreviousPull, Progress, PullSink, RawReader, ResponseError
+from adapters.peoplesoft.canonical import canonicalize
 from adapters.peoplesoft.client import PeopleSoftClient, operation
 from adapters.peoplesoft.models import ROW_MODELS
 from adapters.peoplesoft.settings import PeopleSoftSettings
@@ -140,9 +141,7 @@ class PeopleSoftAdapter:
         ]
 
     def canonicalize(self, raw: RawReader) -> dict[str, pl.DataFrame]:
-        from adapters.peoplesoft import canonical
-
-        return canonical.canonicalize(raw, self.settings)
+        return canonicalize(raw, self.settings)
 
     async def aclose(self) -> None:
         await self.client.aclose()
