@@ -157,7 +157,7 @@ class EccClient:
         address = self._address(client, binding)
         from zeep.proxy import AsyncServiceProxy
 
-        return AsyncServiceProxy(client, client.wsdl.bindings[binding], address=address)
+        return AsyncServiceProxy(client, client.wsdl.bindings[binding], address=address)  # type: ignore[no-untyped-call]
 
     def _address(self, client: Any, binding: str) -> str:
         """The WSDL's endpoint path on our own base URL's scheme, host and port."""

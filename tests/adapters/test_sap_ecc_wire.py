@@ -218,3 +218,35 @@ def test_amounts_are_exact_with_a_trailing_minus(raw: str, value: Decimal) -> No
 
 def test_leading_zeros_are_stripped_from_numbers() -> None:
     assert number("0000100010") == "100010" and number("0000000000") == "0" and number("") == ""
+
+
+async def test_adapter_pull_reads_po_trees_and_an_incremental_pull_reads_only_changed_pos(sim: EccSimulator) -> None:
+    from datetime import date
+
+    from sap_seed import MemorySink
+
+    from adapters.base import PreviousPull
+    from adapters.sap_ecc.adapter import LAST_DAY, EccAdapter
+
+    sim.tables["EKKN"] = [
+        {"EBELN": "4500000001", "EBELP": "00010", "ZEKKN": z, "PS_PSP_PNR": "00000002", "SAKTO": "0000510000",
+         "MENGE": Decimal("0.5"), "VPROZ": Decimal("50.0"), "NETWR": Decimal("6250.00")}
+        for z in ("01", "02")
+    ]
+    adapter = EccAdapter(ecc_settings(sim), lambda: PASSWORD, today=lambda: date(2026, 11, 20), backoff=0.001, timeout=5)
+    sink = MemorySink()
+    high = await adapter.pull(sink, full=True, previous=None)
+    assert high == {LAST_DAY: "2026-11-20"}
+    tree = sink.raw["EKKO"]["4500000001"]
+    assert [i["EBELP"] for i in tree["items"]] == ["00010", "00020"]
+    assert [a["ZEKKN"] for a in tree["items"][0]["accounts"]] == ["01", "02"]
+    assert "4500000099" not in sink.raw["EKKO"]  # another company code
+    # Only PO 2 changes after the first pull: the next pull reads its tree and nothing else.
+    for line in sim.tables["EKPO"]:
+        if line["EBELN"] == "4500000002":
+            line["AEDAT"] = "20261125"
+    sink2 = MemorySink(base=sink.raw)
+    await adapter.pull(sink2, full=False, previous=PreviousPull(high_water=high))
+    await adapter.aclose()
+    changed = {k for k, v in sink2.raw["EKKO"].items() if v is not sink.raw["EKKO"].get(k)}
+    assert changed == {"4500000002"}
