@@ -220,7 +220,9 @@ def test_leading_zeros_are_stripped_from_numbers() -> None:
     assert number("0000100010") == "100010" and number("0000000000") == "0" and number("") == ""
 
 
-async def test_adapter_pull_reads_po_trees_and_an_incremental_pull_reads_only_changed_pos(sim: EccSimulator) -> None:
+async def test_adapter_pull_reads_po_trees_and_an_incremental_pull_reads_only_changed_pos(
+    sim: EccSimulator,
+) -> None:
     from datetime import date
 
     from sap_seed import MemorySink
@@ -229,11 +231,21 @@ async def test_adapter_pull_reads_po_trees_and_an_incremental_pull_reads_only_ch
     from adapters.sap_ecc.adapter import LAST_DAY, EccAdapter
 
     sim.tables["EKKN"] = [
-        {"EBELN": "4500000001", "EBELP": "00010", "ZEKKN": z, "PS_PSP_PNR": "00000002", "SAKTO": "0000510000",
-         "MENGE": Decimal("0.5"), "VPROZ": Decimal("50.0"), "NETWR": Decimal("6250.00")}
+        {
+            "EBELN": "4500000001",
+            "EBELP": "00010",
+            "ZEKKN": z,
+            "PS_PSP_PNR": "00000002",
+            "SAKTO": "0000510000",
+            "MENGE": Decimal("0.5"),
+            "VPROZ": Decimal("50.0"),
+            "NETWR": Decimal("6250.00"),
+        }
         for z in ("01", "02")
     ]
-    adapter = EccAdapter(ecc_settings(sim), lambda: PASSWORD, today=lambda: date(2026, 11, 20), backoff=0.001, timeout=5)
+    adapter = EccAdapter(
+        ecc_settings(sim), lambda: PASSWORD, today=lambda: date(2026, 11, 20), backoff=0.001, timeout=5
+    )
     sink = MemorySink()
     high = await adapter.pull(sink, full=True, previous=None)
     assert high == {LAST_DAY: "2026-11-20"}
