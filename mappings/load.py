@@ -24,6 +24,8 @@ PROJECT_COLUMNS = ("wbs_element", "procore_project_number")
 COST_CODE_KEYS = ("gl_account", "cost_center", "wbs_element")
 COST_CODE_COLUMNS = (*COST_CODE_KEYS, "procore_cost_code")
 VENDOR_COLUMNS = ("erp_vendor", "procore_vendor_id")
+#: The files ``load_mappings`` reads from the mapping folder.
+TABLE_FILES = ("projects.csv", "cost_codes.csv", "vendors.csv")
 
 PROJECTS_SCHEMA = {"wbs_element": pl.String, "procore_project_number": pl.String, "line": pl.Int64}
 COST_CODES_SCHEMA = {

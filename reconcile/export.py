@@ -91,11 +91,23 @@ REPORT_SCHEMA: dict[str, pl.DataType] = {
 
 
 def _protected(profile: Profile) -> list[tuple[Path, str]]:
-    """The profile's own files, which no export may replace, with how a sentence names them."""
+    """The profile's own files, which no export may replace, with how a sentence names them.
+
+    The mapping tables are the three the loader reads (even before they exist: an export
+    named ``vendors.csv`` would become a mapping table) and every CSV already in the folder,
+    which is often the profile's own folder, so only its tables are protected, not the folder.
+    """
+    from mappings.load import TABLE_FILES
+
     store = profile.store_path
     out = [(store, "the store"), (Path(f"{store}.wal"), "the store's write-ahead log")]
     if profile.source_path is not None:
         out.append((profile.source_path, "the profile"))
+    folder = profile.mappings_dir
+    tables = {folder / name for name in TABLE_FILES}
+    if folder.is_dir():
+        tables.update(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
+    out.extend((p, "a mapping table") for p in sorted(tables))
     return out
 
 
@@ -109,19 +121,12 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        return path.is_relative_to(folder.resolve())
-    except OSError:
-        return False
-
-
 def check_target(path: str | Path, profile: Profile | None, *, overwrite: bool) -> Path:
     """The resolved file an export may write, or ``ExportError`` saying why not.
 
-    Refused under any flag: the store (and its WAL), the profile, anything in the mapping
-    folder, a folder, a device or other non-regular file, a path below a file. An existing
-    regular file raises ``ExportTargetExists`` unless ``overwrite``.
+    Refused under any flag: the store (and its WAL), the profile, a mapping table, a folder,
+    a device or other non-regular file, a path below a file. An existing regular file raises
+    ``ExportTargetExists`` unless ``overwrite``.
     """
     given = Path(path)
     if not str(path).strip():
@@ -131,10 +136,6 @@ def check_target(path: str | Path, profile: Profile | None, *, overwrite: bool) 
         for protected, what in _protected(profile):
             if _same(target, protected):
                 raise ExportError(f"{given} is {what} ({protected}); an export never overwrites it.")
-        if _inside(target, profile.mappings_dir):
-            raise ExportError(
-                f"{given} is in the mapping folder {profile.mappings_dir}; an export never writes there."
-            )
     ancestor = target.parent
     while not ancestor.exists():
         ancestor = ancestor.parent

@@ -169,6 +169,7 @@ def demo_profile(tmp_path: Path) -> Profile:
     write_profile(path, procore_url="http://127.0.0.1:9", sap_url="http://127.0.0.1:9", extras={})
     (tmp_path / "mappings").mkdir()
     (tmp_path / "mappings" / "projects.csv").write_text("wbs_element,procore_project_number\n")
+    (tmp_path / "mappings" / "extra.csv").write_text("a,b\n")
     profile = load_profile(path)
     with Store(profile.store_path) as store:
         append(store, actor="tester", action="explain", exception_id="X1", after={"note": "n"})
@@ -186,8 +187,9 @@ def test_check_target_refuses_the_profiles_own_files_under_any_flag(demo_profile
         (base / "hard.csv", "is the store"),
         (base / "demo.duckdb.wal", "write-ahead log"),
         (base / "demo.toml", "is the profile"),
-        (base / "mappings" / "projects.csv", "mapping folder"),
-        (base / "mappings" / "vendors.csv", "mapping folder"),
+        (base / "mappings" / "projects.csv", "a mapping table"),
+        (base / "mappings" / "vendors.csv", "a mapping table"),
+        (base / "mappings" / "extra.csv", "a mapping table"),
     ]:
         for overwrite in (False, True):
             with pytest.raises(ExportError, match=what) as err:
@@ -204,6 +206,20 @@ def test_check_target_asks_before_overwriting_another_file(demo_profile: Profile
     assert (
         check_target(tmp_path / "new" / "r.csv", demo_profile, overwrite=False) == tmp_path / "new" / "r.csv"
     )
+
+
+def test_mapping_tables_beside_the_profile_protect_only_themselves(demo_profile: Profile) -> None:
+    beside = demo_profile.model_copy(
+        update={"mappings": demo_profile.mappings.model_copy(update={"dir": Path(".")})}
+    )
+    folder = demo_profile.store_path.parent
+    (folder / "cost_codes.csv").write_text("gl_account,cost_center,wbs_element,procore_cost_code\n")
+    with pytest.raises(ExportError, match="a mapping table"):
+        check_target(folder / "cost_codes.csv", beside, overwrite=True)
+    with pytest.raises(ExportError, match="a mapping table"):
+        check_target(folder / "projects.csv", beside, overwrite=True)  # read by the loader once it exists
+    assert check_target(folder / "report.csv", beside, overwrite=False) == folder / "report.csv"
+    assert check_target(folder / "report.xlsx", beside, overwrite=False) == folder / "report.xlsx"
 
 
 @pytest.mark.parametrize(
