@@ -235,18 +235,16 @@ class Store:
                 raise StoreError(f"The store {self.path} does not exist yet; run `tieout pull` first.")
         if self.path.is_dir():
             raise StoreError(f"The store {self.path} is a folder; `store` must name a DuckDB file.")
-        try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(_open_error(self.path, exc)) from None
         self._lock = threading.RLock()
+        self._closed = False
+        self._con: duckdb.DuckDBPyConnection | None = self._connect()
         try:
             if read_only:
                 self._check_version()
             else:
                 self._migrate()
         except BaseException:
-            self._con.close()
+            self.close()
             raise
 
     def __enter__(self) -> Store:
@@ -256,13 +254,43 @@ class Store:
         self.close()
 
     # -- connection -------------------------------------------------------------
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.path), read_only=self.read_only)
+        except duckdb.Error as exc:
+            raise StoreError(_open_error(self.path, exc)) from None
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for the calling thread (DuckDB connections are not thread-safe)."""
-        return self._con.cursor()
+        """A cursor for the calling thread (DuckDB connections are not thread-safe).
+
+        Reopens the file after ``release()``; a ``StoreError`` names the process that holds
+        it if another one opened it meanwhile.
+        """
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"The store {self.path} is closed.")
+            if self._con is None:
+                self._con = self._connect()
+            return self._con.cursor()
+
+    def release(self) -> None:
+        """Let go of the file until the next use, so another process can open it.
+
+        DuckDB lets one process write a file or several read it, never both, so a long-lived
+        program (the workstation) that keeps its connection open locks out every read-only
+        command. Call this when idle, and only when no cursor of this store is in use: the
+        next ``cursor()`` reopens the file.
+        """
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
     def close(self) -> None:
-        """Close the file."""
-        self._con.close()
+        """Close the file for good."""
+        with self._lock:
+            self.release()
+            self._closed = True
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
