@@ -11,15 +11,21 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from mappings.errors import MappingError
 
+if TYPE_CHECKING:
+    from _csv import Reader
+
 PROJECT_COLUMNS = ("wbs_element", "procore_project_number")
 COST_CODE_KEYS = ("gl_account", "cost_center", "wbs_element")
 COST_CODE_COLUMNS = (*COST_CODE_KEYS, "procore_cost_code")
 VENDOR_COLUMNS = ("erp_vendor", "procore_vendor_id")
+#: The files ``load_mappings`` reads from the mapping folder.
+TABLE_FILES = ("projects.csv", "cost_codes.csv", "vendors.csv")
 
 PROJECTS_SCHEMA = {"wbs_element": pl.String, "procore_project_number": pl.String, "line": pl.Int64}
 COST_CODES_SCHEMA = {
@@ -70,12 +76,17 @@ class Mappings:
         return m
 
 
-def _read_rows(path: Path, label: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
-    """(line, row) pairs of one CSV; blank cells become None; any malformation is a MappingError."""
+def _read_bytes(path: Path, label: str) -> bytes:
+    if path.is_dir():
+        raise MappingError(label, None, "is a folder, not a CSV file.")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise MappingError(label, None, f"cannot be read ({exc.strerror}).") from None
+
+
+def _read_rows(data: bytes, label: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
+    """(line, row) pairs of one CSV; blank cells become None; any malformation is a MappingError."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -84,6 +95,15 @@ def _read_rows(path: Path, label: str, columns: tuple[str, ...]) -> list[tuple[i
     if not text.strip():
         raise MappingError(label, None, f"is empty; it needs a header row: {','.join(columns)}.")
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _parse(reader, label, columns)
+    except csv.Error as exc:
+        # The csv module's own complaints (a cell over its field size limit, a NUL byte)
+        # carry no file name; the reader knows the line it stopped on.
+        raise MappingError(label, reader.line_num or None, f"is not a readable CSV row ({exc}).") from None
+
+
+def _parse(reader: Reader, label: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
     header = [h.strip() for h in next(reader)]
     for name in header:
         if name not in columns:
@@ -196,6 +216,10 @@ def load_mappings(
     """
     dir = Path(dir)
     label = dir.name or str(dir)
+    if dir.exists() and not dir.is_dir():
+        raise MappingError(
+            str(dir), None, "is a file; [mappings].dir must name the folder of the mapping CSVs."
+        )
     digest = hashlib.sha1()
     tables: dict[str, pl.DataFrame] = {}
     specs = (
@@ -210,8 +234,9 @@ def load_mappings(
                 raise MappingError(f"{label}/{name}", None, "does not exist.")
             tables[name] = pl.DataFrame(schema=schema)
             continue
-        digest.update(path.read_bytes())
-        rows = _read_rows(path, f"{label}/{name}", columns)
+        data = _read_bytes(path, f"{label}/{name}")
+        digest.update(data)
+        rows = _read_rows(data, f"{label}/{name}", columns)
         records: list[tuple[object, ...]] = []
         for line, row in rows:
             values: list[object] = [row[c] for c in columns]

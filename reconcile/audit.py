@@ -225,3 +225,22 @@ def verify(store: Store) -> list[str]:
         prev_hash = str(stored_hash)
         expected_seq = seq + 1
     return problems
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """What a reviewer keeps to detect truncation later: the entry count and the last hash."""
+
+    count: int
+    head_hash: str
+
+
+def chain_head(store: Store) -> ChainHead:
+    """The log's entry count and newest hash (``GENESIS`` for an empty log)."""
+    cur = store.cursor()
+    try:
+        row = cur.execute("SELECT count(*), arg_max(hash, seq) FROM audit_log").fetchone()
+    finally:
+        cur.close()
+    count = int(row[0]) if row else 0
+    return ChainHead(count, str(row[1]) if row and row[1] is not None else GENESIS)

@@ -6,12 +6,22 @@ live here; see ``reconcile.secrets``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+#: The ERP kinds this build can pull, each with the adapter class that reads it
+#: (``module:Class``). A new adapter adds its line here; the profile accepts exactly these.
+ERP_ADAPTERS: dict[str, str] = {
+    "sap-s4": "adapters.sap.adapter:SapAdapter",
+}
+#: Kinds the contract names (shared/interfaces.md section 6) that may not be built yet.
+ERP_KINDS_PLANNED = ("sap-s4", "sap-ecc", "oracle-ebs", "peoplesoft")
 
 
 class ProfileError(Exception):
@@ -20,6 +30,30 @@ class ProfileError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def check_url(value: object) -> object:
+    """An absolute http(s) URL with a host, or a ValueError naming what is wrong with it.
+
+    Checked here so a typo is a profile error at load, not "connection dropped" at pull.
+    """
+    if not isinstance(value, str):
+        return value
+    example = "e.g. https://host.example.com"
+    if not value.strip():
+        raise ValueError(f"the value is empty; give an http(s) URL, {example}")
+    if any(c.isspace() for c in value):
+        raise ValueError(f"{value!r} contains a space; give an http(s) URL, {example}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid URL; give an http(s) URL, {example}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{value!r} is not an http(s) URL, {example}")
+    if not parts.hostname:
+        raise ValueError(f"{value!r} has no host name, {example}")
+    return value
 
 
 class ProcoreSettings(_Section):
@@ -34,9 +68,11 @@ class ProcoreSettings(_Section):
     #: Share of the hourly rate-limit budget left to the company's other integrations.
     reserve_share: Decimal = Field(default=Decimal("0.20"), ge=0, lt=1)
 
+    _urls = field_validator("base_url", "login_url", mode="before")(check_url)
+
 
 class ErpSettings(_Section):
-    kind: Literal["sap-s4", "sap-ecc", "oracle-ebs", "peoplesoft"]
+    kind: str
     base_url: str
     token_url: str | None = None
     auth: Literal["oauth2", "basic"] = "oauth2"
@@ -45,6 +81,18 @@ class ErpSettings(_Section):
     company_code: str | None = None
     page_size: int = Field(default=1000, ge=1, le=5000)
     fiscal_year: str | None = None
+
+    _urls = field_validator("base_url", "token_url", mode="before")(check_url)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_has_adapter(cls, value: str) -> str:
+        if value in ERP_ADAPTERS:
+            return value
+        available = ", ".join(f'"{k}"' for k in ERP_ADAPTERS)
+        if value in ERP_KINDS_PLANNED:
+            raise ValueError(f'"{value}" has no adapter in this build of Tieout yet; available: {available}')
+        raise ValueError(f'"{value}" is not an ERP kind Tieout knows; available: {available}')
 
 
 class MappingSettings(_Section):
@@ -71,9 +119,14 @@ class RuleSettings(_Section):
         if isinstance(value, float):
             raise ValueError('write the tolerance as a string, e.g. "0.01", so it stays exact')
         try:
-            return Decimal(str(value))
+            amount = Decimal(str(value))
         except InvalidOperation:
             raise ValueError(f"{value!r} is not a decimal amount") from None
+        if not amount.is_finite():
+            raise ValueError(f'{value!r} is not a finite amount; write e.g. "0.01"')
+        if amount < 0:
+            raise ValueError(f"{value!r} is negative; a tolerance is a difference of at most this much, >= 0")
+        return amount
 
 
 class PushSettings(_Section):
@@ -115,13 +168,68 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\](?:\s*#.*)?\s*$")
+
+
+def _table_name(header: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in header.split("."))
+
+
+def line_of(text: str, data: dict[str, Any], loc: tuple[int | str, ...]) -> int | None:
+    """The TOML line holding the key a validation error points at (its table's header if missing).
+
+    tomllib keeps no positions, so the text is scanned: find the table's ``[header]``, then the
+    ``key =`` line inside it. None when the key cannot be found (an inline table, a dotted key).
+    """
+    path: list[str] = []
+    node: Any = data
+    for part in loc:
+        if not (isinstance(node, dict) and isinstance(part, str) and part in node):
+            break
+        path.append(part)
+        node = node[part]
+    if not path:
+        return None
+    if isinstance(node, dict):
+        tables, key = path, None
+    else:
+        tables, key = path[:-1], path[-1]
+    table = ".".join(tables)
+    current = ""
+    key_line = (
+        re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+        if key
+        else None
+    )
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = _table_name(header.group(1))
+            if key_line is None and current == table:
+                return number
+            continue
+        if key_line is not None and current == table and key_line.match(line):
+            return number
+    return None
+
+
+def _message(msg: str) -> str:
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ").rstrip(".")
+
+
 def load_profile(path: str | Path) -> Profile:
-    """Read and validate a profile; any problem becomes one ``ProfileError`` sentence."""
+    """Read and validate a profile; any problem becomes one ``ProfileError`` sentence.
+
+    A UTF-8 byte-order mark (Notepad writes one) is accepted. Validation errors name the
+    line of the key they concern.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ProfileError(f"Profile {path} does not exist.") from None
+    except IsADirectoryError:
+        raise ProfileError(f"Profile {path} is a folder, not a TOML file.") from None
     except OSError as exc:
         raise ProfileError(f"Profile {path} cannot be read: {exc.strerror}.") from None
     except UnicodeDecodeError:
@@ -135,9 +243,12 @@ def load_profile(path: str | Path) -> Profile:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = _where(first["loc"])
+        line = line_of(text, data, first["loc"])
         if first["type"] == "missing":
-            raise ProfileError(f"Profile {path}: required key `{key}` is missing.") from None
+            where = f" (in the table at line {line})" if line else ""
+            raise ProfileError(f"Profile {path}: required key `{key}` is missing{where}.") from None
+        at = f"{path} line {line}" if line else f"{path}"
         if first["type"] == "extra_forbidden":
-            raise ProfileError(f"Profile {path}: unknown key `{key}`.") from None
-        raise ProfileError(f"Profile {path}: key `{key}`: {first['msg']}.") from None
+            raise ProfileError(f"Profile {at}: unknown key `{key}`.") from None
+        raise ProfileError(f"Profile {at}: key `{key}`: {_message(first['msg'])}.") from None
     return profile.model_copy(update={"source_path": path.resolve()})

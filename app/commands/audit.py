@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def handle_verify(args: argparse.Namespace) -> int:
     from reconcile import audit
 
-    _, store = open_profile(args)
+    _, store = open_profile(args, read_only=True)
     try:
         problems = audit.verify(store)
         count = audit.entries(store).height
@@ -41,7 +41,7 @@ def handle_verify(args: argparse.Namespace) -> int:
 def handle_show(args: argparse.Namespace) -> int:
     from reconcile import audit
 
-    _, store = open_profile(args)
+    _, store = open_profile(args, read_only=True)
     try:
         frame = audit.entries(store, args.exception)
     finally:
