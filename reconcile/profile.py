@@ -11,7 +11,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reconcile.people.settings import PeopleSettings
 
 
 class ProfileError(Exception):
@@ -89,13 +91,29 @@ class Profile(_Section):
     name: str
     store: Path
     procore: ProcoreSettings
-    erp: ErpSettings
+    #: Optional when ``people`` is present (an IT admin's profile); read it through ``erp``.
+    erp_section: ErpSettings | None = Field(default=None, alias="erp")
+    people: PeopleSettings | None = None
     mappings: MappingSettings = Field(default_factory=MappingSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     pull: PullSettings = Field(default_factory=PullSettings)
     #: The file the profile came from; relative paths inside it resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _something_to_compare(self) -> Profile:
+        if self.erp_section is None and self.people is None:
+            raise ValueError("the profile needs an [erp] section, a [people] section, or both")
+        return self
+
+    @property
+    def erp(self) -> ErpSettings:
+        """The ERP connection; asking a people-only profile for it is a ``ProfileError``."""
+        if self.erp_section is None:
+            where = f"Profile {self.source_path}" if self.source_path else f"Profile {self.name!r}"
+            raise ProfileError(f"{where} has no [erp] section; add one to compare money with an ERP.")
+        return self.erp_section
 
     @property
     def store_path(self) -> Path:
@@ -135,6 +153,8 @@ def load_profile(path: str | Path) -> Profile:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = _where(first["loc"])
+        if not first["loc"]:
+            raise ProfileError(f"Profile {path}: {first['msg'].removeprefix('Value error, ')}.") from None
         if first["type"] == "missing":
             raise ProfileError(f"Profile {path}: required key `{key}` is missing.") from None
         if first["type"] == "extra_forbidden":
