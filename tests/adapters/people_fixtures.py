@@ -94,3 +94,49 @@ def entra_settings(url: str, **kw: Any) -> PeopleSettings:
         groups=kw.pop("groups", ["Procore Users"]),
         **kw,
     )
+
+
+def directory_seed(procore: dict[str, Any]) -> dict[str, Any]:
+    """Adds a company directory to a Procore seed (``procore_fixtures.procore_seed``): 7 users
+    (one inactive, one outside collaborator), templates of each type, members of projects 100
+    and 101, and a role on 100."""
+    d = procore["procore"]
+    d["permission_templates"] = [
+        {"id": 1, "name": "Company Standard", "type": "company_tools", "project_specific": False},
+        {"id": 2, "name": "Company Admin", "type": "company_tools", "project_specific": False},
+        {"id": 11, "name": "Project Manager", "type": "global", "project_specific": False},
+        {"id": 12, "name": "Field", "type": "global", "project_specific": False},
+        {"id": 13, "name": "P-1000 Special", "type": "project_specific", "project_specific": True},
+    ]
+    users = []
+    for i in range(7):
+        users.append(
+            {
+                "id": 5000 + i,
+                "email_address": f"User.N{i}@Acme.com" if i < 6 else "sub.guy@steelco.com",
+                "first_name": "User",
+                "last_name": f"N{i}",
+                "job_title": "Engineer",
+                "is_active": i != 5,
+                "is_employee": i < 6,
+                "origin_id": f"00u{i:03d}" if i < 3 else None,
+                "vendor": {"id": 900, "name": "Acme GC"} if i < 6 else {"id": 901, "name": "Steel Co"},
+                "company_permission_template_id": 1,
+                "last_login_at": "2026-01-02T03:04:05Z",
+                "updated_at": "2026-01-05T09:00:00Z",
+            }
+        )
+    d["users"] = users
+    d["project_users"] = {
+        "100": [
+            {"user_id": 5000, "permission_template_id": 11},
+            {"user_id": 5001, "permission_template_id": 12},
+            {"user_id": 5005, "permission_template_id": 12},  # inactive: Procore lists active members only
+            {"user_id": 5006, "permission_template_id": 13},
+        ],
+        "101": [{"user_id": 5000, "permission_template_id": 12}],
+    }
+    d["project_roles"] = {
+        "100": [{"id": 77, "role": "Project Manager", "name": "User N0 (Acme GC)", "user_id": 5000}]
+    }
+    return procore
