@@ -198,6 +198,9 @@ class SimUsers:
 
     def _project_users(self, req: SimRequest, pid: str) -> SimResponse:
         rows = [v for m in self._members(pid) if (v := self._member_view(pid, m)) is not None]
+        only = req.arg("filters[id]")
+        if only is not None:
+            rows = [r for r in rows if str(r["id"]) == only]
         return self._page(req, rows)
 
     def _project_user(self, req: SimRequest, pid: str, uid: str) -> SimResponse:
