@@ -84,3 +84,12 @@ async def test_without_account_enabled_the_answer_is_refused(graph: GraphSimulat
     del graph.users["oid-1"]["accountEnabled"]
     with pytest.raises(ResponseError, match="accountEnabled"):
         await pull(graph)
+
+
+async def test_a_503_with_retry_after_is_waited_out_and_a_long_one_refused(graph: GraphSimulator) -> None:
+    graph.faults.add(Fault("status", path="transitiveMembers", status=503, headers={"Retry-After": "3"}))
+    adapter, sink, clock = await pull(graph)
+    assert adapter.canonicalize(sink.reader())["idp_users"].height == 5 and clock.slept == 3
+    graph.faults.add(Fault("status", path="transitiveMembers", status=429, headers={"Retry-After": "3600"}))
+    with pytest.raises(AdapterError, match="wait 3600 s"):
+        await pull(graph)

@@ -10,7 +10,7 @@ import pytest
 from people_fixtures import OKTA_TOKEN, okta_seed, okta_settings
 from procore_fixtures import DictSink, FakeClock
 
-from adapters.base import AdapterError, AuthError, ResponseError
+from adapters.base import AdapterError, AuthError, Cancelled, ResponseError
 from adapters.okta.adapter import OktaAdapter
 from adapters.okta.simulator import OktaSimulator
 from adapters.simkit import Fault
@@ -119,3 +119,44 @@ async def test_a_missing_group_names_the_setting(okta: OktaSimulator) -> None:
     okta.groups = [g for g in okta.groups if g["profile"]["name"] != "Procore Admins"]
     with pytest.raises(AdapterError, match=r"no group named 'Procore Admins'"):
         await pull(okta)
+
+
+async def test_a_scoped_oauth_token_is_sent_as_bearer() -> None:
+    sim = OktaSimulator(okta_seed(), token=OKTA_TOKEN, scheme="Bearer")
+    sim.start()
+    try:
+        clock = FakeClock()
+        adapter = OktaAdapter(
+            okta_settings(sim.base_url, okta_auth="oauth"), Secret(OKTA_TOKEN), sleep=clock.sleep, clock=clock
+        )
+        sink = DictSink()
+        try:
+            await adapter.pull(sink)
+        finally:
+            await adapter.aclose()
+        assert adapter.canonicalize(sink.reader())["idp_users"].height == 7
+    finally:
+        sim.stop()
+
+
+class StopAfterWaiting(DictSink):
+    """A sink whose user presses cancel while the pull sits out a rate-limit window."""
+
+    clock: FakeClock | None = None
+
+    def cancelled(self) -> bool:
+        return self.clock is not None and self.clock.slept >= 5
+
+
+async def test_a_rate_limit_wait_stops_when_the_pull_is_cancelled(okta: OktaSimulator) -> None:
+    okta.faults.add(
+        Fault(
+            "status", path=r"/users$", status=429, headers={"X-Rate-Limit-Reset": str(int(time.time()) + 120)}
+        )
+    )
+    clock = FakeClock()
+    sink = StopAfterWaiting()
+    sink.clock = clock
+    with pytest.raises(Cancelled, match="cancelled while waiting"):
+        await pull(okta, sink=sink, clock=clock)
+    assert 5 <= clock.slept < 10  # stopped within a second of the cancel, not after 120 s
