@@ -101,14 +101,16 @@ def diff_people(
     idp_users: pl.DataFrame,
     procore_users: pl.DataFrame,
     memberships: pl.DataFrame,
-    access: AccessTable,
+    access: AccessTable | None,
     settings: PeopleSettings,
     project_numbers: Collection[str],
 ) -> pl.DataFrame:
     """Exceptions (``EXCEPTION_SCHEMA``, object ``user``) between the IdP and the Procore directory.
 
     ``project_numbers``: the profile's Procore projects; grants and memberships elsewhere are
-    not compared. Raises ``MappingError`` when one user's groups grant two templates for one place.
+    not compared. Without ``access`` (no access.csv) neither the company template nor project
+    access is reviewed: an empty table would call every membership extra. Raises
+    ``MappingError`` when one user's groups grant two templates for one place.
     """
     exclude = [e.lower() for e in settings.exclude]
     sso = [d.lower() for d in settings.sso_domains]
@@ -192,21 +194,22 @@ def diff_people(
             detail=detail(**refs),
         )
     )
-    company = _grants(active_both, access, company=True).select("email", "template", "lines")
-    templated = active_both.join(company, on="email", how="inner")
-    parts.append(
-        rows(
-            templated.filter(pl.col("template").ne_missing(pl.col("company_template"))).lazy(),
-            object="user",
-            kind="value_mismatch",
-            key=pl.col("email"),
-            field="permission_template",
-            erp_value=pl.col("template"),
-            procore_value=pl.col("company_template"),
-            rule="user.permission_template",
-            detail=detail(**refs, access_lines=pl.col("lines")),
+    if access is not None:  # no access.csv: no template to expect
+        company = _grants(active_both, access, company=True).select("email", "template", "lines")
+        templated = active_both.join(company, on="email", how="inner")
+        parts.append(
+            rows(
+                templated.filter(pl.col("template").ne_missing(pl.col("company_template"))).lazy(),
+                object="user",
+                kind="value_mismatch",
+                key=pl.col("email"),
+                field="permission_template",
+                erp_value=pl.col("template"),
+                procore_value=pl.col("company_template"),
+                rule="user.permission_template",
+                detail=detail(**refs, access_lines=pl.col("lines")),
+            )
         )
-    )
     # -- orphaned -------------------------------------------------------------------------
     orphans = (
         pc_active.filter(_domain().is_in(sso))
@@ -234,35 +237,39 @@ def diff_people(
             ),
         )
     )
-    # -- access_mismatch ------------------------------------------------------------------
-    numbers = list(project_numbers)
-    reviewed = active_both.filter(_domain().is_in(sso))
-    granted = _grants(reviewed, access, company=False).filter(pl.col("project").is_in(numbers))
-    held = (
-        _conform("procore_memberships", memberships)
-        .filter(pl.col("project_number").is_in(numbers))
-        .join(reviewed.select("email", pl.col("id").alias("user_id")), on="user_id", how="inner")
-        .select(
-            "email", pl.col("project_number").alias("project"), pl.col("template").alias("held"), "project_id"
+    if access is not None:  # no access.csv: no access review
+        # -- access_mismatch ------------------------------------------------------------------
+        numbers = list(project_numbers)
+        reviewed = active_both.filter(_domain().is_in(sso))
+        granted = _grants(reviewed, access, company=False).filter(pl.col("project").is_in(numbers))
+        held = (
+            _conform("procore_memberships", memberships)
+            .filter(pl.col("project_number").is_in(numbers))
+            .join(reviewed.select("email", pl.col("id").alias("user_id")), on="user_id", how="inner")
+            .select(
+                "email",
+                pl.col("project_number").alias("project"),
+                pl.col("template").alias("held"),
+                "project_id",
+            )
+            .unique(["email", "project"], keep="first", maintain_order=True)
         )
-        .unique(["email", "project"], keep="first", maintain_order=True)
-    )
-    access_rows = granted.join(held, on=["email", "project"], how="full", coalesce=True).filter(
-        pl.col("template").ne_missing(pl.col("held"))
-    )
-    parts.append(
-        rows(
-            access_rows.lazy(),
-            object="user",
-            kind="access_mismatch",
-            key=pl.col("email"),
-            project=pl.col("project"),
-            erp_value=pl.col("template"),
-            procore_value=pl.col("held"),
-            rule="user.access",
-            detail=detail(project_id=pl.col("project_id"), access_lines=pl.col("lines")),
+        access_rows = granted.join(held, on=["email", "project"], how="full", coalesce=True).filter(
+            pl.col("template").ne_missing(pl.col("held"))
         )
-    )
+        parts.append(
+            rows(
+                access_rows.lazy(),
+                object="user",
+                kind="access_mismatch",
+                key=pl.col("email"),
+                project=pl.col("project"),
+                erp_value=pl.col("template"),
+                procore_value=pl.col("held"),
+                rule="user.access",
+                detail=detail(project_id=pl.col("project_id"), access_lines=pl.col("lines")),
+            )
+        )
     return finish(parts)
 
 
