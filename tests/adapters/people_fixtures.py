@@ -96,7 +96,9 @@ def entra_settings(url: str, **kw: Any) -> PeopleSettings:
     )
 
 
-def directory_seed(procore: dict[str, Any]) -> dict[str, Any]:
+def directory_seed(
+    procore: dict[str, Any], domain: str = "acme.com", first: str = "User", title: str = "Engineer"
+) -> dict[str, Any]:
     """Adds a company directory to a Procore seed (``procore_fixtures.procore_seed``): 7 users
     (one inactive, one outside collaborator), templates of each type, members of projects 100
     and 101, and a role on 100."""
@@ -113,10 +115,10 @@ def directory_seed(procore: dict[str, Any]) -> dict[str, Any]:
         users.append(
             {
                 "id": 5000 + i,
-                "email_address": f"User.N{i}@Acme.com" if i < 6 else "sub.guy@steelco.com",
-                "first_name": "User",
+                "email_address": f"{first}.N{i}@{domain.title()}" if i < 6 else "sub.guy@steelco.com",
+                "first_name": first,
                 "last_name": f"N{i}",
-                "job_title": "Engineer",
+                "job_title": title,
                 "is_active": i != 5,
                 "is_employee": i < 6,
                 "origin_id": f"00u{i:03d}" if i < 3 else None,
