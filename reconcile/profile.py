@@ -79,7 +79,7 @@ class RuleSettings(_Section):
 
 
 class PushSettings(_Section):
-    allow: list[Literal["erp_to_procore", "procore_to_erp"]] = Field(default_factory=list)
+    allow: list[Literal["erp_to_procore", "procore_to_erp", "idp_to_procore"]] = Field(default_factory=list)
 
 
 class PullSettings(_Section):

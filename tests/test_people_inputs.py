@@ -135,3 +135,8 @@ def test_access_loads_with_lines_and_blank_project_as_company(tmp_path: Path) ->
 def test_access_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(MappingError, match=message):
         load_access(write(tmp_path, "access.csv", text))
+
+
+def test_push_allow_accepts_idp_to_procore(tmp_path: Path) -> None:
+    profile = load_profile(write(tmp_path, "p.toml", PEOPLE_ONLY + '\n[push]\nallow = ["idp_to_procore"]\n'))
+    assert profile.push.allow == ["idp_to_procore"]

@@ -27,7 +27,7 @@ RESOURCE = "idp_users"
 class EntraAdapter:
     """Reads the profile's Entra groups; ``canonicalize`` gives the ``idp_users`` frame."""
 
-    source = "idp"
+    source = "identity"
     resources = (RESOURCE,)
 
     def __init__(

@@ -28,7 +28,7 @@ RESOURCE = "idp_users"
 class OktaAdapter:
     """Reads the profile's Okta groups; ``canonicalize`` gives the ``idp_users`` frame."""
 
-    source = "idp"
+    source = "identity"
     resources = (RESOURCE,)
 
     def __init__(

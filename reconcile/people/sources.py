@@ -1,7 +1,7 @@
 """From a profile to the people diff's inputs: which IdP adapter, the roster, access.csv.
 
 The seams the next wave wires into ``tieout pull``/``diff`` (the store's snapshots, the CLI):
-``idp_adapter`` for Okta and Entra (a ``SourceAdapter``-shaped reader, source ``idp``),
+``idp_adapter`` for Okta and Entra (a ``SourceAdapter``-shaped reader, source ``identity``),
 ``roster_users`` for ``idp = "csv"``, ``load_people_access`` and ``run_people_diff``.
 """
 
