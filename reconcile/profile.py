@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reconcile.people.settings import PeopleSettings
 
 #: The ERP kinds this build can pull, each with the adapter class that reads it
 #: (``module:Class``). A new adapter adds its line here; the profile accepts exactly these.
@@ -130,7 +132,7 @@ class RuleSettings(_Section):
 
 
 class PushSettings(_Section):
-    allow: list[Literal["erp_to_procore", "procore_to_erp"]] = Field(default_factory=list)
+    allow: list[Literal["erp_to_procore", "procore_to_erp", "idp_to_procore"]] = Field(default_factory=list)
 
 
 class PullSettings(_Section):
@@ -142,13 +144,29 @@ class Profile(_Section):
     name: str
     store: Path
     procore: ProcoreSettings
-    erp: ErpSettings
+    #: Optional when ``people`` is present (an IT admin's profile); read it through ``erp``.
+    erp_section: ErpSettings | None = Field(default=None, alias="erp")
+    people: PeopleSettings | None = None
     mappings: MappingSettings = Field(default_factory=MappingSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     pull: PullSettings = Field(default_factory=PullSettings)
     #: The file the profile came from; relative paths inside it resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _something_to_compare(self) -> Profile:
+        if self.erp_section is None and self.people is None:
+            raise ValueError("the profile needs an [erp] section, a [people] section, or both")
+        return self
+
+    @property
+    def erp(self) -> ErpSettings:
+        """The ERP connection; asking a people-only profile for it is a ``ProfileError``."""
+        if self.erp_section is None:
+            where = f"Profile {self.source_path}" if self.source_path else f"Profile {self.name!r}"
+            raise ProfileError(f"{where} has no [erp] section; add one to compare money with an ERP.")
+        return self.erp_section
 
     @property
     def store_path(self) -> Path:
@@ -243,6 +261,8 @@ def load_profile(path: str | Path) -> Profile:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = _where(first["loc"])
+        if not first["loc"]:
+            raise ProfileError(f"Profile {path}: {first['msg'].removeprefix('Value error, ')}.") from None
         line = line_of(text, data, first["loc"])
         if first["type"] == "missing":
             where = f" (in the table at line {line})" if line else ""
