@@ -167,13 +167,13 @@ class SapClient:
                             raise ServerFailure(
                                 f"The {SIDE} asked Tieout to wait {exc.retry_after:.0f} s before {what} "
                                 f"({exc.what}), longer than the {MAX_RETRY_AFTER:.0f} s it waits; try again "
-                                "later (the pull resumes where it stopped)."
+                                "later."
                             ) from None
                         raise
         except _Transient as exc:
             raise ServerFailure(
                 f"The {SIDE} at {self.base_url} kept failing on {what} ({exc.what}) "
-                f"after {self._max_attempts} attempts; try again later (the pull resumes where it stopped)."
+                f"after {self._max_attempts} attempts; try again later."
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
