@@ -141,7 +141,7 @@ class SapClient:
         """Send with bounded, backed-off retries on 429, 5xx and dropped connections.
 
         A Retry-After is obeyed up to ``MAX_RETRY_AFTER``; a longer one, or retries spent,
-        is a ``ServerFailure``: the pull stops (exit 1) and resumes where it stopped.
+        is a ``ServerFailure``: the pull stops as a failure (exit 1) that ``--resume`` continues.
         """
 
         def wait(state: Any) -> float:
@@ -312,7 +312,16 @@ class SapClient:
                 if not isinstance(rec, dict):
                     raise ResponseError(f"The {SIDE} answer on {what}: record {i + 1} is not an object.")
             count = d.get("__count")
-            return Page(records, int(count) if count not in (None, "") else None, d.get("__next"))
+            try:
+                total = int(count) if count not in (None, "") else None
+            except (TypeError, ValueError):
+                raise ResponseError(
+                    f"The {SIDE} answer on {what} has a __count that is not a number."
+                ) from None
+            next_url = d.get("__next")
+            if next_url is not None and not isinstance(next_url, str):
+                raise ResponseError(f"The {SIDE} answer on {what} has a __next that is not a link.")
+            return Page(records, total, next_url or None)
 
     def _next(self, next_url: str, what: str) -> str:
         """A ``__next`` link as a path on our own base URL.

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 import pytest
 from sap_seed import CLIENT_ID, CLIENT_SECRET, MemorySink, erp_settings, sap_seed
 
-from adapters.base import PreviousPull
+from adapters.base import PreviousPull, ResponseError
 from adapters.sap.adapter import SapAdapter
 from adapters.sap.errors import ServerFailure
 from adapters.sap.simulator import SapSimulator
@@ -143,6 +143,22 @@ async def test_paging_loop_stops_with_one_sentence(name: str) -> None:
         assert len(po_requests(s)) <= 6  # stopped at the first repeat, not after the fault ran out
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"d": {"results": [], "__count": "many"}}', "__count that is not a number"),
+        (b'{"d": {"results": [], "__next": {"uri": 1}}}', "__next that is not a link"),
+    ],
+)
+async def test_hostile_count_or_next_is_one_sentence(body: bytes, words: str, sim: SapSimulator) -> None:
+    sim.faults.add(Fault("malformed", path="A_Supplier$", times=1, body=body))
+    a = make(sim)
+    with pytest.raises(ResponseError, match=words) as err:
+        await a.pull(MemorySink(), full=True, previous=None)
+    await a.aclose()
+    assert "API_BUSINESS_PARTNER/A_Supplier page 1" in str(err.value)
 
 
 # -- item 10: 429 and 5xx are retried, Retry-After honoured and capped --------------------------------
