@@ -112,6 +112,7 @@ def decide_in(
         exception_id=exception_id,
         before=_summary(before),
         after={**_summary(after), **({"detail": detail} if detail else {})},
+        covers=("decisions", str(after["id"])),
     )
     return after
 

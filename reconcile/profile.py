@@ -83,6 +83,8 @@ class ErpSettings(_Section):
     company_code: str | None = None
     page_size: int = Field(default=1000, ge=1, le=5000)
     fiscal_year: str | None = None
+    #: How far before the newest change stamp an incremental pull reads again (a late commit).
+    delta_overlap_minutes: int = Field(default=5, ge=0, le=1440)
 
     _urls = field_validator("base_url", "token_url", mode="before")(check_url)
 

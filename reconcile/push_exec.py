@@ -103,6 +103,7 @@ def _record_start(store: Store, plan: PushPlan, actor: str) -> None:
                 "requests": _requests(plan),
                 "resumes": plan.resumes,
             },
+            covers=("pushes", plan.push_id),
         )
 
 
@@ -143,6 +144,7 @@ def _record_end(store: Store, plan: PushPlan, result: PushResult, actor: str, *,
                 "message": result.message,
                 "document": result.document,
             },
+            covers=("pushes", plan.push_id) if started else None,
         )
 
 

@@ -155,6 +155,9 @@ MIGRATIONS: list[list[str]] = [
     # 2: a checkpointed unit remembers whether it was re-read in full, so a resumed
     # incremental pull does not carry forward the base copy of a unit it already replaced.
     ["ALTER TABLE pull_checkpoints ADD COLUMN replaced BOOLEAN DEFAULT FALSE"],
+    # 3: an audit entry names the decisions or pushes row it wrote and that row's digest
+    # (hashed into the chain), so `audit verify` catches an edited or deleted row.
+    ["ALTER TABLE audit_log ADD COLUMN covers JSON"],
 ]
 
 
