@@ -141,7 +141,7 @@ class Services:
 
     def push_directions(self, exception_id: str) -> list[str]:
         """The directions the profile allows that could fix ``exception_id`` (offline, cheap)."""
-        from reconcile.push_plan import load_exception
+        from reconcile.push.plan import load_exception
 
         row = load_exception(self.store, exception_id)
         routes = push.routes_for(row["object"], row["kind"], row.get("field"))

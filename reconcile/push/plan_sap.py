@@ -18,10 +18,10 @@ import polars as pl
 from adapters.sap.push import INVOICE_SERVICE, PO_SERVICE, InvoiceLine, PlannedWrite
 from adapters.sap.wire import key_predicate, string_literal
 from mappings import MappingError, load_mappings
-from reconcile.push_clients import V, stamp
-from reconcile.push_fresh import check_fresh, norm, stamp_of
-from reconcile.push_model import HttpCall
-from reconcile.push_plan import PlanContext, Planner
+from reconcile.push.clients import V, stamp
+from reconcile.push.fresh import check_fresh, norm, stamp_of
+from reconcile.push.model import HttpCall
+from reconcile.push.plan import PlanContext, Planner
 
 APPROVED = ("approved", "approved_as_noted")
 

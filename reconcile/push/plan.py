@@ -16,8 +16,8 @@ from typing import Any
 import polars as pl
 
 from reconcile.profile import Profile
-from reconcile.push_clients import PushClients
-from reconcile.push_model import Direction, PushError, PushPlan
+from reconcile.push.clients import PushClients
+from reconcile.push.model import Direction, PushError, PushPlan
 from reconcile.store import Store
 
 #: (object, kind, field) → the directions that can fix it, in order of preference.
@@ -142,7 +142,7 @@ async def plan_push_async(
     clients: PushClients | None = None,
 ) -> PushPlan:
     """Plan the push that fixes one exception (see ``plan_push``)."""
-    from reconcile import push_plan_procore, push_plan_sap  # the planners register themselves below
+    from reconcile.push import plan_procore, plan_sap  # the planners register themselves below
 
     exc = load_exception(store, exception_id)
     interrupted = open_push(store, exception_id)
@@ -188,7 +188,7 @@ async def plan_push_async(
     clients = clients or PushClients(profile)
     plan.base_urls = clients.base_urls()
     ctx = PlanContext(store, profile, clients, exc, exc["detail"], plan)
-    planners: dict[str, Planner] = {**push_plan_procore.PLANNERS, **push_plan_sap.PLANNERS}
+    planners: dict[str, Planner] = {**plan_procore.PLANNERS, **plan_sap.PLANNERS}
     planner = planners[f"{chosen}:{route_key[0]}:{route_key[1]}"]
     try:
         await planner(ctx)

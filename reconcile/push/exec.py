@@ -26,10 +26,10 @@ from adapters.sap.errors import TargetChanged
 from reconcile import audit
 from reconcile.decisions import decide_in, default_actor
 from reconcile.profile import Profile
-from reconcile.push_clients import PushClients
-from reconcile.push_fresh import applied, stamp_of
-from reconcile.push_model import CONTRACT_ID, HttpCall, PushError, PushPlan, PushResult, PushState
-from reconcile.push_plan import plan_push_async
+from reconcile.push.clients import PushClients
+from reconcile.push.fresh import applied, stamp_of
+from reconcile.push.model import CONTRACT_ID, HttpCall, PushError, PushPlan, PushResult, PushState
+from reconcile.push.plan import plan_push_async
 from reconcile.store import Store, now
 
 #: Test hook (documented, inert unless set): exit the process right after the first remote

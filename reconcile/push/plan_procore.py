@@ -15,10 +15,10 @@ import polars as pl
 
 from mappings import MappingError, load_mappings
 from mappings.resolve import resolve_cost_codes
-from reconcile.push_clients import V, stamp
-from reconcile.push_fresh import check_fresh
-from reconcile.push_model import CONTRACT_ID, HttpCall
-from reconcile.push_plan import PlanContext, Planner
+from reconcile.push.clients import V, stamp
+from reconcile.push.fresh import check_fresh
+from reconcile.push.model import CONTRACT_ID, HttpCall
+from reconcile.push.plan import PlanContext, Planner
 
 DIMS = ("wbs_element", "gl_account", "cost_center")
 
