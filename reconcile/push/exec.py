@@ -29,7 +29,8 @@ from reconcile.profile import Profile
 from reconcile.push.clients import PushClients
 from reconcile.push.fresh import applied, stamp_of
 from reconcile.push.model import CONTRACT_ID, HttpCall, PushError, PushPlan, PushResult, PushState
-from reconcile.push.plan import plan_push_async
+from reconcile.push.plan import plan_push_async, stale_reason
+from reconcile.push.source import read_stamp
 from reconcile.store import Store, now
 
 #: Test hook (documented, inert unless set): exit the process right after the first remote
@@ -209,6 +210,12 @@ async def _perform(plan: PushPlan, c: PushClients) -> PushResult:
             push_id=plan.push_id, exception_id=plan.exception_id, state=state, message=message, **kw
         )
 
+    if plan.source is not None:
+        now = await read_stamp(plan.source.call, c)
+        if now != plan.source.stamp:
+            raise _Refused(
+                f"{plan.source.what} changed since the plan, so nothing was written; pull and diff again."
+            )
     if plan.reread is not None:
         target = await _reread(plan.reread, c)
         if target is None:
@@ -256,6 +263,9 @@ async def execute_push_async(
 ) -> PushResult:
     """Send a plan once and record the outcome (see ``execute_push``)."""
     actor = actor or default_actor()
+    if plan.refusal is None:
+        # The plan may be minutes old: a diff since then may have closed the exception.
+        plan.refusal = stale_reason(store, plan.exception_id)
     if plan.direction is not None and plan.direction not in profile.push.allow and plan.refusal is None:
         plan.refusal = f"Profile {profile.name!r} does not allow {plan.direction} pushes ([push].allow)."
     if not plan.can_push:

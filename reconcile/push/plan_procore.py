@@ -16,9 +16,10 @@ import polars as pl
 from mappings import MappingError, load_mappings
 from mappings.resolve import resolve_cost_codes
 from reconcile.push.clients import V, stamp
-from reconcile.push.fresh import check_fresh
+from reconcile.push.fresh import check_fresh, norm
 from reconcile.push.model import CONTRACT_ID, HttpCall
 from reconcile.push.plan import PlanContext, Planner
+from reconcile.push.source import sap_po_now, sap_supplier_now
 
 DIMS = ("wbs_element", "gl_account", "cost_center")
 
@@ -54,10 +55,11 @@ def _already_there(ctx: PlanContext, what: str, rec: dict[str, Any]) -> None:
 # -- vendors -----------------------------------------------------------------------------
 async def vendor_missing(ctx: PlanContext) -> None:
     key = ctx.exc["key"]
-    erp = _one(ctx.table("erp_vendors").filter(pl.col("supplier") == key))
-    name = (erp or {}).get("name") or ctx.exc["erp_value"]
-    if not name:
+    if ctx.table("erp_vendors").filter(pl.col("supplier") == key).is_empty():
         ctx.refuse(f"Supplier {key} is not in the current ERP snapshot; pull again.")
+        return
+    name = await sap_supplier_now(ctx, key)
+    if name is None:
         return
     plan, c = ctx.plan, ctx.clients
     plan.action = "create_vendor"
@@ -97,8 +99,10 @@ async def vendor_name(ctx: PlanContext) -> None:
         ctx.refuse("The exception does not name the Procore vendor; run diff again.")
         return
     pid = int(pid)
+    name = await sap_supplier_now(ctx, key)
+    if name is None:
+        return
     plan.action = "fix_vendor_name"
-    name = ctx.exc["erp_value"]
     plan.reread = HttpCall(side="procore", method="GET", path=f"{V}/vendors/{pid}", params=c.company)
     target = await c.procore_get(plan.reread.path, plan.reread.params)
     plan.target = target
@@ -126,16 +130,14 @@ async def vendor_name(ctx: PlanContext) -> None:
 
 
 # -- commitments ------------------------------------------------------------------------------
-def _items(ctx: PlanContext, po: str, item: str | None = None) -> pl.DataFrame:
+def _items(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per PO item: amount summed, description, and the largest assignment's dimensions."""
-    lines = ctx.table("erp_commitment_lines").filter(pl.col("po_number") == po)
-    if item is not None:
-        lines = lines.filter(pl.col("item") == item)
     biggest = pl.col("amount").arg_max()
     return (
         lines.group_by("item", maintain_order=True)
         .agg(
             pl.col("description").first(),
+            pl.col("currency").first(),
             pl.col("amount").sum(),
             *(pl.col(d).get(biggest) for d in DIMS),
         )
@@ -187,9 +189,14 @@ def _line_updates(po: str, items: pl.DataFrame) -> list[dict[str, Any]]:
 
 async def commitment_missing(ctx: PlanContext) -> None:
     po, plan, c = ctx.exc["key"], ctx.plan, ctx.clients
-    head = _one(ctx.table("erp_commitments").filter(pl.col("po_number") == po))
-    if head is None:
+    if ctx.table("erp_commitments").filter(pl.col("po_number") == po).is_empty():
         ctx.refuse(f"PO {po} is not in the current ERP snapshot; pull again.")
+        return
+    now = await sap_po_now(ctx, po)
+    if now is None:
+        return
+    head, lines = now
+    if not ctx.same_currency(head["currency"], f"SAP PO {po}"):
         return
     project_id = _project_id(ctx, ctx.exc["project"])
     if project_id is None:
@@ -199,7 +206,7 @@ async def commitment_missing(ctx: PlanContext) -> None:
     if vendor is None:
         ctx.refuse(f"No Procore vendor is linked to supplier {head['supplier']}; push that vendor first.")
         return
-    items = _with_cost_codes(ctx, _items(ctx, po), project_id)
+    items = _with_cost_codes(ctx, _items(lines), project_id)
     if isinstance(items, str):
         ctx.refuse(items)
         return
@@ -252,7 +259,8 @@ async def commitment_missing(ctx: PlanContext) -> None:
 
 
 # -- commitment lines -------------------------------------------------------------------------
-def _contract_path(ctx: PlanContext, contract_id: int) -> str | None:
+def contract_lines_path(ctx: PlanContext, contract_id: int) -> str | None:
+    """The line items path of a contract in the current snapshot (None when it is not there)."""
     row = _one(ctx.table("procore_commitments").filter(pl.col("id") == contract_id))
     if row is None:
         return None
@@ -272,7 +280,7 @@ async def line_fix(ctx: PlanContext) -> None:
         ctx.refuse("The Procore line of this exception is not in the current snapshot; pull and diff again.")
         return
     lid = int(snap["id"])
-    path = _contract_path(ctx, int(snap["contract_id"]))
+    path = contract_lines_path(ctx, int(snap["contract_id"]))
     if path is None:
         ctx.refuse(f"The contract of Procore line {lid} is not in the current snapshot; pull and diff again.")
         return
@@ -285,25 +293,42 @@ async def line_fix(ctx: PlanContext) -> None:
     plan.target = target
     plan.snapshot_stamp = stamp(snap["updated_at"])
     plan.current_stamp = stamp(target.get("updated_at"))
+    # The value written is SAP's as it is now, never the snapshot's (refused when they differ).
+    po, _, item = key.partition("/")
+    now = await sap_po_now(ctx, po, item)
+    if now is None:
+        return
+    head, lines = now
+    row = _items(lines).row(0, named=True)
+    seen = str(ctx.exc["erp_value"])
     update: dict[str, Any] = {"id": lid}
     if field == "amount":
-        amount = money_wire(ctx.exc["erp_value"])
+        if not ctx.same_currency(row["currency"] or head["currency"], f"SAP item {key}"):
+            return
+        if norm(row["amount"]) != norm(seen):
+            ctx.refuse(
+                f"SAP item {key} is {row['amount']} now, not {seen}; pull and diff again before pushing."
+            )
+            return
+        amount = money_wire(row["amount"])
         update["amount"] = amount
         plan.desired = {"amount": amount}
         plan.action = "fix_line_amount"
         plan.summary = f"Set the amount of Procore line {lid} to {amount} (SAP {key})."
     else:
-        code = ctx.exc["erp_value"]
-        cc = _one(
-            ctx.table("procore_cost_codes").filter(
-                (pl.col("project_id") == snap["project_id"]) & (pl.col("full_code") == code)
-            )
-        )
-        if cc is None:
-            ctx.refuse(f"Cost code {code} does not exist in the Procore project; fix cost_codes.csv.")
+        live = _with_cost_codes(ctx, _items(lines), int(snap["project_id"]))
+        if isinstance(live, str):
+            ctx.refuse(live)
             return
-        update["cost_code_id"] = int(cc["id"])
-        plan.desired = {"cost_code.id": int(cc["id"])}
+        row = live.row(0, named=True)
+        code = row["procore_cost_code"]
+        if code != seen:
+            ctx.refuse(
+                f"SAP item {key} maps to cost code {code} now, not {seen}; pull and diff again before pushing."
+            )
+            return
+        update["cost_code_id"] = int(row["cost_code_id"])
+        plan.desired = {"cost_code.id": int(row["cost_code_id"])}
         plan.action = "fix_line_cost_code"
         plan.summary = f"Set the cost code of Procore line {lid} to {code} (SAP {key})."
     if not target.get("origin_id"):
@@ -332,11 +357,17 @@ async def line_missing(ctx: PlanContext) -> None:
     if contract is None:
         ctx.refuse(f"Procore has no contract for PO {po}; push the commitment first.")
         return
-    items = _with_cost_codes(ctx, _items(ctx, po, item), int(contract["project_id"]))
+    now = await sap_po_now(ctx, po, item)
+    if now is None:
+        return
+    head, lines = now
+    if not ctx.same_currency(head["currency"], f"SAP PO {po}"):
+        return
+    items = _with_cost_codes(ctx, _items(lines), int(contract["project_id"]))
     if isinstance(items, str):
         ctx.refuse(items)
         return
-    path = _contract_path(ctx, int(contract["id"]))
+    path = contract_lines_path(ctx, int(contract["id"]))
     assert path is not None
     params = {"project_id": str(contract["project_id"])}
     plan.action = "add_line"
