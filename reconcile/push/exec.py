@@ -24,7 +24,7 @@ import polars as pl
 from adapters.base import AdapterError, PermissionDenied
 from adapters.sap.errors import TargetChanged
 from reconcile import audit
-from reconcile.decisions import decide_in, default_actor
+from reconcile.decisions import decide_in, default_actor, status_in
 from reconcile.profile import Profile
 from reconcile.push.clients import PushClients
 from reconcile.push.fresh import applied, stamp_of
@@ -46,13 +46,6 @@ class _Failed(Exception):
     """The remote side answered, but not with success (e.g. a sync's ``errors``)."""
 
 
-def _latest_status(cur: Any, exception_id: str) -> str:
-    row = cur.execute(
-        "SELECT status FROM decisions WHERE exception_id = ? ORDER BY id DESC LIMIT 1", [exception_id]
-    ).fetchone()
-    return str(row[0]) if row else "open"
-
-
 def _lines(plan: PushPlan) -> list[str]:
     return [c.line(plan.base_urls.get(c.side, "")) for c in plan.requests]
 
@@ -71,7 +64,7 @@ def _requests(plan: PushPlan) -> list[dict[str, Any]]:
 
 def _record_start(store: Store, plan: PushPlan, actor: str) -> None:
     with store.transaction() as tx:
-        status = _latest_status(tx, plan.exception_id)
+        status = status_in(tx, plan.exception_id)
         if status == "pushed":
             raise PushError(
                 f"Exception {plan.exception_id} was already pushed; pull and diff to see it close."
