@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from adapters.procore import writes
 from adapters.procore.simulator import ProcoreSimulator
 from adapters.sap.simulator import SapSimulator
 from adapters.simkit import Fault
@@ -136,6 +137,12 @@ def test_create_missing_vendor(world: World) -> None:
     assert plan.can_push, plan.refusal
     assert plan.direction == "erp_to_procore"
     assert plan.requests[0].method == "POST" and plan.requests[0].body["vendor"]["origin_id"] == "1000003"
+    # The wire shape of the write is the adapter's, built once there.
+    want = writes.create_vendor(
+        COMPANY_ID, {"name": "Gamma Rentals", "origin_id": "1000003", "is_active": True}
+    )
+    call = plan.requests[0]
+    assert writes.PlannedWrite(call.method, call.path, call.params, call.body) == want
     assert any("Request 1: POST http://127.0.0.1" in line for line in plan.render())
     result = execute_push(world.store, world.profile, plan, actor="ana")
     assert result.ok, result.message
@@ -170,6 +177,11 @@ def test_create_missing_commitment_with_lines(world: World) -> None:
     assert plan.can_push, plan.refusal
     assert [c.method for c in plan.requests] == ["POST", "PATCH"]
     line = plan.requests[1].body["updates"][0]
+    shapes = [writes.PlannedWrite(c.method, c.path, c.params, c.body) for c in plan.requests]
+    assert shapes[1] == writes.sync_line_items(2_783_001, "{contract_id}", [line])
+    assert shapes[0] == writes.create_purchase_order_contract(
+        2_783_001, plan.requests[0].body["purchase_order_contract"]
+    )
     assert line["origin_id"] == "4500000002/00010" and line["amount"] == "1500.00"
     result = execute_push(world.store, world.profile, plan, actor="ana")
     assert result.ok, result.message

@@ -13,9 +13,10 @@ from typing import Any
 
 import polars as pl
 
+from adapters.procore import writes
 from mappings import MappingError, load_mappings
 from mappings.resolve import resolve_cost_codes
-from reconcile.push.clients import V, stamp
+from reconcile.push.clients import stamp
 from reconcile.push.fresh import check_fresh, norm
 from reconcile.push.model import CONTRACT_ID, HttpCall
 from reconcile.push.plan import PlanContext, Planner
@@ -29,6 +30,19 @@ def money_wire(value: Any) -> str:
     d = Decimal(str(value))
     cents = d.quantize(Decimal("0.01"))
     return format(cents if cents == d else d.normalize(), "f")
+
+
+def _call(write: writes.PlannedWrite, purpose: str, *, skip_if_found: bool = False) -> HttpCall:
+    """A write built by the adapter (its one wire shape), as the plan shows and sends it."""
+    return HttpCall(
+        side="procore",
+        method=write.method,
+        path=write.path,
+        params=write.params,
+        body=write.body,
+        purpose=purpose,
+        skip_if_found=skip_if_found,
+    )
 
 
 def _one(frame: pl.DataFrame) -> dict[str, Any] | None:
@@ -67,24 +81,19 @@ async def vendor_missing(ctx: PlanContext) -> None:
     plan.lookup = HttpCall(
         side="procore",
         method="GET",
-        path=f"{V}/vendors",
+        path=writes.VENDORS,
         params={**c.company, "filters[origin_id]": key},
         purpose="find a vendor already linked to the supplier",
     )
-    rec = await c.procore_find(f"{V}/vendors", c.company, key)
+    rec = await c.procore_find(writes.VENDORS, c.company, key)
     plan.lookup_found = _found(rec)
     plan.desired = {"origin_id": key}
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="POST",
-            path=f"{V}/vendors",
-            params=c.company,
-            body={
-                "company_id": ctx.profile.procore.company_id,
-                "vendor": {"name": name, "origin_id": key, "is_active": True},
-            },
-            purpose="create the vendor",
+        _call(
+            writes.create_vendor(
+                ctx.profile.procore.company_id, {"name": name, "origin_id": key, "is_active": True}
+            ),
+            "create the vendor",
             skip_if_found=True,
         )
     ]
@@ -103,7 +112,7 @@ async def vendor_name(ctx: PlanContext) -> None:
     if name is None:
         return
     plan.action = "fix_vendor_name"
-    plan.reread = HttpCall(side="procore", method="GET", path=f"{V}/vendors/{pid}", params=c.company)
+    plan.reread = HttpCall(side="procore", method="GET", path=f"{writes.VENDORS}/{pid}", params=c.company)
     target = await c.procore_get(plan.reread.path, plan.reread.params)
     plan.target = target
     snap = _one(ctx.table("procore_vendors").filter(pl.col("id") == pid))
@@ -117,14 +126,7 @@ async def vendor_name(ctx: PlanContext) -> None:
     plan.summary = f"Rename Procore vendor {pid} from {target.get('name')!r} to {name!r}{link}."
     plan.desired = {"name": name}
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="PATCH",
-            path=f"{V}/vendors/sync",
-            params=c.company,
-            body={"updates": [update]},
-            purpose="rename (sync by id)",
-        )
+        _call(writes.sync_vendors(ctx.profile.procore.company_id, [update]), "rename (sync by id)")
     ]
     check_fresh(plan, f"Vendor {pid}", "Procore")
 
@@ -219,39 +221,31 @@ async def commitment_missing(ctx: PlanContext) -> None:
     plan.lookup = HttpCall(
         side="procore",
         method="GET",
-        path=f"{V}/purchase_order_contracts",
+        path=writes.PURCHASE_ORDER_CONTRACTS,
         params={**params, "filters[origin_id]": po},
         purpose="find a contract already linked to the PO",
     )
-    rec = await c.procore_find(f"{V}/purchase_order_contracts", params, po)
+    rec = await c.procore_find(writes.PURCHASE_ORDER_CONTRACTS, params, po)
     plan.lookup_found = _found(rec)
     plan.desired = {"origin_id": po}
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="POST",
-            path=f"{V}/purchase_order_contracts",
-            params=params,
-            body={
-                "project_id": project_id,
-                "purchase_order_contract": {
+        _call(
+            writes.create_purchase_order_contract(
+                project_id,
+                {
                     "number": po,
                     "title": f"SAP PO {po}",
                     "vendor_id": int(vendor["id"]),
                     "origin_id": po,
                     "status": "Draft",
                 },
-            },
-            purpose="create the contract",
+            ),
+            "create the contract",
             skip_if_found=True,
         ),
-        HttpCall(
-            side="procore",
-            method="PATCH",
-            path=f"{V}/purchase_order_contracts/{CONTRACT_ID}/line_items/sync",
-            params=params,
-            body={"updates": _line_updates(po, items)},
-            purpose="add the lines (sync by origin_id)",
+        _call(
+            writes.sync_line_items(project_id, CONTRACT_ID, _line_updates(po, items)),
+            "add the lines (sync by origin_id)",
         ),
     ]
     if rec is not None:
@@ -259,13 +253,16 @@ async def commitment_missing(ctx: PlanContext) -> None:
 
 
 # -- commitment lines -------------------------------------------------------------------------
+def contract_kind(ctx: PlanContext, contract_id: int) -> str | None:
+    """``purchase_order`` or ``work_order`` for a contract in the current snapshot (None when absent)."""
+    row = _one(ctx.table("procore_commitments").filter(pl.col("id") == contract_id))
+    return None if row is None else str(row["contract_type"] or "purchase_order")
+
+
 def contract_lines_path(ctx: PlanContext, contract_id: int) -> str | None:
     """The line items path of a contract in the current snapshot (None when it is not there)."""
-    row = _one(ctx.table("procore_commitments").filter(pl.col("id") == contract_id))
-    if row is None:
-        return None
-    kind = row["contract_type"] or "purchase_order"
-    return f"{V}/{kind}_contracts/{contract_id}/line_items"
+    kind = contract_kind(ctx, contract_id)
+    return None if kind is None else writes.line_items_path(contract_id, kind)
 
 
 async def line_fix(ctx: PlanContext) -> None:
@@ -335,13 +332,14 @@ async def line_fix(ctx: PlanContext) -> None:
         update["origin_id"] = key
         plan.summary += f" Link it to {key} (origin_id)."
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="PATCH",
-            path=f"{path}/sync",
-            params=params,
-            body={"updates": [update]},
-            purpose="fix the line (sync by id)",
+        _call(
+            writes.sync_line_items(
+                int(snap["project_id"]),
+                int(snap["contract_id"]),
+                [update],
+                contract_kind(ctx, int(snap["contract_id"])) or "purchase_order",
+            ),
+            "fix the line (sync by id)",
         )
     ]
     check_fresh(plan, f"Line {lid}", "Procore")
@@ -378,13 +376,14 @@ async def line_missing(ctx: PlanContext) -> None:
     rec = await ctx.clients.procore_find(path, params, key)
     plan.lookup_found = _found(rec)
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="PATCH",
-            path=f"{path}/sync",
-            params=params,
-            body={"updates": _line_updates(po, items)},
-            purpose="add the line (sync by origin_id)",
+        _call(
+            writes.sync_line_items(
+                int(contract["project_id"]),
+                int(contract["id"]),
+                _line_updates(po, items),
+                contract_kind(ctx, int(contract["id"])) or "purchase_order",
+            ),
+            "add the line (sync by origin_id)",
             skip_if_found=True,
         )
     ]
