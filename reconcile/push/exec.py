@@ -1,9 +1,11 @@
 """Executing a push exactly once, and the queue of failed pushes.
 
 The order is the guarantee:
+0. An exception the latest diff closed (or a pull outdated) since the plan is refused.
 1. In one transaction: the exception is approved, the push is recorded as ``sending``
    (with its plan) and audited. Only then does anything leave the machine.
-2. The target is re-read; a target that moved since the plan is refused (re-diff).
+2. Both sides are re-read: the source (whose values the plan copies) and the target; either
+   one moved since the plan is refused (pull and diff again).
 3. The lookup by ``origin_id`` (Procore) or invoice reference (SAP) runs; a hit means an
    earlier attempt already wrote, so the create is skipped and the hit adopted.
 4. The requests are sent, each once (no blind retries of writes).

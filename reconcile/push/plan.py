@@ -1,8 +1,9 @@
 """Planning a push: which side is wrong, the exact requests, and the target as it is now.
 
-``plan_push`` never writes. It re-reads the target over HTTP (read-before-write starts
-here), compares it with the snapshot the exception came from, and either returns the
-requests to send or a sentence saying why there is no automatic push for this exception.
+``plan_push`` never writes. It refuses an exception the latest diff no longer has open,
+re-reads both sides over HTTP (the source, whose current values it copies, and the target;
+read-before-write starts here), compares them with the snapshot the exception came from, and
+either returns the requests to send or a sentence saying why there is no automatic push.
 """
 
 from __future__ import annotations
