@@ -84,6 +84,8 @@ REPORT_SCHEMA: dict[str, pl.DataType] = {
     "decided_by": pl.String(),
     "decided_at": pl.Datetime("us", "UTC"),
     "note": pl.String(),
+    "reason_code": pl.String(),
+    "assigned_to": pl.String(),
 }
 
 
