@@ -193,7 +193,8 @@ class Pacer:
         now = self.clock()
         server_now = http_date(get("Date"))
         if server_now is not None:
-            self.offset = server_now + 0.5 - now  # Date is truncated to the second
+            # Date is truncated to the second, so this errs towards a later reset: never early.
+            self.offset = server_now - now
         try:
             limit = int(get("X-Rate-Limit-Limit"))
             remaining = int(get("X-Rate-Limit-Remaining"))
