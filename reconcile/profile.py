@@ -69,6 +69,9 @@ class ProcoreSettings(_Section):
     max_concurrency: int = Field(default=4, ge=1, le=16)
     #: Share of the hourly rate-limit budget left to the company's other integrations.
     reserve_share: Decimal = Field(default=Decimal("0.20"), ge=0, lt=1)
+    #: The longest one rate-limit wait may last; a longer one stops the pull resumably
+    #: (`tieout pull --resume`). A quarter of an hour rides out most of an hour's tail.
+    max_wait_minutes: float = Field(default=15, ge=0, le=24 * 60)
 
     _urls = field_validator("base_url", "login_url", mode="before")(check_url)
 
