@@ -190,3 +190,24 @@ def _write_xlsx(data: pl.DataFrame, path: Path, audit: pl.DataFrame | None, prof
 
 
 __all__ = ["REPORT_COLUMNS", "REPORT_SCHEMA", "export", "neutralise", "neutralise_text", "report_frame"]
+
+
+# -- stub: cli-input's branch replaces this with the real rules at merge ------------------------
+
+
+class ExportError(Exception):
+    """An export target that must not or cannot be written (one sentence)."""
+
+
+class ExportTargetExists(ExportError):
+    """The target exists: overwrite only when the user says so."""
+
+
+def check_target(path: str | Path, profile: Any, *, overwrite: bool) -> Path:
+    """The path to write, or ``ExportError`` (the store) / ``ExportTargetExists`` (any file)."""
+    path = Path(path)
+    if path.resolve() == Path(profile.store_path).resolve():
+        raise ExportError(f"{path} is the store; an export never overwrites it.")
+    if path.exists() and not overwrite:
+        raise ExportTargetExists(f"{path} exists.")
+    return path
