@@ -19,6 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker
 
 from app.tui.actions import bindings
 from app.tui.format import money
@@ -28,6 +29,7 @@ from reconcile.suggest import Suggestion, vendor_suggestions
 
 if TYPE_CHECKING:
     from app.tui.app import TieoutApp
+    from app.tui.flows.base import Workstation
 
 
 class DetailLoaded(Message):
@@ -47,7 +49,7 @@ class DetailLoaded(Message):
         self.similar = similar or []
 
 
-def load_detail(app: TieoutApp, exception_id: str) -> DetailLoaded:
+def load_detail(app: Workstation, exception_id: str) -> DetailLoaded:
     """Read one exception and its history (call from a worker)."""
     row = query.exception(app.store, exception_id)
     if row is None:
@@ -130,6 +132,9 @@ class DetailScreen(Screen[None]):
     @property
     def tieout(self) -> TieoutApp:
         return cast("TieoutApp", self.app)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.tieout.worker_state(event)  # a worker that died: logged, one sentence shown
 
     @property
     def exception_id(self) -> str:

@@ -16,7 +16,7 @@ from textual.containers import Container, Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 from textual_fastdatatable import DataTable
 
 from app.tui.actions import bindings
@@ -62,6 +62,9 @@ class ExceptionsScreen(Screen[None]):
     @property
     def tieout(self) -> TieoutApp:
         return cast("TieoutApp", self.app)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.tieout.worker_state(event)  # a worker that died: logged, one sentence shown
 
     def compose(self) -> ComposeResult:
         yield Header()
