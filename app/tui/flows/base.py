@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from app.logs import get_logger, state_dir
 from app.tui import messages as m
-from app.tui.safe import plain
+from app.tui.safe import capped, plain
 from app.tui.services import ACTIONABLE, Services
 from app.tui.settings import Settings
 from reconcile.profile import Profile
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 log = get_logger("tui")
+
+#: A notification's longest line (an error naming a long path still fits).
+TOAST_LIMIT = 500
 
 
 class Workstation(App[int]):
@@ -65,7 +68,7 @@ class Workstation(App[int]):
 
     def say(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         """A notification that shows ``message`` verbatim (never parsed as markup)."""
-        self.notify(plain(message), severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
+        self.notify(capped(message, TOAST_LIMIT), severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
 
     def reload_screens(self, *, stale: bool = True) -> None:
         """Re-read what the mounted screens show (``stale``: the exceptions changed)."""
