@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from adapters.erp_shape import ErpShape, shape_for
+
 
 class ProfileError(Exception):
     """A profile that is missing or malformed; the message names the file and key."""
@@ -33,6 +35,18 @@ class ProcoreSettings(_Section):
     max_concurrency: int = Field(default=4, ge=1, le=16)
     #: Share of the hourly rate-limit budget left to the company's other integrations.
     reserve_share: Decimal = Field(default=Decimal("0.20"), ge=0, lt=1)
+    #: The Procore projects' currency (ISO 4217): ERP amounts in another are not compared.
+    currency: str = "USD"
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        import pycountry
+
+        found = pycountry.currencies.get(alpha_3=value)
+        if found is None:
+            raise ValueError(f'{value!r} is not an ISO 4217 currency code (e.g. "USD")')
+        return str(found.alpha_3)  # upper case, as every ERP writes it
 
 
 class ErpSettings(_Section):
@@ -45,6 +59,11 @@ class ErpSettings(_Section):
     company_code: str | None = None
     page_size: int = Field(default=1000, ge=1, le=5000)
     fiscal_year: str | None = None
+
+    @property
+    def shape(self) -> ErpShape:
+        """The ERP kind's declaration: its project key, dimensions and keys (``adapters.erp_shape``)."""
+        return shape_for(self.kind, self)
 
 
 class MappingSettings(_Section):
