@@ -41,6 +41,12 @@ RESERVED = frozenset(
         "project",
         "node",
         "parent",
+        "project_line",
+        "cost_code_line",
+        "cost_code",
+        "origin_id",
+        "link",
+        "id",
     }
 )
 

@@ -318,6 +318,9 @@ def _gather(procore: pl.DataFrame, items: pl.DataFrame, pairs: pl.DataFrame) -> 
     """Both sides' columns side by side for the given pairs (ERP amount as ``amount_erp``)."""
     p = procore[pairs["_pi"]]
     e = items[pairs["_ei"]].drop("_k").rename({"amount": "amount_erp"})
+    # An ERP dimension may share a Procore column's name (PeopleSoft's project_id); the rules
+    # need only the ERP side's mapped values here, so its raw dimensions give way.
+    e = e.drop([c for c in e.columns if c in p.columns])
     return pl.concat([p, e, pairs.select("link", "_ei")], how="horizontal")
 
 
