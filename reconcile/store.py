@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -566,7 +566,7 @@ class Store:
         return [str(r[0]) for r in rows]
 
     def _add_dimension_columns(
-        self, tx: duckdb.DuckDBPyConnection, table: str, schema: dict[str, pl.DataType]
+        self, tx: duckdb.DuckDBPyConnection, table: str, schema: Mapping[str, pl.DataType]
     ) -> None:
         """An ERP kind's dimension columns, added the first time a pull of that kind writes them
         (names are checked by its ``ErpShape``; quoted all the same)."""

@@ -348,15 +348,13 @@ def diff_commitment_lines(
     compare = pairs.filter(pair_ok & ~dup)
     # Both comparisons in one query: Polars runs the amount and the cost-code gathers side by side.
     ei, pi = pl.col("_ei"), pl.col("_pi")
-    amount_off = exceed(
-        pl.lit(items["amount"]).gather(ei) - pl.lit(procore["amount"]).gather(pi), ctx.tolerance
-    )
+    off = exceed(pl.lit(items["amount"]).gather(ei) - pl.lit(procore["amount"]).gather(pi), ctx.tolerance)
     if foreign.len():
-        amount_off = amount_off & pl.lit(same_currency).gather(ei)
+        off = off & pl.lit(same_currency).gather(ei)
     amount_off, code_off = (
         compare.lazy()
         .select(
-            amount_off.alias("amount_off"),
+            off.alias("amount_off"),
             pl.lit(items["procore_cost_code"])
             .gather(ei)
             .ne(pl.lit(procore["cost_code"]).gather(pi))
