@@ -22,8 +22,8 @@ from adapters.base import AdapterError, AuthError, PermissionDenied, ResponseErr
 from adapters.oauth import ClientCredentialsAuth
 from adapters.sap.errors import TargetChanged
 from adapters.sap.wire import ODATA_ROOT, error_sentence, key_predicate
-from reconcile.profile import ErpSettings
-from reconcile.secrets import Secret
+from adapters.secret import Secret
+from adapters.settings import ErpSettings
 
 SIDE = "ERP (SAP)"
 RETRY_STATUSES = (502, 503, 504)
