@@ -115,19 +115,19 @@ def _check_projects(m: Mappings) -> None:
     label = m.file("projects.csv")
     key = m.shape.project.column
     seen: dict[str, tuple[int, str]] = {}
-    for wbs, number, line in m.projects.select(key, "procore_project_number", "line").iter_rows():
-        if wbs is None or number is None:
+    for project, number, line in m.projects.select(key, "procore_project_number", "line").iter_rows():
+        if project is None or number is None:
             raise MappingError(label, line, f"{key} and procore_project_number must both be filled in.")
-        if wbs in seen:
-            first, other = seen[wbs]
+        if project in seen:
+            first, other = seen[project]
             if other == number:
                 raise MappingError(label, line, f"duplicate row (same as line {first}).")
             raise MappingError(
                 label,
                 line,
-                f"two equally specific rows map {wbs} to different projects (lines {first} and {line}).",
+                f"two equally specific rows map {project} to different projects (lines {first} and {line}).",
             )
-        seen[wbs] = (line, number)
+        seen[project] = (line, number)
 
 
 def _check_cost_codes(m: Mappings) -> None:
@@ -189,10 +189,10 @@ def _check_codes_exist(
             pl.lit(None, pl.String).alias(key), pl.lit(None, pl.String).alias("project_number")
         )
     )
-    for code, wbs, number, line in rows.select(
+    for code, project, number, line in rows.select(
         "procore_cost_code", key, "project_number", "line"
     ).iter_rows():
-        if wbs is not None and number is not None and number in by_number:
+        if project is not None and number is not None and number in by_number:
             if code not in by_number[number]:
                 raise MappingError(
                     label, line, f"cost code {code} does not exist in Procore project {number}."

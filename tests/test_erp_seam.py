@@ -275,3 +275,20 @@ def test_the_seam_migration_keeps_the_wbs_rows(tmp_path: Path) -> None:
     rows = store.query("SELECT node, project, parent, level, description FROM erp_hierarchy").rows()
     assert rows == [("P-1-01", "P-1", "P-1", 2, "Site")]
     store.close()
+
+
+def test_the_procore_currency_is_an_iso_4217_code(tmp_path: Path) -> None:
+    from reconcile.profile import ProfileError, load_profile
+
+    base = (
+        'name = "A"\nstore = "a.duckdb"\n[procore]\ncompany_id = 1\nclient_id = "c"\n{currency}'
+        '[erp]\nkind = "sap-s4"\nbase_url = "https://s4.example.com"\nclient_id = "u"\n'
+    )
+    path = tmp_path / "p.toml"
+    path.write_text(base.format(currency=""), encoding="utf-8")
+    assert load_profile(path).procore.currency == "USD"
+    path.write_text(base.format(currency='currency = "cad"\n'), encoding="utf-8")
+    assert load_profile(path).procore.currency == "CAD"
+    path.write_text(base.format(currency='currency = "EURO"\n'), encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"`procore.currency`: .*'EURO' is not an ISO 4217 currency code"):
+        load_profile(path)
