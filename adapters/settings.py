@@ -8,16 +8,49 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from adapters.erp_shape import ErpShape, shape_for
+
+#: The ERP kinds this build can pull, each with the adapter class that reads it
+#: (``module:Class``). A new adapter adds its line here; the profile accepts exactly these.
+ERP_ADAPTERS: dict[str, str] = {
+    "sap-s4": "adapters.sap.adapter:SapAdapter",
+}
+#: Kinds the contract names (shared/interfaces.md section 6) that may not be built yet.
+ERP_KINDS_PLANNED = ("sap-s4", "sap-ecc", "oracle-ebs", "peoplesoft")
 
 
 class Section(BaseModel):
     """A profile section: unknown keys are refused (a typo must not fall back to a default)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def check_url(value: object) -> object:
+    """An absolute http(s) URL with a host, or a ValueError naming what is wrong with it.
+
+    Checked here so a typo is a profile error at load, not "connection dropped" at pull.
+    """
+    if not isinstance(value, str):
+        return value
+    example = "e.g. https://host.example.com"
+    if not value.strip():
+        raise ValueError(f"the value is empty; give an http(s) URL, {example}")
+    if any(c.isspace() for c in value):
+        raise ValueError(f"{value!r} contains a space; give an http(s) URL, {example}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid URL; give an http(s) URL, {example}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{value!r} is not an http(s) URL, {example}")
+    if not parts.hostname:
+        raise ValueError(f"{value!r} has no host name, {example}")
+    return value
 
 
 class ProcoreSettings(Section):
@@ -34,6 +67,8 @@ class ProcoreSettings(Section):
     #: The Procore projects' currency (ISO 4217): ERP amounts in another are not compared.
     currency: str = "USD"
 
+    _urls = field_validator("base_url", "login_url", mode="before")(check_url)
+
     @field_validator("currency")
     @classmethod
     def _iso_4217(cls, value: str) -> str:
@@ -46,7 +81,7 @@ class ProcoreSettings(Section):
 
 
 class ErpSettings(Section):
-    kind: Literal["sap-s4", "sap-ecc", "oracle-ebs", "peoplesoft"]
+    kind: str
     base_url: str
     token_url: str | None = None
     auth: Literal["oauth2", "basic"] = "oauth2"
@@ -55,6 +90,20 @@ class ErpSettings(Section):
     company_code: str | None = None
     page_size: int = Field(default=1000, ge=1, le=5000)
     fiscal_year: str | None = None
+    #: How far before the newest change stamp an incremental pull reads again (a late commit).
+    delta_overlap_minutes: int = Field(default=5, ge=0, le=1440)
+
+    _urls = field_validator("base_url", "token_url", mode="before")(check_url)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_has_adapter(cls, value: str) -> str:
+        if value in ERP_ADAPTERS:
+            return value
+        available = ", ".join(f'"{k}"' for k in ERP_ADAPTERS)
+        if value in ERP_KINDS_PLANNED:
+            raise ValueError(f'"{value}" has no adapter in this build of Tieout yet; available: {available}')
+        raise ValueError(f'"{value}" is not an ERP kind Tieout knows; available: {available}')
 
     @property
     def shape(self) -> ErpShape:

@@ -11,13 +11,19 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from adapters.erp_shape import SAP_S4, ErpShape
 from mappings.errors import MappingError
 
+if TYPE_CHECKING:
+    from _csv import Reader
+
 VENDOR_COLUMNS = ("erp_vendor", "procore_vendor_id")
+#: The files ``load_mappings`` reads from the mapping folder.
+TABLE_FILES = ("projects.csv", "cost_codes.csv", "vendors.csv")
 VENDORS_SCHEMA = {"erp_vendor": pl.String, "procore_vendor_id": pl.Int64, "line": pl.Int64}
 
 
@@ -75,12 +81,17 @@ class Mappings:
         return m
 
 
-def _read_rows(path: Path, label: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
-    """(line, row) pairs of one CSV; blank cells become None; any malformation is a MappingError."""
+def _read_bytes(path: Path, label: str) -> bytes:
+    if path.is_dir():
+        raise MappingError(label, None, "is a folder, not a CSV file.")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise MappingError(label, None, f"cannot be read ({exc.strerror}).") from None
+
+
+def _read_rows(data: bytes, label: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
+    """(line, row) pairs of one CSV; blank cells become None; any malformation is a MappingError."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -89,6 +100,15 @@ def _read_rows(path: Path, label: str, columns: tuple[str, ...]) -> list[tuple[i
     if not text.strip():
         raise MappingError(label, None, f"is empty; it needs a header row: {','.join(columns)}.")
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _parse(reader, label, columns)
+    except csv.Error as exc:
+        # The csv module's own complaints (a cell over its field size limit, a NUL byte)
+        # carry no file name; the reader knows the line it stopped on.
+        raise MappingError(label, reader.line_num or None, f"is not a readable CSV row ({exc}).") from None
+
+
+def _parse(reader: Reader, label: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
     header = [h.strip() for h in next(reader)]
     expected = ",".join(columns)
     for name in header:
@@ -216,6 +236,10 @@ def load_mappings(
     """
     dir = Path(dir)
     label = dir.name or str(dir)
+    if dir.exists() and not dir.is_dir():
+        raise MappingError(
+            str(dir), None, "is a file; [mappings].dir must name the folder of the mapping CSVs."
+        )
     digest = hashlib.sha1()
     tables: dict[str, pl.DataFrame] = {}
     specs = (
@@ -230,8 +254,9 @@ def load_mappings(
                 raise MappingError(f"{label}/{name}", None, "does not exist.")
             tables[name] = pl.DataFrame(schema=schema)
             continue
-        digest.update(path.read_bytes())
-        rows = _read_rows(path, f"{label}/{name}", columns)
+        data = _read_bytes(path, f"{label}/{name}")
+        digest.update(data)
+        rows = _read_rows(data, f"{label}/{name}", columns)
         records: list[tuple[object, ...]] = []
         for line, row in rows:
             values: list[object] = [row[c] for c in columns]

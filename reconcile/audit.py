@@ -6,12 +6,24 @@ re-ordering any row breaks the chain from that row on, and ``verify`` names it.
 An entry must be appended inside the same transaction as the change it records
 (pass the transaction's cursor), so a change is never logged without happening or
 the other way round.
+
+What a chain cannot see by itself, and what covers it:
+- The ``decisions`` and ``pushes`` tables. An entry that writes a row of them names it
+  and that row's digest (``covers``, hashed into the entry); ``verify`` reads the tables
+  back and reports a row edited, deleted, or written with no entry.
+- Its own end. Deleting the last entries, or rewriting an entry and re-hashing every
+  entry after it, leaves a chain that links. Only a head held outside the store
+  (``chain_head``: the entry count and the last hash, printed by ``audit verify``, by the
+  export and at month-end sign-off) shows it: ``verify(store, expect=held)``.
+- An entry appended after the held head is indistinguishable from real later work;
+  ``audit verify`` says how many were added, for a reviewer to read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -49,6 +61,14 @@ def _ts(value: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class ChainHead:
+    """The end of the chain as a reviewer holds it: how many entries, and the last one's hash."""
+
+    count: int
+    head_hash: str
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One row of the log."""
 
@@ -61,6 +81,7 @@ class AuditEntry:
     after: Any
     prev_hash: str
     hash: str
+    covers: dict[str, str] | None = None
 
 
 def entry_hash(
@@ -73,20 +94,86 @@ def entry_hash(
     exception_id: str | None,
     before: Any,
     after: Any,
+    covers: dict[str, str] | None = None,
 ) -> str:
-    """The chain link: sha256 of the previous hash and this entry's canonical JSON."""
-    body = canonical_json(
-        {
-            "seq": seq,
-            "logged_at": _ts(logged_at),
-            "actor": actor,
-            "action": action,
-            "exception_id": exception_id,
-            "before": before,
-            "after": after,
-        }
-    )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    """The chain link: sha256 of the previous hash and this entry's canonical JSON.
+
+    ``covers`` joins the body only when present, so entries written before rows were
+    covered keep the hashes they were written with.
+    """
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "logged_at": _ts(logged_at),
+        "actor": actor,
+        "action": action,
+        "exception_id": exception_id,
+        "before": before,
+        "after": after,
+    }
+    if covers is not None:
+        fields["covers"] = covers
+    return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
+
+
+# -- the rows an entry covers ---------------------------------------------------------------------
+#: table → (key column, the columns read back, in order; timestamps as epoch_us, JSON as text).
+_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "decisions": (
+        "id",
+        (
+            "id",
+            "exception_id",
+            "status",
+            "reason_code",
+            "assigned_to",
+            "note",
+            "decided_by",
+            "epoch_us(decided_at)",
+        ),
+    ),
+    "pushes": (
+        "push_id",
+        (
+            "push_id",
+            "exception_id",
+            "direction",
+            "state",
+            "CAST(plan AS VARCHAR)",
+            "CAST(response AS VARCHAR)",
+            "reason",
+            "created_by",
+            "epoch_us(created_at)",
+            "epoch_us(updated_at)",
+        ),
+    ),
+}
+
+
+def _row_select(table: str) -> str:
+    key, cols = _TABLES[table]
+    return f"SELECT CAST({key} AS VARCHAR), {', '.join(cols)} FROM {table}"
+
+
+def row_digest(table: str, values: Sequence[Any]) -> str:
+    """sha256 of a decisions or pushes row as read back by ``_row_select`` (JSON columns parsed)."""
+    _, cols = _TABLES[table]
+    named: dict[str, Any] = {}
+    for col, value in zip(cols, values, strict=True):
+        if col.startswith("CAST(") and value is not None:
+            value = json.loads(value, parse_float=Decimal)
+        named[col] = value
+    return hashlib.sha256(canonical_json(named).encode("utf-8")).hexdigest()
+
+
+def _covers(cur: duckdb.DuckDBPyConnection, table: str, key: str) -> dict[str, str]:
+    if table not in _TABLES:
+        raise ValueError(f"audit entries cover rows of {', '.join(_TABLES)}, not {table!r}")
+    row = cur.execute(
+        f"{_row_select(table)} WHERE CAST({_TABLES[table][0]} AS VARCHAR) = ?", [key]
+    ).fetchone()
+    if row is None:
+        raise ValueError(f"there is no {table} row {key} to cover")
+    return {"table": table, "key": key, "sha256": row_digest(table, row[1:])}
 
 
 def _normalise(value: Any) -> Any:
@@ -101,12 +188,15 @@ def _append(
     exception_id: str | None,
     before: Any,
     after: Any,
+    covers: tuple[str, str] | None,
 ) -> AuditEntry:
     last = cur.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq = int(last[0]) + 1 if last else 1
     prev = str(last[1]) if last else GENESIS
     logged_at = now()  # microsecond precision, exactly what TIMESTAMPTZ keeps
     before_n, after_n = _normalise(before), _normalise(after)
+    # The row as the table holds it now, read back on the same transaction: what verify re-reads.
+    covered = _covers(cur, *covers) if covers is not None else None
     digest = entry_hash(
         prev,
         seq=seq,
@@ -116,10 +206,11 @@ def _append(
         exception_id=exception_id,
         before=before_n,
         after=after_n,
+        covers=covered,
     )
     cur.execute(
-        "INSERT INTO audit_log (seq, logged_at, actor, action, exception_id, before, after, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (seq, logged_at, actor, action, exception_id, before, after, prev_hash, hash, covers) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             seq,
             logged_at,
@@ -130,9 +221,10 @@ def _append(
             None if after_n is None else canonical_json(after_n),
             prev,
             digest,
+            None if covered is None else canonical_json(covered),
         ],
     )
-    return AuditEntry(seq, logged_at, actor, action, exception_id, before_n, after_n, prev, digest)
+    return AuditEntry(seq, logged_at, actor, action, exception_id, before_n, after_n, prev, digest, covered)
 
 
 def append(
@@ -143,12 +235,17 @@ def append(
     exception_id: str | None = None,
     before: Any = None,
     after: Any = None,
+    covers: tuple[str, str] | None = None,
 ) -> AuditEntry:
-    """Append one entry; give the cursor of the transaction that makes the change it records."""
+    """Append one entry; give the cursor of the transaction that makes the change it records.
+
+    ``covers=("decisions", id)`` or ``("pushes", push_id)`` names the row the change wrote
+    (after writing it): its digest joins the entry, so ``verify`` can check the table.
+    """
     if isinstance(store_or_cursor, Store):
         with store_or_cursor.transaction() as tx:
-            return _append(tx, actor, action, exception_id, before, after)
-    return _append(store_or_cursor, actor, action, exception_id, before, after)
+            return _append(tx, actor, action, exception_id, before, after, covers)
+    return _append(store_or_cursor, actor, action, exception_id, before, after, covers)
 
 
 _COLS = "seq, logged_at, actor, action, exception_id, before, after, prev_hash, hash"
@@ -180,21 +277,43 @@ def entries(store: Store, exception_id: str | None = None) -> pl.DataFrame:
     return frame
 
 
-def verify(store: Store) -> list[str]:
-    """Every break in the chain, one sentence each; an empty list means the log is intact."""
+def chain_head(store: Store) -> ChainHead:
+    """The chain's end as a reviewer should hold it (``GENESIS`` and 0 for an empty log)."""
+    cur = store.cursor()
+    try:
+        row = cur.execute(
+            "SELECT (SELECT count(*) FROM audit_log), (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1)"
+        ).fetchone()
+    finally:
+        cur.close()
+    count = int(row[0]) if row else 0
+    return ChainHead(count, str(row[1]) if row and row[1] is not None else GENESIS)
+
+
+def verify(store: Store, expect: ChainHead | None = None) -> list[str]:
+    """Every break in the chain, in the tables it covers, and against a held head; empty = intact."""
     cur = store.cursor()
     try:
         rows = cur.execute(
             # epoch_us: fetching TIMESTAMPTZ into Python needs pytz, which we do not ship.
             "SELECT seq, epoch_us(logged_at), actor, action, exception_id, CAST(before AS VARCHAR), "
-            "CAST(after AS VARCHAR), prev_hash, hash FROM audit_log ORDER BY seq"
+            "CAST(after AS VARCHAR), prev_hash, hash, CAST(covers AS VARCHAR) FROM audit_log ORDER BY seq"
         ).fetchall()
+        tables = {t: cur.execute(_row_select(t)).fetchall() for t in _TABLES}
     finally:
         cur.close()
+    problems = _chain_problems(rows)
+    problems += _table_problems(rows, tables)
+    if expect is not None:
+        problems += _head_problems(rows, expect)
+    return problems
+
+
+def _chain_problems(rows: list[tuple[Any, ...]]) -> list[str]:
     problems: list[str] = []
     expected_seq = 1
     prev_hash = GENESIS
-    for seq, logged_at, actor, action, exception_id, before, after, stored_prev, stored_hash in rows:
+    for seq, logged_at, actor, action, exception_id, before, after, stored_prev, stored_hash, covers in rows:
         seq = int(seq)
         if seq != expected_seq:
             problems.append(
@@ -207,6 +326,7 @@ def verify(store: Store) -> list[str]:
         try:
             before_v = None if before is None else json.loads(before)
             after_v = None if after is None else json.loads(after)
+            covers_v = None if covers is None else json.loads(covers)
         except ValueError:
             problems.append(f"Audit entry {seq}: before/after is not valid JSON (the row was edited).")
         else:
@@ -219,9 +339,92 @@ def verify(store: Store) -> list[str]:
                 exception_id=exception_id,
                 before=before_v,
                 after=after_v,
+                covers=covers_v,
             )
             if digest != stored_hash:
                 problems.append(f"Audit entry {seq}: contents do not match its hash (the row was edited).")
         prev_hash = str(stored_hash)
         expected_seq = seq + 1
     return problems
+
+
+def _table_problems(rows: list[tuple[Any, ...]], tables: dict[str, list[tuple[Any, ...]]]) -> list[str]:
+    """Cross-check ``decisions`` and ``pushes`` against the entries that cover their rows.
+
+    A decision row is written once, so exactly one entry covers it; a push row changes
+    state, so its latest covering entry must match it as it is now. Rows of a store
+    written before entries covered rows (decision entries without ``covers``) are only
+    checked from the first covered row on.
+    """
+    latest: dict[tuple[str, str], tuple[int, str]] = {}
+    claims: dict[tuple[str, str], list[int]] = {}
+    legacy_pushes: set[str] = set()
+    legacy = False
+    for seq, _, _, action, _, _, after, _, _, covers in rows:
+        try:
+            c = json.loads(covers) if covers is not None else None
+        except ValueError:
+            continue  # already reported as an edited entry
+        if isinstance(c, dict) and {"table", "key", "sha256"} <= set(c):
+            ident = (str(c["table"]), str(c["key"]))
+            latest[ident] = (int(seq), str(c["sha256"]))
+            claims.setdefault(ident, []).append(int(seq))
+        elif c is None and str(action).startswith("decision:"):
+            legacy = True
+        if c is None and after is not None and legacy:
+            try:
+                named = json.loads(after).get("push_id")
+            except (ValueError, AttributeError):
+                named = None
+            if named:
+                legacy_pushes.add(str(named))
+    covered_ids = [int(k) for t, k in latest if t == "decisions" and k.lstrip("-").isdigit()]
+    first_covered = min(covered_ids) if covered_ids else None
+
+    problems: list[str] = []
+    for table, table_rows in tables.items():
+        present = {str(r[0]): row_digest(table, r[1:]) for r in table_rows}
+        for key, digest in present.items():
+            ident = (table, key)
+            if ident not in latest:
+                if legacy and (
+                    (table == "decisions" and (first_covered is None or int(key) < first_covered))
+                    or (table == "pushes" and key in legacy_pushes)
+                ):
+                    continue
+                problems.append(
+                    f"The {table} row {key} is in no audit entry: it was written outside Tieout, "
+                    "or its audit entry was deleted."
+                )
+                continue
+            seq, recorded = latest[ident]
+            if table == "decisions" and len(claims[ident]) > 1:
+                problems.append(
+                    f"The decisions row {key} is claimed by audit entries "
+                    f"{', '.join(map(str, claims[ident]))}; a decision is recorded once."
+                )
+            if digest != recorded:
+                problems.append(
+                    f"The {table} row {key} differs from what audit entry {seq} recorded (the row was edited)."
+                )
+        for (t, key), (seq, _) in sorted(latest.items(), key=lambda kv: kv[1][0]):
+            if t == table and key not in present:
+                problems.append(
+                    f"The {table} row {key}, recorded by audit entry {seq}, is gone (the row was deleted)."
+                )
+    return problems
+
+
+def _head_problems(rows: list[tuple[Any, ...]], expect: ChainHead) -> list[str]:
+    """The log must still hold the held head: as many entries at least, and the same hash at its end."""
+    if len(rows) < expect.count:
+        return [
+            f"The audit log has {len(rows)} entries; the held head says {expect.count}: entries were deleted."
+        ]
+    at = GENESIS if expect.count == 0 else str(rows[expect.count - 1][8])
+    if at != expect.head_hash:
+        return [
+            f"Audit entry {expect.count}'s hash is not the held head: the log was rewritten "
+            f"at or before entry {expect.count}."
+        ]
+    return []

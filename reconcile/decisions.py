@@ -1,8 +1,11 @@
 """Decisions on exceptions: explain, assign, approve, and the push outcomes.
 
 Decisions are history, never updated in place: the latest row per exception is its
-status (``open`` when there is none). Every decision writes an audit entry with the
-status before and after, in the same transaction.
+state (status ``open`` when there is none). Every row carries the whole state, so the
+latest one alone answers "where is this exception": a status decision keeps the current
+assignment, and an assignment (``assign``) keeps the status, its reason code and note;
+assigning never reopens an explained or approved exception. Every decision writes an
+audit entry with the state before and after, in the same transaction.
 """
 
 from __future__ import annotations
@@ -34,6 +37,14 @@ def default_actor() -> str:
         return "unknown"
 
 
+#: The latest decision of each exception: the one definition every reader joins. Latest by
+#: ``id``, the order decisions were recorded in (``decided_at`` can tie, or step back with the
+#: clock). Not ``arg_max`` per column: it skips NULLs, so a cleared note would show an old one.
+LATEST_DECISIONS = (
+    "SELECT exception_id, status, reason_code, assigned_to, note, decided_by, decided_at FROM decisions "
+    "QUALIFY row_number() OVER (PARTITION BY exception_id ORDER BY id DESC) = 1"
+)
+
 _COLS = ("id", "exception_id", "status", "reason_code", "assigned_to", "note", "decided_by", "decided_at")
 #: decided_at as epoch microseconds: fetching TIMESTAMPTZ into Python would need pytz.
 _SELECT = ", ".join(_COLS[:-1]) + ", epoch_us(decided_at)"
@@ -51,6 +62,12 @@ def _latest(cur: duckdb.DuckDBPyConnection, exception_id: str) -> dict[str, Any]
         [exception_id],
     ).fetchone()
     return _row(row) if row else None
+
+
+def status_in(cur: duckdb.DuckDBPyConnection, exception_id: str) -> str:
+    """The status of an exception on the caller's cursor (``open`` when undecided)."""
+    latest = _latest(cur, exception_id)
+    return str(latest["status"]) if latest else "open"
 
 
 def _summary(decision: dict[str, Any] | None) -> dict[str, Any]:
@@ -98,6 +115,25 @@ def decide_in(
         raise DecisionError(
             f"Exception {exception_id} is {before_status}; only an approved exception can become {status}."
         )
+    if assigned_to is None and before is not None:
+        assigned_to = before["assigned_to"]  # a status change keeps the assignment
+    return _insert(
+        cur, exception_id, status, reason_code, assigned_to, note, actor, before, f"decision:{status}", detail
+    )
+
+
+def _insert(
+    cur: duckdb.DuckDBPyConnection,
+    exception_id: str,
+    status: str,
+    reason_code: str | None,
+    assigned_to: str | None,
+    note: str | None,
+    actor: str,
+    before: dict[str, Any] | None,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     row = cur.execute(
         "INSERT INTO decisions (exception_id, status, reason_code, assigned_to, note, decided_by, decided_at) "
         f"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_SELECT}",
@@ -108,12 +144,42 @@ def decide_in(
     audit.append(
         cur,
         actor=actor,
-        action=f"decision:{status}",
+        action=action,
         exception_id=exception_id,
         before=_summary(before),
         after={**_summary(after), **({"detail": detail} if detail else {})},
+        covers=("decisions", str(after["id"])),
     )
     return after
+
+
+def assign(
+    store: Store, exception_id: str, assigned_to: str, *, actor: str | None = None, note: str | None = None
+) -> dict[str, Any]:
+    """Assign an exception to a team; its status, reason code and note stay as they are.
+
+    Recorded (and audited as ``decision:assigned``) like any decision, so the history shows
+    who handed it to whom; returns the new decision row.
+    """
+    if assigned_to not in ASSIGNEES:
+        raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
+    with store.transaction() as tx:
+        exists = tx.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
+        if not exists:
+            raise DecisionError(f"There is no exception {exception_id} in this store.")
+        before = _latest(tx, exception_id)
+        keep = before or {"status": "open", "reason_code": None, "note": None}
+        return _insert(
+            tx,
+            exception_id,
+            keep["status"],
+            keep["reason_code"],
+            assigned_to,
+            note if note is not None else keep["note"],
+            actor or default_actor(),
+            before,
+            "decision:assigned",
+        )
 
 
 def decide(

@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -19,25 +18,9 @@ from mappings import MappingError, Mappings, load_mappings
 from reconcile.canonical import ERP_TABLES, PROCORE_TABLES
 from reconcile.diff import EXCEPTION_SCHEMA, diff
 from reconcile.profile import Profile
+from reconcile.query import REPORT_COLUMNS as REPORT_COLUMNS  # the report's columns, defined once
+from reconcile.query import ExceptionFilter, report_frame
 from reconcile.store import Store, now
-
-REPORT_COLUMNS = (
-    "exception_id",
-    "object",
-    "kind",
-    "key",
-    "project",
-    "field",
-    "erp_value",
-    "procore_value",
-    "difference",
-    "status",
-    "rule",
-    "first_seen",
-    "decided_by",
-    "decided_at",
-    "note",
-)
 
 _COLS = [c for c in EXCEPTION_SCHEMA]
 
@@ -114,35 +97,12 @@ def report(
     status: str | None = None,
     project: str | None = None,
 ) -> pl.DataFrame:
-    """The contract's report columns, one row per exception; status from the latest decision."""
-    where = ["TRUE"]
-    params: list[Any] = []
-    if open_only:
-        where.append("e.is_open")
-    for column, value in (("e.object", object), ("e.kind", kind), ("e.project", project)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if status is not None:
-        where.append("COALESCE(d.status, 'open') = ?")
-        params.append(status)
-    sql = f"""
-        WITH latest AS (
-            SELECT exception_id, status, decided_by, decided_at, note,
-                   row_number() OVER (PARTITION BY exception_id ORDER BY decided_at DESC, id DESC) AS rn
-            FROM decisions)
-        SELECT e.exception_id, e.object, e.kind, e.key, e.project, e.field, e.erp_value, e.procore_value,
-               e.difference, COALESCE(d.status, 'open') AS status, e.rule, e.first_seen,
-               d.decided_by, d.decided_at, d.note
-        FROM exceptions e LEFT JOIN latest d ON d.exception_id = e.exception_id AND d.rn = 1
-        WHERE {" AND ".join(where)}
-        ORDER BY e.object, e.key, e.kind, e.field"""
-    cur = store.cursor()
-    try:
-        out: pl.DataFrame = cur.sql(sql, params=params).pl()
-        return out
-    finally:
-        cur.close()
+    """The contract's report columns, one row per exception, by object, key, kind and field.
+
+    ``query.report_frame`` with these filters: one query, one definition of the latest decision.
+    """
+    f = ExceptionFilter(object=object, kind=kind, project=project, status=status, open_only=open_only)
+    return report_frame(store, f, grid_order=False)
 
 
 def _canonical(store: Store) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:

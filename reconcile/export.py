@@ -1,35 +1,72 @@
 """Export the exception report as CSV, XLSX or Parquet: the same columns, exact money, safe text.
 
-Why neutralise: a vendor called ``=HYPERLINK("http://x","click")`` must stay a name when a
-controller opens the file in Excel. Every free-text cell starting with ``= + - @``, tab or CR
-gets a leading ``'``; plain numbers such as ``-12.50`` are numbers, not formulas, and are left
-alone. XLSX money cells carry the exact decimal text (xlsxwriter formats the value it is given,
-so a ``Decimal`` is written digit for digit, never through float).
+Text is cleaned and, for the spreadsheet formats, neutralised (``reconcile.export_text``);
+the workbook layout lives in ``reconcile.export_xlsx``. This module decides where a report
+may be written and writes it there safely.
+
+Why the target checks: ``--out`` is typed by hand and run from cron, so one slip must not
+replace the store, the profile or a mapping table; and a failed export must not leave half
+a file where last month's report was. The file is written beside its target under a
+temporary name and renamed over it only when complete (``os.replace`` is atomic within a
+folder). The CLI and the workstation both go through ``check_target`` and ``export_store``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
-import xlsxwriter
-from xlsxwriter.worksheet import Worksheet
 
 from reconcile.canonical import MONEY
-from reconcile.diff.frame import OBJECTS
 from reconcile.exceptions import REPORT_COLUMNS
+from reconcile.export_text import clean_text, neutralise, neutralise_text, safe
+from reconcile.export_xlsx import XLSX_CELL_LIMIT, truncate_cell, write_xlsx
+
+if TYPE_CHECKING:
+    from reconcile.audit import ChainHead
+    from reconcile.profile import Profile
+    from reconcile.store import Store
 
 Format = Literal["csv", "xlsx", "parquet"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx", "parquet")
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?$"
-#: C0 controls other than tab, newline and CR: invalid in XLSX XML, and useless in a report.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: The CSV's manifest sits beside it: ``report.csv`` -> ``report.csv.manifest.json``.
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+class ExportError(Exception):
+    """An export target or write that cannot go ahead; the message is one sentence."""
+
+
+class ExportTargetExists(ExportError):
+    """The target file exists and overwriting was not allowed: ask, or pass ``--force``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path} already exists; pass --force to overwrite it.")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote, for the summary line and the reviewer's records."""
+
+    path: Path
+    fmt: Format
+    rows: int
+    sha256: str
+    head: ChainHead | None = None
+    truncated_cells: int = 0
+    manifest: Path | None = None
+
 
 REPORT_SCHEMA: dict[str, pl.DataType] = {
     "exception_id": pl.String(),
@@ -47,24 +84,115 @@ REPORT_SCHEMA: dict[str, pl.DataType] = {
     "decided_by": pl.String(),
     "decided_at": pl.Datetime("us", "UTC"),
     "note": pl.String(),
+    "reason_code": pl.String(),
+    "assigned_to": pl.String(),
 }
 
 
-def neutralise(expr: pl.Expr) -> pl.Expr:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (not to plain numbers)."""
-    risky = pl.any_horizontal([expr.str.starts_with(c) for c in _DANGEROUS]) & ~expr.str.contains(_NUMBER)
-    return pl.when(risky).then(pl.lit("'") + expr).otherwise(expr)
+# -- where an export may go ----------------------------------------------------------------
 
 
-def neutralise_text(value: str) -> str:
-    """The same rule for one Python string."""
-    if value.startswith(_DANGEROUS) and not re.fullmatch(_NUMBER, value):
-        return "'" + value
-    return value
+def _protected(profile: Profile) -> list[tuple[Path, str]]:
+    """The profile's own files, which no export may replace, with how a sentence names them.
+
+    The mapping tables are the three the loader reads (even before they exist: an export
+    named ``vendors.csv`` would become a mapping table) and every CSV already in the folder,
+    which is often the profile's own folder, so only its tables are protected, not the folder.
+    """
+    from mappings.load import TABLE_FILES
+
+    store = profile.store_path
+    out = [(store, "the store"), (Path(f"{store}.wal"), "the store's write-ahead log")]
+    if profile.source_path is not None:
+        out.append((profile.source_path, "the profile"))
+    folder = profile.mappings_dir
+    tables = {folder / name for name in TABLE_FILES}
+    if folder.is_dir():
+        tables.update(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
+    out.extend((p, "a mapping table") for p in sorted(tables))
+    return out
 
 
-def report_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """The report columns in order (missing ones null; status defaults to ``open``), text neutralised."""
+def _same(a: Path, b: Path) -> bool:
+    """One file under two names: equal resolved paths, or (when both exist) the same inode."""
+    if a == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_target(path: str | Path, profile: Profile | None, *, overwrite: bool) -> Path:
+    """The resolved file an export may write, or ``ExportError`` saying why not.
+
+    Refused under any flag: the store (and its WAL), the profile, a mapping table, a folder,
+    a device or other non-regular file, a path below a file. An existing regular file raises
+    ``ExportTargetExists`` unless ``overwrite``.
+    """
+    given = Path(path)
+    if not str(path).strip():
+        raise ExportError("The export path is empty.")
+    target = given.expanduser().resolve()
+    if profile is not None:
+        for protected, what in _protected(profile):
+            if _same(target, protected):
+                raise ExportError(f"{given} is {what} ({protected}); an export never overwrites it.")
+    ancestor = target.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ExportError(f"{given} cannot be written: {ancestor} is a file, not a folder.")
+    if target.is_dir():
+        raise ExportError(f"{given} is a folder; give a file name, e.g. {given / 'exceptions.csv'}.")
+    if target.exists() or target.is_symlink():
+        if not target.is_file():
+            raise ExportError(f"{given} is not a regular file (a device or pipe); export to a file.")
+        if not overwrite:
+            raise ExportTargetExists(given)
+    return target
+
+
+@contextmanager
+def atomic_file(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target``; renamed over it when the block succeeds, else removed.
+
+    The temporary file is created with the mode a new file would get (umask applies), so the
+    renamed report has ordinary permissions.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"Cannot create the folder {target.parent}: {exc.strerror}.") from None
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    except OSError as exc:
+        raise ExportError(f"Cannot write in {target.parent}: {exc.strerror}.") from None
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- the report frame ----------------------------------------------------------------------
+
+
+def report_frame(frame: pl.DataFrame, *, spreadsheet: bool = True) -> pl.DataFrame:
+    """The report columns in order (missing ones null; status defaults to ``open``), text made safe."""
     cols = []
     for name, dtype in REPORT_SCHEMA.items():
         if name in frame.columns:
@@ -73,17 +201,10 @@ def report_frame(frame: pl.DataFrame) -> pl.DataFrame:
             cols.append(pl.lit("open").alias(name))
         else:
             cols.append(pl.lit(None, dtype).alias(name))
-    out = frame.select(cols)
-    return out.with_columns(
-        neutralise(pl.col(c)).alias(c) for c, t in REPORT_SCHEMA.items() if t == pl.String()
-    )
+    return safe(frame.select(cols), spreadsheet=spreadsheet)
 
 
-def _safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Any frame (the audit log) with its text columns neutralised."""
-    return frame.with_columns(
-        neutralise(pl.col(c)).alias(c) for c, t in frame.schema.items() if t == pl.String()
-    )
+# -- writing ---------------------------------------------------------------------------------
 
 
 def export(
@@ -93,100 +214,110 @@ def export(
     *,
     audit: pl.DataFrame | None = None,
     profile_name: str = "",
+    head: ChainHead | None = None,
 ) -> Path:
-    """Write the report to ``path`` in ``fmt``; returns the path written."""
-    path = Path(path)
-    data = report_frame(frame)
-    if fmt == "csv":
-        data.write_csv(path)
-    elif fmt == "parquet":
-        data.write_parquet(path)
-    elif fmt == "xlsx":
-        _write_xlsx(data, path, _safe_frame(audit) if audit is not None else None, profile_name)
-    else:
+    """Write the report to ``path`` in ``fmt`` (atomically, no target checks); returns the path."""
+    return write_report(frame, Path(path), fmt, audit=audit, profile_name=profile_name, head=head).path
+
+
+def write_report(
+    frame: pl.DataFrame,
+    path: Path,
+    fmt: Format,
+    *,
+    audit: pl.DataFrame | None = None,
+    profile_name: str = "",
+    head: ChainHead | None = None,
+) -> ExportResult:
+    """Write the report atomically and say what was written.
+
+    The audit head (entry count and last hash) travels with every format: on the XLSX
+    summary sheet, in the Parquet file's key-value metadata, and for CSV (which has no place
+    for it) in ``PATH.manifest.json`` beside the file with the file's own SHA-256.
+    """
+    if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use csv, xlsx or parquet")
-    return path
+    data = report_frame(frame, spreadsheet=fmt != "parquet")
+    truncated = 0
+    with atomic_file(path) as tmp:
+        if fmt == "csv":
+            data.write_csv(tmp)
+        elif fmt == "parquet":
+            data.write_parquet(tmp, metadata=_parquet_metadata(profile_name, data.height, head))
+        else:
+            safe_audit = safe(audit, spreadsheet=True) if audit is not None else None
+            truncated = write_xlsx(data, tmp, safe_audit, profile_name, head)
+    digest = _sha256(path)
+    manifest = None
+    if fmt == "csv":
+        manifest = path.with_name(path.name + MANIFEST_SUFFIX)
+        body = {
+            "file": path.name,
+            "format": fmt,
+            "sha256": digest,
+            "rows": data.height,
+            "profile": profile_name,
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "audit": None if head is None else {"entries": head.count, "head_hash": head.head_hash},
+        }
+        with atomic_file(manifest) as tmp:
+            tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return ExportResult(path, fmt, data.height, digest, head, truncated, manifest)
+
+
+def export_store(
+    store: Store,
+    profile: Profile,
+    path: str | Path,
+    fmt: Format,
+    *,
+    overwrite: bool,
+    frame: pl.DataFrame | None = None,
+    open_only: bool = True,
+) -> ExportResult:
+    """The one export path of the CLI and the workstation: checked target, report, audit, head.
+
+    ``frame`` is the report to write (the workstation passes its filtered view); by default
+    the store's report (open exceptions unless ``open_only`` is False).
+    """
+    from reconcile import audit
+    from reconcile.exceptions import report
+
+    target = check_target(path, profile, overwrite=overwrite)
+    if fmt == "csv":
+        check_target(target.with_name(target.name + MANIFEST_SUFFIX), profile, overwrite=True)
+    data = report(store, open_only=open_only) if frame is None else frame
+    log = audit.entries(store) if fmt == "xlsx" else None
+    return write_report(data, target, fmt, audit=log, profile_name=profile.name, head=audit.chain_head(store))
+
+
+def _parquet_metadata(profile_name: str, rows: int, head: ChainHead | None) -> dict[str, str]:
+    meta = {"tieout.profile": profile_name, "tieout.rows": str(rows)}
+    if head is not None:
+        meta["tieout.audit_entries"] = str(head.count)
+        meta["tieout.audit_head_hash"] = head.head_hash
+    return meta
 
 
 # -- XLSX --------------------------------------------------------------------------------
 
 
-class _Book:
-    def __init__(self, path: Path) -> None:
-        self.wb = xlsxwriter.Workbook(
-            str(path),
-            {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
-        )
-        self.header = self.wb.add_format({"bold": True, "bg_color": "#DDE3EA", "border": 1})
-        self.money = self.wb.add_format({"num_format": "#,##0.00##;[Red]-#,##0.00##"})
-        self.date = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        self.title = self.wb.add_format({"bold": True, "font_size": 14})
-
-    def cell(self, ws: Worksheet, r: int, c: int, value: Any) -> int:
-        """Write one value the way its type deserves; returns its display width."""
-        if value is None:
-            ws.write_blank(r, c, None)
-            return 0
-        if isinstance(value, Decimal):
-            ws.write_number(r, c, value, self.money)  # a Decimal: exact text, see module doc
-            return len(f"{value:,.2f}")
-        if isinstance(value, datetime):
-            naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-            ws.write_datetime(r, c, naive, self.date)
-            return 16
-        if isinstance(value, bool):
-            ws.write_boolean(r, c, value)
-            return 5
-        if isinstance(value, int | float):
-            ws.write_number(r, c, value)
-            return len(str(value))
-        text = _CONTROL.sub("", str(value))
-        ws.write_string(r, c, text)
-        return len(text)
-
-    def table(self, ws: Worksheet, frame: pl.DataFrame, top: int = 0) -> None:
-        """A header row, the rows, a frozen header, an autofilter and fitted column widths."""
-        widths = [len(c) for c in frame.columns]
-        for c, name in enumerate(frame.columns):
-            ws.write_string(top, c, name, self.header)
-        for r, row in enumerate(frame.iter_rows(), start=top + 1):
-            for c, value in enumerate(row):
-                widths[c] = max(widths[c], self.cell(ws, r, c, value))
-        for c, w in enumerate(widths):
-            ws.set_column(c, c, min(max(w + 2, 8), 60))
-        ws.freeze_panes(top + 1, 0)
-        ws.autofilter(top, 0, top + max(frame.height, 1), max(len(frame.columns) - 1, 0))
-
-
-def _summary(data: pl.DataFrame) -> pl.DataFrame:
-    return (
-        data.group_by("object", "kind")
-        .agg(pl.len().alias("count"), pl.col("difference").sum().cast(MONEY).alias("total_difference"))
-        .sort("object", "kind")
-    )
-
-
-def _object_order(objects: Sequence[str]) -> list[str]:
-    known = [o for o in OBJECTS if o in objects]
-    return known + sorted(o for o in set(objects) if o not in OBJECTS)
-
-
-def _write_xlsx(data: pl.DataFrame, path: Path, audit: pl.DataFrame | None, profile_name: str) -> None:
-    book = _Book(path)
-    try:
-        ws = book.wb.add_worksheet("Summary")
-        ws.write_string(
-            0, 0, _CONTROL.sub("", neutralise_text(f"Tieout exceptions {profile_name}".strip())), book.title
-        )
-        ws.write_string(1, 0, f"Exported {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {data.height} exceptions")
-        book.table(ws, _summary(data), top=3)
-        for obj in _object_order(data["object"].drop_nulls().unique().to_list()):
-            sheet = book.wb.add_worksheet(obj[:31])
-            book.table(sheet, data.filter(pl.col("object") == obj))
-        if audit is not None:
-            book.table(book.wb.add_worksheet("Audit"), audit)
-    finally:
-        book.wb.close()
-
-
-__all__ = ["REPORT_COLUMNS", "REPORT_SCHEMA", "export", "neutralise", "neutralise_text", "report_frame"]
+__all__ = [
+    "FORMATS",
+    "REPORT_COLUMNS",
+    "REPORT_SCHEMA",
+    "ExportError",
+    "ExportResult",
+    "ExportTargetExists",
+    "XLSX_CELL_LIMIT",
+    "atomic_file",
+    "check_target",
+    "clean_text",
+    "export",
+    "export_store",
+    "neutralise",
+    "neutralise_text",
+    "report_frame",
+    "truncate_cell",
+    "write_report",
+]

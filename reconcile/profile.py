@@ -6,16 +6,20 @@ live here; see ``reconcile.secrets``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from adapters.settings import ErpSettings, ProcoreSettings
+from adapters.settings import ERP_ADAPTERS, ERP_KINDS_PLANNED, ErpSettings, ProcoreSettings, check_url
+from reconcile.people.settings import PeopleSettings
 
 __all__ = [
+    "ERP_ADAPTERS",
+    "ERP_KINDS_PLANNED",
     "ErpSettings",
     "MappingSettings",
     "ProcoreSettings",
@@ -24,6 +28,7 @@ __all__ = [
     "PullSettings",
     "PushSettings",
     "RuleSettings",
+    "check_url",
     "load_profile",
 ]
 
@@ -60,13 +65,18 @@ class RuleSettings(_Section):
         if isinstance(value, float):
             raise ValueError('write the tolerance as a string, e.g. "0.01", so it stays exact')
         try:
-            return Decimal(str(value))
+            amount = Decimal(str(value))
         except InvalidOperation:
             raise ValueError(f"{value!r} is not a decimal amount") from None
+        if not amount.is_finite():
+            raise ValueError(f'{value!r} is not a finite amount; write e.g. "0.01"')
+        if amount < 0:
+            raise ValueError(f"{value!r} is negative; a tolerance is a difference of at most this much, >= 0")
+        return amount
 
 
 class PushSettings(_Section):
-    allow: list[Literal["erp_to_procore", "procore_to_erp"]] = Field(default_factory=list)
+    allow: list[Literal["erp_to_procore", "procore_to_erp", "idp_to_procore"]] = Field(default_factory=list)
 
 
 class PullSettings(_Section):
@@ -78,13 +88,29 @@ class Profile(_Section):
     name: str
     store: Path
     procore: ProcoreSettings
-    erp: ErpSettings
+    #: Optional when ``people`` is present (an IT admin's profile); read it through ``erp``.
+    erp_section: ErpSettings | None = Field(default=None, alias="erp")
+    people: PeopleSettings | None = None
     mappings: MappingSettings = Field(default_factory=MappingSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     pull: PullSettings = Field(default_factory=PullSettings)
     #: The file the profile came from; relative paths inside it resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _something_to_compare(self) -> Profile:
+        if self.erp_section is None and self.people is None:
+            raise ValueError("the profile needs an [erp] section, a [people] section, or both")
+        return self
+
+    @property
+    def erp(self) -> ErpSettings:
+        """The ERP connection; asking a people-only profile for it is a ``ProfileError``."""
+        if self.erp_section is None:
+            where = f"Profile {self.source_path}" if self.source_path else f"Profile {self.name!r}"
+            raise ProfileError(f"{where} has no [erp] section; add one to compare money with an ERP.")
+        return self.erp_section
 
     @property
     def store_path(self) -> Path:
@@ -104,13 +130,68 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\](?:\s*#.*)?\s*$")
+
+
+def _table_name(header: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in header.split("."))
+
+
+def line_of(text: str, data: dict[str, Any], loc: tuple[int | str, ...]) -> int | None:
+    """The TOML line holding the key a validation error points at (its table's header if missing).
+
+    tomllib keeps no positions, so the text is scanned: find the table's ``[header]``, then the
+    ``key =`` line inside it. None when the key cannot be found (an inline table, a dotted key).
+    """
+    path: list[str] = []
+    node: Any = data
+    for part in loc:
+        if not (isinstance(node, dict) and isinstance(part, str) and part in node):
+            break
+        path.append(part)
+        node = node[part]
+    if not path:
+        return None
+    if isinstance(node, dict):
+        tables, key = path, None
+    else:
+        tables, key = path[:-1], path[-1]
+    table = ".".join(tables)
+    current = ""
+    key_line = (
+        re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+        if key
+        else None
+    )
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = _table_name(header.group(1))
+            if key_line is None and current == table:
+                return number
+            continue
+        if key_line is not None and current == table and key_line.match(line):
+            return number
+    return None
+
+
+def _message(msg: str) -> str:
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ").rstrip(".")
+
+
 def load_profile(path: str | Path) -> Profile:
-    """Read and validate a profile; any problem becomes one ``ProfileError`` sentence."""
+    """Read and validate a profile; any problem becomes one ``ProfileError`` sentence.
+
+    A UTF-8 byte-order mark (Notepad writes one) is accepted. Validation errors name the
+    line of the key they concern.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ProfileError(f"Profile {path} does not exist.") from None
+    except IsADirectoryError:
+        raise ProfileError(f"Profile {path} is a folder, not a TOML file.") from None
     except OSError as exc:
         raise ProfileError(f"Profile {path} cannot be read: {exc.strerror}.") from None
     except UnicodeDecodeError:
@@ -124,9 +205,14 @@ def load_profile(path: str | Path) -> Profile:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = _where(first["loc"])
+        if not first["loc"]:
+            raise ProfileError(f"Profile {path}: {first['msg'].removeprefix('Value error, ')}.") from None
+        line = line_of(text, data, first["loc"])
         if first["type"] == "missing":
-            raise ProfileError(f"Profile {path}: required key `{key}` is missing.") from None
+            where = f" (in the table at line {line})" if line else ""
+            raise ProfileError(f"Profile {path}: required key `{key}` is missing{where}.") from None
+        at = f"{path} line {line}" if line else f"{path}"
         if first["type"] == "extra_forbidden":
-            raise ProfileError(f"Profile {path}: unknown key `{key}`.") from None
-        raise ProfileError(f"Profile {path}: key `{key}`: {first['msg']}.") from None
+            raise ProfileError(f"Profile {at}: unknown key `{key}`.") from None
+        raise ProfileError(f"Profile {at}: key `{key}`: {_message(first['msg'])}.") from None
     return profile.model_copy(update={"source_path": path.resolve()})

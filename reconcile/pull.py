@@ -11,6 +11,7 @@ Guarantees, whatever the adapter or the network does:
 from __future__ import annotations
 
 import asyncio
+import importlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from adapters.base import (
     ResponseError,
     SourceAdapter,
 )
-from reconcile.profile import Profile
+from reconcile.profile import ERP_ADAPTERS, Profile
 from reconcile.secrets import get_secret
 from reconcile.store import ResourceStat, Store
 
@@ -48,13 +49,15 @@ def make_adapter(profile: Profile, source: str) -> SourceAdapter:
         from adapters.procore.adapter import ProcoreAdapter
 
         return cast(SourceAdapter, ProcoreAdapter(profile.procore, get_secret(profile.name, "procore")))
-    if profile.erp.kind == "sap-s4":
-        from adapters.sap.adapter import SapAdapter
-
-        return cast(SourceAdapter, SapAdapter(profile.erp, get_secret(profile.name, "erp")))
-    raise UnsupportedSource(
-        f'ERP kind {profile.erp.kind!r} is not supported by this build of Tieout yet; use kind = "sap-s4".'
-    )
+    target = ERP_ADAPTERS.get(profile.erp.kind)
+    if target is None:
+        raise UnsupportedSource(
+            f"ERP kind {profile.erp.kind!r} is not supported by this build of Tieout yet; "
+            f"available: {', '.join(ERP_ADAPTERS)}."
+        )
+    module, _, name = target.partition(":")
+    adapter = getattr(importlib.import_module(module), name)
+    return cast(SourceAdapter, adapter(profile.erp, get_secret(profile.name, "erp")))
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from reconcile.decisions import LATEST_DECISIONS
 from reconcile.store import Store
 
 #: The exception report's columns (shared/interfaces.md section 5), in order.
@@ -35,7 +36,12 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "decided_by",
     "decided_at",
     "note",
+    "reason_code",
+    "assigned_to",
 )
+
+#: Report columns that come from the latest decision rather than the exception.
+_DECIDED = ("decided_by", "decided_at", "note", "reason_code", "assigned_to")
 
 #: What the grid shows, narrowest useful set first (80 columns wide still shows the key).
 GRID_COLUMNS: tuple[str, ...] = (
@@ -61,16 +67,9 @@ AMOUNT_BANDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
 }
 
 #: Exceptions joined to their latest decision (status ``open`` when undecided).
-_BASE = """
+_BASE = f"""
 FROM exceptions e
-LEFT JOIN (
-    SELECT exception_id,
-           arg_max(status, id) AS status,
-           arg_max(decided_by, id) AS decided_by,
-           arg_max(decided_at, id) AS decided_at,
-           arg_max(note, id) AS note
-    FROM decisions GROUP BY exception_id
-) d USING (exception_id)
+LEFT JOIN ({LATEST_DECISIONS}) d USING (exception_id)
 """
 
 _SEARCHED = ("e.exception_id", "e.key", "e.project", "e.field", "e.erp_value", "e.procore_value", "e.rule")
@@ -142,7 +141,7 @@ def _select(columns: tuple[str, ...]) -> str:
     for c in columns:
         if c == "status":
             parts.append("coalesce(d.status, 'open') AS status")
-        elif c in ("decided_by", "decided_at", "note"):
+        elif c in _DECIDED:
             parts.append(f"d.{c}")
         else:
             parts.append(f"e.{c}")
@@ -153,7 +152,7 @@ def _order(f: ExceptionFilter) -> str:
     if f.sort not in REPORT_COLUMNS:
         raise ValueError(f"cannot sort by {f.sort!r}")
     col = "coalesce(d.status, 'open')" if f.sort == "status" else f"e.{f.sort}"
-    if f.sort in ("decided_by", "decided_at", "note"):
+    if f.sort in _DECIDED:
         col = f"d.{f.sort}"
     direction = "DESC" if f.descending else "ASC"
     # exception_id breaks ties so the order is stable between runs and screens.
@@ -161,7 +160,7 @@ def _order(f: ExceptionFilter) -> str:
 
 
 def _needs_decisions(f: ExceptionFilter) -> bool:
-    return bool(f.status) or f.sort in ("status", "decided_by", "decided_at", "note")
+    return bool(f.status) or f.sort == "status" or f.sort in _DECIDED
 
 
 def count(store: Store, f: ExceptionFilter) -> int:
@@ -301,13 +300,22 @@ class GridCache:
         )
 
 
-def report_frame(store: Store, f: ExceptionFilter | None = None) -> pl.DataFrame:
-    """Every matching exception with the report's columns, uncapped (for export)."""
+#: The exported report's row order when no grid order is asked for: by object, key, kind, field.
+_REPORT_ORDER = " ORDER BY e.object, e.key, e.kind, e.field, e.exception_id"
+
+
+def report_frame(store: Store, f: ExceptionFilter | None = None, *, grid_order: bool = True) -> pl.DataFrame:
+    """Every matching exception with the report's columns, uncapped (for export).
+
+    The one report query: the workstation's export (in the grid's order) and ``tieout
+    export`` (``grid_order=False``: by object, key, kind, field) both read it.
+    """
     f = f or ExceptionFilter()
     where, params = _where(f)
     cur = store.cursor()
     try:
-        sql = f"SELECT {_select(REPORT_COLUMNS)} {_BASE}{where}{_order(f)}"
+        order = _order(f) if grid_order else _REPORT_ORDER
+        sql = f"SELECT {_select(REPORT_COLUMNS)} {_BASE}{where}{order}"
         frame = pl.from_arrow(cur.sql(sql, params=params).to_arrow_table())
     finally:
         cur.close()

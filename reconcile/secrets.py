@@ -22,9 +22,14 @@ __all__ = [
     "set_secret",
 ]
 
-Side = Literal["procore", "erp"]
+Side = Literal["procore", "erp", "idp"]
 SERVICE = "tieout"
-ENV = {"procore": "TIEOUT_PROCORE_CLIENT_SECRET", "erp": "TIEOUT_ERP_CLIENT_SECRET"}
+#: ``idp`` is the Okta API token or the Entra client secret of a profile's ``[people]`` section.
+ENV = {
+    "procore": "TIEOUT_PROCORE_CLIENT_SECRET",
+    "erp": "TIEOUT_ERP_CLIENT_SECRET",
+    "idp": "TIEOUT_IDP_SECRET",
+}
 
 
 class SecretMissing(Exception):

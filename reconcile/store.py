@@ -11,6 +11,7 @@ thread takes its own cursor (``Store.cursor()``); the connection itself is share
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -146,7 +147,10 @@ MIGRATIONS: list[list[str]] = [
     # 2: a checkpointed unit remembers whether it was re-read in full, so a resumed
     # incremental pull does not carry forward the base copy of a unit it already replaced.
     ["ALTER TABLE pull_checkpoints ADD COLUMN replaced BOOLEAN DEFAULT FALSE"],
-    # 3: the ERP seam. SAP's WBS table becomes the generic hierarchy of any ERP's nested
+    # 3: an audit entry names the decisions or pushes row it wrote and that row's digest
+    # (hashed into the chain), so `audit verify` catches an edited or deleted row.
+    ["ALTER TABLE audit_log ADD COLUMN covers JSON"],
+    # 4: the ERP seam. SAP's WBS table becomes the generic hierarchy of any ERP's nested
     # dimension (SAP WBS elements, EBS tasks). Dimension columns of other ERP kinds are added
     # when a pull first writes them (``Store.complete_snapshot``).
     [
@@ -188,31 +192,111 @@ class ResourceStat:
     wait_seconds: float = 0.0
 
 
+#: DuckDB's lock conflict names the holder: 'Conflicting lock is held in /usr/bin/python3 (PID 4242)'.
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _open_error(path: Path, exc: duckdb.Error) -> str:
+    """One sentence for a failed open; a lock conflict names the process that holds the file.
+
+    DuckDB lets one process write a file, or several read it, never both: while another
+    process (usually the workstation, or a pull from cron) has it open for writing, nothing
+    else can open it, not even read-only.
+    """
+    text = str(exc)
+    held = _LOCK_HOLDER.search(text)
+    if held:
+        program = Path(held["program"]).name
+        return (
+            f"The store {path} is in use by process {held['pid']} ({program}), probably the workstation "
+            "or a pull; close it or wait for it to finish, then try again."
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"Cannot open the store {path}: {first}"
+
+
 def now() -> datetime:
     """The store's clock: timezone-aware UTC."""
     return datetime.now(UTC)
 
 
 class Store:
-    """A DuckDB file holding snapshots, canonical tables, exceptions, decisions and audit."""
+    """A DuckDB file holding snapshots, canonical tables, exceptions, decisions and audit.
 
-    def __init__(self, path: str | Path) -> None:
+    ``read_only`` opens the file without the write lock (for verbs that only read) and never
+    migrates it; ``create`` says whether a missing file may be created (in an existing folder
+    only: a typo in ``store`` must not silently start an empty store somewhere new). Use it as
+    a context manager, or call ``close()``.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = True) -> None:
         self.path = Path(path)
-        try:
-            self._con = duckdb.connect(str(self.path))
-        except duckdb.Error as exc:
-            raise StoreError(f"Cannot open the store {self.path}: {exc}") from None
+        self.read_only = read_only
+        if not self.path.exists():
+            if not self.path.parent.is_dir():
+                raise StoreError(
+                    f"The store's folder {self.path.parent} does not exist; create it or fix `store` in the profile."
+                )
+            if read_only or not create:
+                raise StoreError(f"The store {self.path} does not exist yet; run `tieout pull` first.")
+        if self.path.is_dir():
+            raise StoreError(f"The store {self.path} is a folder; `store` must name a DuckDB file.")
         self._lock = threading.RLock()
-        self._migrate()
+        self._closed = False
+        self._con: duckdb.DuckDBPyConnection | None = self._connect()
+        try:
+            if read_only:
+                self._check_version()
+            else:
+                self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- connection -------------------------------------------------------------
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.path), read_only=self.read_only)
+        except duckdb.Error as exc:
+            raise StoreError(_open_error(self.path, exc)) from None
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for the calling thread (DuckDB connections are not thread-safe)."""
-        return self._con.cursor()
+        """A cursor for the calling thread (DuckDB connections are not thread-safe).
+
+        Reopens the file after ``release()``; a ``StoreError`` names the process that holds
+        it if another one opened it meanwhile.
+        """
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"The store {self.path} is closed.")
+            if self._con is None:
+                self._con = self._connect()
+            return self._con.cursor()
+
+    def release(self) -> None:
+        """Let go of the file until the next use, so another process can open it.
+
+        DuckDB lets one process write a file or several read it, never both, so a long-lived
+        program (the workstation) that keeps its connection open locks out every read-only
+        command. Call this when idle, and only when no cursor of this store is in use: the
+        next ``cursor()`` reopens the file.
+        """
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
     def close(self) -> None:
-        """Close the file."""
-        self._con.close()
+        """Close the file for good."""
+        with self._lock:
+            self.release()
+            self._closed = True
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -239,11 +323,27 @@ class Store:
             cur.close()
 
     # -- schema -----------------------------------------------------------------
+    def _version(self) -> int:
+        row = self._one("SELECT max(version) FROM schema_version")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _check_version(self) -> None:
+        """A read-only open cannot migrate: refuse a file from another Tieout version."""
+        try:
+            version = self._version()
+        except duckdb.Error:
+            raise StoreError(f"{self.path} is not a Tieout store (it has no schema version).") from None
+        if version != len(MIGRATIONS):
+            newer = version > len(MIGRATIONS)
+            raise StoreError(
+                f"The store {self.path} is schema version {version}; this Tieout knows {len(MIGRATIONS)}"
+                + ("." if newer else "; run `tieout diff` or `tieout pull` once to upgrade it.")
+            )
+
     def _migrate(self) -> None:
-        cur = self.cursor()
-        cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = cur.execute("SELECT max(version) FROM schema_version").fetchone()
-        version = int(row[0]) if row and row[0] is not None else 0
+        with self.transaction() as tx:
+            tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        version = self._version()
         if version > len(MIGRATIONS):
             raise StoreError(
                 f"The store {self.path} is schema version {version}; this Tieout knows {len(MIGRATIONS)}."
@@ -253,25 +353,43 @@ class Store:
                 for sql in steps:
                     tx.execute(sql)
                 tx.execute("INSERT INTO schema_version VALUES (?)", [number])
-        cur.close()
+
+    def _one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        """One row of a statement, on a cursor that is closed afterwards."""
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, list(params) if params else None).fetchone()
+        finally:
+            cur.close()
+
+    def _exec(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run one statement on a cursor that is closed afterwards."""
+        cur = self.cursor()
+        try:
+            cur.execute(sql, list(params) if params else None)
+        finally:
+            cur.close()
+
+    def _all(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """All rows of a statement, on a cursor that is closed afterwards."""
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, list(params) if params else None).fetchall()
+        finally:
+            cur.close()
 
     @property
     def schema_version(self) -> int:
         """The migration the file is at."""
-        row = self.cursor().execute("SELECT max(version) FROM schema_version").fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        return self._version()
 
     # -- snapshots --------------------------------------------------------------
     def begin_snapshot(self, source: str, kind: str, base_snapshot_id: int | None = None) -> int:
         """Open a new running snapshot; it is not current until ``complete_snapshot``."""
-        row = (
-            self.cursor()
-            .execute(
-                "INSERT INTO snapshots (source, kind, base_snapshot_id, started_at, status) "
-                "VALUES (?, ?, ?, ?, 'running') RETURNING id",
-                [source, kind, base_snapshot_id, now()],
-            )
-            .fetchone()
+        row = self._one(
+            "INSERT INTO snapshots (source, kind, base_snapshot_id, started_at, status) "
+            "VALUES (?, ?, ?, ?, 'running') RETURNING id",
+            [source, kind, base_snapshot_id, now()],
         )
         assert row is not None
         return int(row[0])
@@ -324,7 +442,7 @@ class Store:
 
     def fail_snapshot(self, snapshot_id: int, error: str, *, interrupted: bool = False) -> None:
         """Mark a pull failed (or interrupted, so it can resume); the current snapshot is untouched."""
-        self.cursor().execute(
+        self._exec(
             "UPDATE snapshots SET status = ?, finished_at = ?, error = ? WHERE id = ?",
             ["interrupted" if interrupted else "failed", now(), error, snapshot_id],
         )
@@ -348,44 +466,28 @@ class Store:
 
     def snapshot(self, snapshot_id: int) -> Snapshot | None:
         """One snapshot by id."""
-        row = (
-            self.cursor()
-            .execute(f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id = ?", [snapshot_id])
-            .fetchone()
-        )
+        row = self._one(f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id = ?", [snapshot_id])
         return self._snapshot_from_row(row) if row else None
 
     def current_snapshot(self, source: str) -> Snapshot | None:
         """The last complete snapshot of ``source``, or None before the first pull."""
-        row = (
-            self.cursor()
-            .execute("SELECT snapshot_id FROM current_snapshots WHERE source = ?", [source])
-            .fetchone()
-        )
+        row = self._one("SELECT snapshot_id FROM current_snapshots WHERE source = ?", [source])
         return self.snapshot(int(row[0])) if row else None
 
     def latest_snapshot(self, source: str) -> Snapshot | None:
         """The most recent snapshot of ``source`` in any state (to offer a resume)."""
-        row = (
-            self.cursor()
-            .execute(
-                f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source = ? ORDER BY id DESC LIMIT 1",
-                [source],
-            )
-            .fetchone()
+        row = self._one(
+            f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source = ? ORDER BY id DESC LIMIT 1",
+            [source],
         )
         return self._snapshot_from_row(row) if row else None
 
     def snapshot_stats(self, snapshot_id: int) -> list[ResourceStat]:
         """Per-resource requests, records and seconds of a pull."""
-        rows = (
-            self.cursor()
-            .execute(
-                "SELECT resource, requests, records, seconds, wait_seconds FROM snapshot_stats "
-                "WHERE snapshot_id = ? ORDER BY resource",
-                [snapshot_id],
-            )
-            .fetchall()
+        rows = self._all(
+            "SELECT resource, requests, records, seconds, wait_seconds FROM snapshot_stats "
+            "WHERE snapshot_id = ? ORDER BY resource",
+            [snapshot_id],
         )
         return [ResourceStat(r[0], int(r[1]), int(r[2]), float(r[3]), float(r[4])) for r in rows]
 
@@ -481,60 +583,44 @@ class Store:
 
     def delete_raw_scope(self, snapshot_id: int, resource: str, scope: str) -> None:
         """Drop a scope's carried-forward payloads before it is re-read in full."""
-        self.cursor().execute(
+        self._exec(
             "DELETE FROM raw_records WHERE snapshot_id = ? AND resource = ? AND scope = ?",
             [snapshot_id, resource, scope],
         )
 
     def raw(self, snapshot_id: int, resource: str) -> list[dict[str, Any]]:
         """The payloads of one resource in a snapshot, in key order."""
-        rows = (
-            self.cursor()
-            .execute(
-                "SELECT payload FROM raw_records WHERE snapshot_id = ? AND resource = ? ORDER BY scope, record_key",
-                [snapshot_id, resource],
-            )
-            .fetchall()
+        rows = self._all(
+            "SELECT payload FROM raw_records WHERE snapshot_id = ? AND resource = ? ORDER BY scope, record_key",
+            [snapshot_id, resource],
         )
         return [json.loads(r[0]) for r in rows]
 
     def raw_with_scope(self, snapshot_id: int, resource: str) -> list[tuple[str, dict[str, Any]]]:
         """(scope, payload) pairs of one resource in a snapshot."""
-        rows = (
-            self.cursor()
-            .execute(
-                "SELECT scope, payload FROM raw_records WHERE snapshot_id = ? AND resource = ? "
-                "ORDER BY scope, record_key",
-                [snapshot_id, resource],
-            )
-            .fetchall()
+        rows = self._all(
+            "SELECT scope, payload FROM raw_records WHERE snapshot_id = ? AND resource = ? "
+            "ORDER BY scope, record_key",
+            [snapshot_id, resource],
         )
         return [(r[0], json.loads(r[1])) for r in rows]
 
     def replaced_units(self, snapshot_id: int) -> set[tuple[str, str]]:
         """The checkpointed units a pull re-read in full (their base copy is not carried forward)."""
-        rows = (
-            self.cursor()
-            .execute(
-                "SELECT resource, scope FROM pull_checkpoints WHERE snapshot_id = ? AND replaced",
-                [snapshot_id],
-            )
-            .fetchall()
+        rows = self._all(
+            "SELECT resource, scope FROM pull_checkpoints WHERE snapshot_id = ? AND replaced",
+            [snapshot_id],
         )
         return {(r[0], r[1]) for r in rows}
 
     def done_units(self, snapshot_id: int) -> set[tuple[str, str]]:
         """The (resource, scope) units a running or interrupted pull has finished."""
-        rows = (
-            self.cursor()
-            .execute("SELECT resource, scope FROM pull_checkpoints WHERE snapshot_id = ?", [snapshot_id])
-            .fetchall()
-        )
+        rows = self._all("SELECT resource, scope FROM pull_checkpoints WHERE snapshot_id = ?", [snapshot_id])
         return {(r[0], r[1]) for r in rows}
 
     def reopen_snapshot(self, snapshot_id: int) -> None:
         """Mark an interrupted snapshot running again (resume)."""
-        self.cursor().execute(
+        self._exec(
             "UPDATE snapshots SET status = 'running', error = NULL, finished_at = NULL WHERE id = ?",
             [snapshot_id],
         )

@@ -107,3 +107,24 @@ def test_approved_then_pushed(store: Store) -> None:
     decisions.decide(store, "XABC", "pushed", actor="ana")
     assert decisions.status(store, "XABC") == "pushed"
     assert [e for e in audit.entries(store)["action"]] == ["decision:approved", "decision:pushed"]
+
+
+def test_assigning_keeps_the_status_and_a_status_change_keeps_the_assignment(store: Store) -> None:
+    decisions.decide(store, "XABC", "explained", reason_code="timing", note="posted in Dec")
+    decisions.assign(store, "XABC", "erp_team", actor="ana")
+    now = decisions.current(store, "XABC")
+    assert (now["status"], now["reason_code"], now["note"], now["assigned_to"]) == (
+        "explained",
+        "timing",
+        "posted in Dec",
+        "erp_team",
+    )
+    entry = audit.entries(store, "XABC").row(-1, named=True)
+    assert entry["action"] == "decision:assigned"
+    decisions.decide(store, "XABC", "approved")
+    assert decisions.current(store, "XABC")["assigned_to"] == "erp_team"
+    decisions.assign(store, "XABC", "project_team")
+    assert decisions.status(store, "XABC") == "approved"
+    with pytest.raises(DecisionError, match="not one of"):
+        decisions.assign(store, "XABC", "nobody")
+    assert audit.verify(store) == []

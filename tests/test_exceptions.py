@@ -147,3 +147,29 @@ def test_preview_mapping_change_shows_added_and_removed_ids(store: Store, tmp_pa
     assert added == [exception_id("commitment_line", f"{po}/00010", "value_mismatch", "cost_code")]
     assert removed == []
     assert report(store).height == 0  # nothing written
+
+
+def test_one_latest_decision_for_every_reader(store: Store, tmp_path: Path) -> None:
+    """Latest by id, whatever the clock said; a cleared note is cleared; both report paths agree."""
+    from reconcile import decisions, query
+    from reconcile.export import export
+
+    persist(store, frame("1000"), 1, 2)
+    xid = exception_id("vendor", "1000", "missing_in_procore", "")
+    cur = store.cursor()
+    for status, reason, note, day in (("explained", "timing", "old note", 5), ("approved", None, None, 1)):
+        cur.execute(
+            "INSERT INTO decisions (exception_id, status, reason_code, assigned_to, note, decided_by, decided_at) "
+            "VALUES (?, ?, ?, 'erp_team', ?, 'ana', ?)",
+            [xid, status, reason, note, datetime(2026, 1, day, tzinfo=UTC)],
+        )
+    cols = ("status", "reason_code", "assigned_to", "note")
+    want = ("approved", None, "erp_team", None)
+    assert report(store).select(cols).row(0) == want
+    assert query.report_frame(store).select(cols).row(0) == want
+    assert tuple((query.exception(store, xid) or {})[c] for c in cols) == want
+    assert decisions.status(store, xid) == "approved"
+    out = export(report(store), tmp_path / "r.csv", "csv")
+    written = pl.read_csv(out, infer_schema=False)
+    assert written.columns[-2:] == ["reason_code", "assigned_to"]
+    assert written["assigned_to"].to_list() == ["erp_team"]

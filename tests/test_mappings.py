@@ -222,3 +222,24 @@ def test_a_more_specific_row_always_beats_a_wildcard(recs: list) -> None:
     ]
     for rec, code in zip(recs, engine(rules, recs), strict=True):
         assert code == ("EXACT" if any(rec) else "WILD")
+
+
+def test_a_cell_over_the_csv_field_limit_names_file_and_line(tmp_path: Path) -> None:
+    huge = "P-" + "9" * 200_000  # over the csv module's 131,072-character field limit
+    msg = error(tmp_path, projects=PROJECTS + f"{huge},1003\n")
+    assert msg.startswith("mappings/projects.csv line 4:")
+    assert "field limit" in msg and "\n" not in msg
+
+
+def test_a_mapping_file_that_is_a_folder(tmp_path: Path) -> None:
+    d = write(tmp_path)
+    (d / "vendors.csv").mkdir()
+    with pytest.raises(MappingError, match=r"^mappings/vendors.csv: is a folder, not a CSV file\.$"):
+        load_mappings(d)
+
+
+def test_a_mapping_dir_that_is_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "mappings"
+    f.write_text("not a folder")
+    with pytest.raises(MappingError, match="is a file"):
+        load_mappings(f)

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from adapters.procore import writes
 from adapters.procore.simulator import ProcoreSimulator
 from adapters.sap.simulator import SapSimulator
 from adapters.simkit import Fault
@@ -136,6 +137,12 @@ def test_create_missing_vendor(world: World) -> None:
     assert plan.can_push, plan.refusal
     assert plan.direction == "erp_to_procore"
     assert plan.requests[0].method == "POST" and plan.requests[0].body["vendor"]["origin_id"] == "1000003"
+    # The wire shape of the write is the adapter's, built once there.
+    want = writes.create_vendor(
+        COMPANY_ID, {"name": "Gamma Rentals", "origin_id": "1000003", "is_active": True}
+    )
+    call = plan.requests[0]
+    assert writes.PlannedWrite(call.method, call.path, call.params, call.body) == want
     assert any("Request 1: POST http://127.0.0.1" in line for line in plan.render())
     result = execute_push(world.store, world.profile, plan, actor="ana")
     assert result.ok, result.message
@@ -170,6 +177,11 @@ def test_create_missing_commitment_with_lines(world: World) -> None:
     assert plan.can_push, plan.refusal
     assert [c.method for c in plan.requests] == ["POST", "PATCH"]
     line = plan.requests[1].body["updates"][0]
+    shapes = [writes.PlannedWrite(c.method, c.path, c.params, c.body) for c in plan.requests]
+    assert shapes[1] == writes.sync_line_items(2_783_001, "{contract_id}", [line])
+    assert shapes[0] == writes.create_purchase_order_contract(
+        2_783_001, plan.requests[0].body["purchase_order_contract"]
+    )
     assert line["origin_id"] == "4500000002/00010" and line["amount"] == "1500.00"
     result = execute_push(world.store, world.profile, plan, actor="ana")
     assert result.ok, result.message
@@ -412,3 +424,117 @@ def test_sap_forbidden_is_a_sentence_and_not_retried(world: World) -> None:
     assert result.state == "failed" and result.status_code == 403, result.message
     assert "SAP team" in result.message
     assert len(world.sap.server.requests(r"A_PurchaseOrderItem\(", "PATCH")) == 1
+
+
+# -- stale exceptions: the source is re-read, and a closed exception is never pushed ------------------
+def change_sap_price(world: World, po: str, item: str, price: str) -> None:
+    """Someone changes a PO item in SAP (over HTTP, the way any SAP client commits a change)."""
+    import anyio
+
+    from adapters.sap.push import SapPush
+    from reconcile.secrets import get_secret
+
+    async def change() -> None:
+        sap = SapPush(world.profile.erp, get_secret(world.profile.name, "erp"))
+        try:
+            await sap.execute(await sap.plan_item_change(po, item, {"NetPriceAmount": Decimal(price)}))
+        finally:
+            await sap.aclose()
+
+    anyio.run(change)
+
+
+def procore_line(world: World, origin: str) -> dict[str, Any]:
+    return next(
+        li
+        for lines in world.procore.data["commitment_line_items"].values()
+        for li in lines
+        if li.get("origin_id") == origin
+    )
+
+
+def line_syncs(world: World) -> list[Any]:
+    return world.procore.server.requests(r"/line_items/sync", "PATCH")
+
+
+def test_cli_refuses_an_exception_the_latest_diff_closed(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 9.1: SAP 1,000 vs Procore 990; SAP becomes 990; pull and diff close the exception."""
+    from app.cli import main
+
+    xid = world.exception("commitment_line", "value_mismatch", "amount")
+    change_sap_price(world, "4500000001", "00010", "99.00")
+    world.refresh()
+    assert world.store.query("SELECT 1 FROM exceptions WHERE exception_id = ? AND is_open", [xid]).is_empty()
+    world.store.close()
+    code = main(["push", "--profile", str(world.profile.source_path), "--exception", xid, "--yes"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "no longer open in the latest diff" in out.err and "pull and diff again" in out.err
+    assert procore_line(world, "4500000001/00010")["amount"] == "990.00"
+    assert line_syncs(world) == []
+    world.store = Store(world.profile.store_path)
+
+
+def test_a_source_changed_since_the_pull_is_refused(world: World) -> None:
+    xid = world.exception("commitment_line", "value_mismatch", "amount")
+    change_sap_price(world, "4500000001", "00010", "99.50")  # SAP now says 995.00, the snapshot 1,000
+    plan = plan_push(world.store, world.profile, xid)
+    assert not plan.can_push
+    assert "SAP item 4500000001/00010 changed in SAP since the last pull" in (plan.refusal or "")
+    assert execute_push(world.store, world.profile, plan, actor="ana").state == "refused"
+    assert procore_line(world, "4500000001/00010")["amount"] == "990.00" and line_syncs(world) == []
+
+
+def test_a_source_changed_after_the_plan_is_refused(world: World) -> None:
+    xid = world.exception("commitment_line", "value_mismatch", "amount")
+    plan = plan_push(world.store, world.profile, xid)
+    assert plan.can_push and plan.source is not None, plan.refusal
+    change_sap_price(world, "4500000001", "00010", "99.50")
+    result = execute_push(world.store, world.profile, plan, actor="ana")
+    assert result.state == "refused" and "changed since the plan" in result.message
+    assert "pull and diff again" in result.message
+    assert procore_line(world, "4500000001/00010")["amount"] == "990.00" and line_syncs(world) == []
+
+
+def test_a_procore_source_changed_after_the_plan_is_refused(world: World) -> None:
+    xid = world.exception("commitment_line", "value_mismatch", "amount")
+    plan = plan_push(world.store, world.profile, xid, direction="procore_to_erp")
+    assert plan.can_push and plan.source is not None, plan.refusal
+    line = procore_line(world, "4500000001/00010")
+    line["amount"], line["updated_at"] = "995.00", "2030-01-01T00:00:00Z"
+    result = execute_push(world.store, world.profile, plan, actor="ana")
+    assert result.state == "refused" and "Procore line" in result.message
+    assert world.sap.server.requests(r"A_PurchaseOrderItem\(", "PATCH") == []
+
+
+def test_an_exception_closed_after_the_plan_is_refused(world: World) -> None:
+    xid = world.exception("commitment_line", "value_mismatch", "amount")
+    plan = plan_push(world.store, world.profile, xid)
+    assert plan.can_push, plan.refusal
+    change_sap_price(world, "4500000001", "00010", "99.00")
+    world.refresh()
+    result = execute_push(world.store, world.profile, plan, actor="ana")
+    assert result.state == "refused" and "no longer open in the latest diff" in result.message
+    assert line_syncs(world) == []
+
+
+def test_a_pull_since_the_diff_is_refused(world: World) -> None:
+    xid = world.exception("vendor", "value_mismatch", "name")
+    assert run_pull(world.profile, world.store).ok
+    plan = plan_push(world.store, world.profile, xid)
+    assert not plan.can_push and "diff again" in (plan.refusal or "")
+
+
+def test_no_push_copies_an_amount_across_currencies(world: World) -> None:
+    for rec in (*world.sap.data["A_PurchaseOrder"], *world.sap.data["A_PurchaseOrderItem"]):
+        if rec["PurchaseOrder"] == "4500000002":
+            rec["DocumentCurrency"] = "EUR"
+    world.refresh(full=True)
+    xid = world.exception("commitment", "missing_in_procore", key="4500000002")
+    plan = plan_push(world.store, world.profile, xid)
+    assert not plan.can_push
+    assert "is in EUR and the Procore project in USD" in (plan.refusal or "")
+    assert execute_push(world.store, world.profile, plan, actor="ana").state == "refused"
+    assert world.procore.server.requests(r"/purchase_order_contracts$", "POST") == []

@@ -1,5 +1,6 @@
 """The snapshot store: migrations, atomic snapshot switch, carry-forward, decimals."""
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -69,3 +70,31 @@ def test_carry_forward_skips_rereads_and_replaced_scopes(tmp_path: Path) -> None
     carried = store.carry_forward_raw(base, new, [("lines", "contract:2")])
     assert carried == 2
     assert sorted(p["v"] for p in store.raw(new, "lines")) == [1, 2, 4]
+
+
+def test_a_released_store_lets_a_read_only_command_in_and_reopens_on_next_use(tmp_path: Path) -> None:
+    """DuckDB: one writing process or many reading ones. The workstation releases when idle."""
+    import subprocess
+    import sys
+
+    from app.demo import write_profile
+    from reconcile.audit import append
+
+    profile = tmp_path / "demo.toml"
+    write_profile(profile, procore_url="http://127.0.0.1:9", sap_url="http://127.0.0.1:9", extras={})
+    store = Store(tmp_path / "demo.duckdb")
+    append(store, actor="analyst", action="explain", exception_id="X1")
+    verify = [sys.executable, "-m", "app.cli", "audit", "verify", "--profile", str(profile)]
+    try:
+        held = subprocess.run(verify, capture_output=True, text=True, check=False)
+        assert held.returncode == 2 and f"in use by process {os.getpid()}" in held.stderr
+        store.release()
+        free = subprocess.run(verify, capture_output=True, text=True, check=False)
+        assert free.returncode == 0, free.stderr
+        assert "intact: 1 entries" in free.stdout
+        append(store, actor="analyst", action="explain", exception_id="X2")  # reopens the file
+        assert store.query("SELECT count(*) AS n FROM audit_log")["n"][0] == 2
+    finally:
+        store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.cursor()

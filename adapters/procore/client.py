@@ -202,6 +202,14 @@ class ProcoreClient:
                 f"Procore refused the access token for {path} even after renewing it (HTTP 401){detail}; "
                 "check the service account's client id and secret with `tieout login`."
             )
+        if status in (403, 404) and "not connected to this company" in msg.lower():
+            # Procore's answer for a company the service account's app is not installed in:
+            # almost always a wrong [procore].company_id, not a missing tool permission.
+            raise AuthError(
+                f"Procore company_id {self.settings.company_id} is not visible to this client "
+                f"(HTTP {status}{detail}); check [procore].company_id in the profile and that the "
+                "app is installed in that company's App Management."
+            )
         if status == 403:
             tool = next((t for key, t in TOOLS if key in path), "the tool")
             raise PermissionDenied(

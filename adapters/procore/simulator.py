@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from adapters.procore.sim_limits import RateLimiter
+from adapters.procore.sim_users import SimUsers
 from adapters.procore.sim_writes import SimWrites
 from adapters.simkit import SimRequest, SimResponse, SimServer
 
@@ -38,7 +39,7 @@ def _ts(value: str | None) -> float | None:
         return None
 
 
-class ProcoreSimulator(SimWrites):
+class ProcoreSimulator(SimWrites, SimUsers):
     """``start()`` → base URL (also the login URL); ``stop()``; ``faults``; ``server.log``."""
 
     def __init__(
@@ -103,6 +104,7 @@ class ProcoreSimulator(SimWrites):
                 ("GET", rf"{V}/projects/(?P<pid>\d+)/direct_costs/line_items", r(self._dc_lines)),
                 ("GET", rf"{V}/requisitions", r(self._requisitions)),
                 ("GET", r"/rest/v1\.[01]/requisitions/(?P<rid>\d+)", r(self._requisition)),
+                *self.user_routes(r),  # the company directory (adapters/procore/sim_users.py)
             ],
             name="procore-sim",
         )
@@ -146,6 +148,8 @@ class ProcoreSimulator(SimWrites):
             "direct_cost_line_items",
             "requisitions",
             "requisition_items",
+            "project_users",
+            "project_roles",
         ):
             d[key] = {str(k): v for k, v in (d.get(key) or {}).items()}
         self.contracts: dict[int, tuple[str, str, dict[str, Any]]] = {}

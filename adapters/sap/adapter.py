@@ -4,6 +4,9 @@ Incremental rules (why each is what it is):
 - ``A_PurchaseOrder`` is the only set with a usable change stamp (``LastChangeDateTime``
   on the header; items and account assignments have none), so POs are read as deltas with
   ``$expand=to_PurchaseOrderItem/to_AccountAssignment``: a changed PO brings its whole tree.
+  The delta reaches back ``[erp].delta_overlap_minutes`` (default 5) before the newest
+  stamp seen: a PO committed late with an earlier stamp is still read. Records read again
+  in the overlap replace their earlier copy (the store keys raw records), never double.
 - Suppliers, projects, WBS elements, budgets and the aggregated journal are re-read in full:
   ``A_Supplier`` has no change field, deletions elsewhere are invisible to a delta, and
   the aggregated journal and ``WBSBudget`` are small (one row per WBS/account/cost center).
@@ -14,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -76,8 +79,18 @@ ITEMS = "to_PurchaseOrderItem"
 ACCTS = "to_PurchaseOrderItem/to_AccountAssignment"
 
 
-def _keyer(*fields: str) -> Callable[[dict[str, Any]], str]:
-    return lambda rec: "/".join(str(rec.get(f) or "") for f in fields)
+class _Keyer:
+    """The raw-record key of an entity (its key fields joined by ``/``); the fields order the read."""
+
+    def __init__(self, *fields: str) -> None:
+        self.fields = fields
+
+    def __call__(self, rec: dict[str, Any]) -> str:
+        return "/".join(str(rec.get(f) or "") for f in self.fields)
+
+
+#: The aggregated journal has no key of its own: its rows are ordered by the grouping dimensions.
+_JOURNAL_ORDER = ("WBSElement", "GLAccount", "CostCenter")
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,11 @@ class Endpoint:
     expand: tuple[str, ...] = ()
     filter: str | None = None
     incremental: bool = False
+
+    @property
+    def order(self) -> list[str]:
+        """``$orderby`` for client paging: windows of a stable order neither overlap nor skip."""
+        return list(self.key.fields) if isinstance(self.key, _Keyer) else list(_JOURNAL_ORDER)
 
 
 def _strip(rec: Any) -> Any:
@@ -128,20 +146,20 @@ class SapAdapter:
                     "DeletionIndicator",
                     "CreationDate",
                 ),
-                _keyer("Supplier"),
+                _Keyer("Supplier"),
             ),
             Endpoint(
                 c.SUPPLIER_COMPANIES,
                 BP,
                 ("Supplier", "CompanyCode", "PaymentTerms"),
-                _keyer("Supplier", "CompanyCode"),
+                _Keyer("Supplier", "CompanyCode"),
                 filter=by_cc,
             ),
             Endpoint(
                 c.PURCHASE_ORDERS,
                 PO,
                 tuple(_PO_HEAD + [f"{ITEMS}/{f}" for f in _PO_ITEM] + [f"{ACCTS}/{f}" for f in _PO_ACCT]),
-                _keyer("PurchaseOrder"),
+                _Keyer("PurchaseOrder"),
                 expand=(ACCTS,),
                 filter=by_cc,
                 incremental=True,
@@ -157,7 +175,7 @@ class SapAdapter:
                     "ProjectCurrency",
                     "LastChangeDateTime",
                 ),
-                _keyer("ProjectUUID"),
+                _Keyer("ProjectUUID"),
                 filter=by_cc,
             ),
             Endpoint(
@@ -171,7 +189,7 @@ class SapAdapter:
                     "ProjectElementDescription",
                     "LastChangeDateTime",
                 ),
-                _keyer("ProjectElementUUID"),
+                _Keyer("ProjectElementUUID"),
             ),
             Endpoint(
                 c.JOURNAL,
@@ -190,30 +208,33 @@ class SapAdapter:
                 c.BUDGETS,
                 BUDGET,
                 ("WBSElement", "FiscalYear", "BudgetAmount", "Currency", "LastChangeDateTime"),
-                _keyer("WBSElement", "FiscalYear"),
+                _Keyer("WBSElement", "FiscalYear"),
                 filter=f"FiscalYear eq {string_literal(year)}" if year else None,
             ),
         ]
 
     @staticmethod
     def _since(previous: PreviousPull | None, full: bool) -> datetime | None:
+        """The newest change stamp the last pull saw (the high-water mark it keeps)."""
         if full or previous is None:
             return None
         stamp = previous.high_water.get(c.PURCHASE_ORDERS)
         return parse_date(stamp) if stamp else None
 
     def _filter(self, ep: Endpoint, since: datetime | None) -> str | None:
+        """The endpoint's filter, and for a delta the change stamp minus the overlap window."""
         if not ep.incremental or since is None:
             return ep.filter
-        delta = f"LastChangeDateTime gt {datetimeoffset_literal(since)}"
+        reach = since - timedelta(minutes=self.settings.delta_overlap_minutes)
+        delta = f"LastChangeDateTime gt {datetimeoffset_literal(reach)}"
         return f"{ep.filter} and {delta}" if ep.filter else delta
 
     async def pull(self, sink: PullSink, *, full: bool, previous: PreviousPull | None) -> dict[str, Any]:
         """Read every endpoint into ``sink``; return ``{"A_PurchaseOrder": <ISO stamp>}`` for the next delta."""
         since = self._since(previous, full)
         high: datetime | None = since
-        # SAP pages server-side (no $top from us): remember the page size each set was served
-        # with, so the plan counts pages as the server will cut them.
+        # SAP may cut our $top window into smaller pages of its own: remember the page size
+        # each set was served with, so the plan counts pages as the server will cut them.
         sizes: dict[str, int] = dict(previous.high_water.get(PAGE_SIZES) or {}) if previous else {}
         for ep in self.endpoints:
             if sink.cancelled():
@@ -231,7 +252,7 @@ class SapAdapter:
                 select=list(ep.select),
                 expand=list(ep.expand),
                 filter=self._filter(ep, since),
-                count=prog.pages == 0,
+                order_by=ep.order,
             ):
                 if sink.cancelled():
                     raise Cancelled("The ERP pull was cancelled.")

@@ -8,10 +8,13 @@ tests, to prove the simulator this client is tested against speaks real OData V2
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,14 +23,20 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from adapters.base import AdapterError, AuthError, PermissionDenied, ResponseError, UnreachableError
 from adapters.oauth import ClientCredentialsAuth
-from adapters.sap.errors import TargetChanged
+from adapters.sap.errors import ServerFailure, TargetChanged
+from adapters.sap.paging import PagingGuard
 from adapters.sap.wire import ODATA_ROOT, error_sentence, key_predicate
 from adapters.secret import Secret
 from adapters.settings import ErpSettings
 
 SIDE = "ERP (SAP)"
-RETRY_STATUSES = (502, 503, 504)
-#: Never wait longer than this for one Retry-After; a longer outage fails the pull resumably.
+#: Statuses a read retries: the rate limit, and the server or a gateway failing for now.
+#: A 500 from Gateway is often a passing short dump or lock; a read is safe to repeat.
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: Statuses after which a write's fate is unknown (the gateway, not SAP, answered). A write
+#: is never retried blindly; its 429 or 500 is SAP's own refusal, with SAP's message.
+WRITE_UNCONFIRMED = (502, 503, 504)
+#: Never wait longer than this for one Retry-After; a longer wait stops the pull resumably.
 MAX_RETRY_AFTER = 30.0
 
 
@@ -76,12 +85,15 @@ class SapClient:
         max_attempts: int = 4,
         backoff: float = 0.5,
         timeout: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
         self.requests = 0
         self._max_attempts = max_attempts
         self._backoff = backoff
+        #: How the client waits between attempts (a test records the waits instead of sleeping).
+        self._sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
         self._csrf: dict[str, str] = {}
         auth: httpx.Auth
         if settings.auth == "basic":
@@ -126,7 +138,11 @@ class SapClient:
         headers: dict[str, str] | None = None,
         json_body: Any = None,
     ) -> httpx.Response:
-        """Send with bounded, backed-off retries on 502/503/504 and dropped connections."""
+        """Send with bounded, backed-off retries on 429, 5xx and dropped connections.
+
+        A Retry-After is obeyed up to ``MAX_RETRY_AFTER``; a longer one, or retries spent,
+        is a ``ServerFailure``: the pull stops as a failure (exit 1) that ``--resume`` continues.
+        """
 
         def wait(state: Any) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -135,6 +151,7 @@ class SapClient:
             return float(wait_exponential(multiplier=self._backoff, max=8)(state))
 
         retrying = AsyncRetrying(
+            sleep=self._sleep,
             stop=stop_after_attempt(self._max_attempts),
             wait=wait,
             retry=retry_if_exception_type(_Transient),
@@ -143,9 +160,18 @@ class SapClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._once(method, url, what, params, headers, json_body)
+                    try:
+                        return await self._once(method, url, what, params, headers, json_body)
+                    except _Transient as exc:
+                        if exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER:
+                            raise ServerFailure(
+                                f"The {SIDE} asked Tieout to wait {exc.retry_after:.0f} s before {what} "
+                                f"({exc.what}), longer than the {MAX_RETRY_AFTER:.0f} s it waits; try again "
+                                "later."
+                            ) from None
+                        raise
         except _Transient as exc:
-            raise UnreachableError(
+            raise ServerFailure(
                 f"The {SIDE} at {self.base_url} kept failing on {what} ({exc.what}) "
                 f"after {self._max_attempts} attempts; try again later."
             ) from None
@@ -159,6 +185,7 @@ class SapClient:
         params: dict[str, str] | None,
         headers: dict[str, str] | None,
         json_body: Any,
+        retry_statuses: tuple[int, ...] = RETRY_STATUSES,
     ) -> httpx.Response:
         self.requests += 1
         try:
@@ -169,7 +196,7 @@ class SapClient:
             raise UnreachableError(
                 f"Cannot reach the {SIDE} at {self.base_url} ({type(exc).__name__})."
             ) from None
-        if resp.status_code in RETRY_STATUSES:
+        if resp.status_code in retry_statuses:
             raise _Transient(f"HTTP {resp.status_code}", _retry_after(resp))
         return resp
 
@@ -213,10 +240,20 @@ class SapClient:
         select: list[str] | None = None,
         expand: list[str] | None = None,
         filter: str | None = None,  # noqa: A002 - the OData name
-        count: bool = False,
+        order_by: list[str] | None = None,
+        count: bool = True,
     ) -> AsyncIterator[Page]:
-        """Every page of an entity set, following ``d.__next`` until the server stops sending one."""
+        """Every record of an entity set: client windows of ``$top``/``$skip``, each followed through ``__next``.
+
+        OData V2 has two kinds of paging and SAP Gateway combines them: the client asks for a
+        window (``$skip``/``$top``, ``[erp].page_size`` records) and the server may still cut
+        that window into pages linked by an opaque ``__next`` (RAP services cap a page at
+        5,000, and serve 100 without ``$top``). So each window's ``__next`` chain is followed
+        to its end; a window that comes back short is the last. ``$orderby`` on the key keeps
+        the windows from overlapping or leaving gaps. ``PagingGuard`` stops a loop.
+        """
         what = f"{service}/{entity_set}"
+        size = self.settings.page_size
         query: dict[str, str] = {"$format": "json"}
         if select:
             query["$select"] = ",".join(select)
@@ -224,18 +261,33 @@ class SapClient:
             query["$expand"] = ",".join(expand)
         if filter:
             query["$filter"] = filter
+        if order_by:
+            query["$orderby"] = ",".join(order_by)
         if count:
             query["$inlinecount"] = "allpages"
-        url: str = self.path(service, entity_set)
-        params: dict[str, str] | None = self._params(query)
+        guard = PagingGuard(SIDE, what, size)
         page_no = 0
+        skip = 0
         while True:
-            page_no += 1
-            page = await self._page(url, params, f"{what} page {page_no}")
-            yield page
-            if not page.next_url:
+            window = {"$top": str(size), **({"$skip": str(skip)} if skip else {})}
+            url: str = self.path(service, entity_set)
+            params: dict[str, str] | None = self._params({**query, **window})
+            got = 0
+            while True:
+                page_no += 1
+                page = await self._page(url, params, f"{what} page {page_no}")
+                guard.page(page.records, page.count)
+                yield page
+                got += len(page.records)
+                if not page.next_url:
+                    break
+                url, params = self._next(page.next_url, what), None
+                guard.link(url)
+            # Short: the set is exhausted. Long: the server ignored $top and sent it all. The
+            # count only guards: stopping on it would trust a number that may understate.
+            if got != size:
                 return
-            url, params = self._next(page.next_url, what), None
+            skip += size
 
     async def _page(self, url: str, params: dict[str, str] | None, what: str) -> Page:
         """One page; a body that does not parse is retried like a dropped connection."""
@@ -260,7 +312,16 @@ class SapClient:
                 if not isinstance(rec, dict):
                     raise ResponseError(f"The {SIDE} answer on {what}: record {i + 1} is not an object.")
             count = d.get("__count")
-            return Page(records, int(count) if count not in (None, "") else None, d.get("__next"))
+            try:
+                total = int(count) if count not in (None, "") else None
+            except (TypeError, ValueError):
+                raise ResponseError(
+                    f"The {SIDE} answer on {what} has a __count that is not a number."
+                ) from None
+            next_url = d.get("__next")
+            if next_url is not None and not isinstance(next_url, str):
+                raise ResponseError(f"The {SIDE} answer on {what} has a __next that is not a link.")
+            return Page(records, total, next_url or None)
 
     def _next(self, next_url: str, what: str) -> str:
         """A ``__next`` link as a path on our own base URL.
@@ -337,7 +398,9 @@ class SapClient:
         for attempt in (1, 2):
             token = await self.csrf_token(service, refresh=attempt == 2)
             hdrs = {"X-CSRF-Token": token, "Content-Type": "application/json", **(headers or {})}
-            resp = await self._once(method, url, what, self._params(), hdrs, body)
+            resp = await self._once(
+                method, url, what, self._params(), hdrs, body, retry_statuses=WRITE_UNCONFIRMED
+            )
             if resp.status_code == 403 and resp.headers.get("x-csrf-token", "").lower() == "required":
                 continue
             return resp
@@ -393,13 +456,26 @@ class SapClient:
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
+    """Retry-After in seconds: delay-seconds, or an HTTP-date measured from the answer's own ``Date``.
+
+    The server's ``Date`` rather than our clock, so clock skew does not stretch the wait.
+    """
     value = resp.headers.get("retry-after")
     if value is None:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+        sent = resp.headers.get("date")
+        base = parsedate_to_datetime(sent) if sent else datetime.now(UTC)
+    except (TypeError, ValueError):
         return None
+    if when.tzinfo is None or base.tzinfo is None:  # "-0000": UTC, per RFC 5322
+        when, base = when.replace(tzinfo=UTC), base.replace(tzinfo=UTC)
+    return max(0.0, (when - base).total_seconds())
 
 
 __all__ = ["SapClient", "Page", "SIDE", "AdapterError"]

@@ -18,3 +18,11 @@ class TargetChanged(AdapterError):
         self.entity = entity
         self.key = key
         self.status = status
+
+
+class ServerFailure(AdapterError):
+    """The SAP server kept failing, or answered in a way that cannot end (a paging loop).
+
+    Not the user's input: the pull stops as a failure (exit 1) and can be resumed, unlike
+    ``ResponseError`` or ``UnreachableError``, which point at the profile.
+    """

@@ -255,6 +255,28 @@ def parse_filter(text: str, es: EntitySet) -> Predicate:
     return pred
 
 
+def order_by(rows: list[dict[str, Any]], text: str, es: EntitySet) -> list[dict[str, Any]]:
+    """``$orderby=A,B desc``: a stable sort, nulls first, as Gateway sorts on the database."""
+    keys: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        name, _, direction = part.strip().partition(" ")
+        direction = direction.strip().lower()
+        if (es.types and name not in es.types) or direction not in ("", "asc", "desc"):
+            raise ODataError(
+                400, "/IWBEP/CM_MGW_RT/021", f"Invalid sort property '{part.strip()}' in $orderby"
+            )
+        keys.append((name, direction == "desc"))
+    out = list(rows)
+    for name, desc in reversed(keys):
+
+        def sort_key(r: dict[str, Any], n: str = name) -> tuple[bool, str]:
+            value = r.get(n)
+            return (value is not None, "" if value is None else str(value))
+
+        out.sort(key=sort_key, reverse=desc)
+    return out
+
+
 # -- $select / $expand trees ----------------------------------------------------------
 Tree = dict[str, "Tree"]
 

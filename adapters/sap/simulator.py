@@ -3,10 +3,14 @@
 It behaves like SAP Gateway where Tieout depends on it: the real ``$metadata``, JSON with
 ``d.results``, server-side paging with ``$skiptoken`` and an absolute ``d.__next``,
 ``__metadata`` (uri, type, etag) on every entity, ``$select``/``$expand``/``$filter``/
-``$top``/``$skip``/``$inlinecount``, aggregation of ``A_JournalEntryItemBasic`` by the
+``$top``/``$skip``/``$orderby``/``$inlinecount``, aggregation of ``A_JournalEntryItemBasic`` by the
 selected dimensions, OAuth2 or Basic, the ``sap-client`` check, CSRF tokens bound to a
 session cookie, and ``If-Match`` on writes (412 stale, 428 missing). Faults come from
-``simkit`` plus two of its own kinds: ``expire_tokens`` and ``expire_csrf``.
+``simkit`` plus kinds of its own: ``expire_tokens``, ``expire_csrf``, and the paging
+misbehaviours a hostile or broken server shows: ``next_loop`` (the ``__next`` link leads
+back to the first page), ``next_repeat`` (the ``__next`` link of page 2 is served again and
+again), ``ignore_skip`` (``$skip`` is ignored, so every window is the first) and ``count``
+(``__count`` reports the number in the fault's ``body`` instead of the truth).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from adapters.sap.sim_odata import (
     check_select,
     entity_sets,
     metadata_bytes,
+    order_by,
     parse_filter,
     path_tree,
 )
@@ -315,8 +320,11 @@ class SapSimulator:
                 out[nav] = {"__deferred": {"uri": f"{out['__metadata']['uri']}/{nav}"}}
         return out
 
-    def _query(self, req: SimRequest, es: EntitySet) -> tuple[list[dict[str, Any]], Tree | None, Tree]:
-        """Filter, aggregate and slice by $top/$skip: the result set before server paging."""
+    def _query(self, req: SimRequest, es: EntitySet) -> tuple[list[dict[str, Any]], int, Tree | None, Tree]:
+        """Filter, aggregate, order and slice by $top/$skip: the result set before server paging.
+
+        Also the count ``$inlinecount=allpages`` reports: the filtered set, before $top/$skip.
+        """
         select, expand = path_tree(req.arg("$select")), path_tree(req.arg("$expand")) or {}
         check_select(select, es, self.sets)
         for nav in expand:
@@ -330,8 +338,13 @@ class SapSimulator:
             rows = [r for r in rows if pred(r)]
         if es.name == "A_JournalEntryItemBasic":
             rows = aggregate(rows, es, select)
+        if text := req.arg("$orderby"):
+            rows = order_by(rows, text, es)
+        total = len(rows)
         try:
             skip, top = int(req.arg("$skip") or 0), req.arg("$top")
+            if self.faults.take(req.path, ("ignore_skip",)) is not None:
+                skip = 0
         except ValueError:
             raise ODataError(400, "/IWBEP/CM_MGW_RT/022", "Invalid value for $skip") from None
         rows = rows[skip:]
@@ -339,14 +352,14 @@ class SapSimulator:
             if not top.isdigit():
                 raise ODataError(400, "/IWBEP/CM_MGW_RT/022", "Invalid value for $top")
             rows = rows[: int(top)]
-        return rows, select, expand
+        return rows, total, select, expand
 
     # -- reads ----------------------------------------------------------------------
     def _collection(self, req: SimRequest, service: str, entity_set: str) -> SimResponse:
         try:
             es = self._set(service, entity_set)
             with self._lock:
-                rows, select, expand = self._query(req, es)
+                rows, total, select, expand = self._query(req, es)
                 start = int(req.arg("$skiptoken") or 0)
                 page = rows[start : start + self.page_size]
                 base = f"http://{req.headers.get('host') or self.base_url.split('//', 1)[1]}"
@@ -356,20 +369,26 @@ class SapSimulator:
         except ValueError:
             return _err(ODataError(400, "/IWBEP/CM_MGW_RT/022", "Invalid $skiptoken"))
         if req.arg("$inlinecount") == "allpages":
-            d["__count"] = str(len(rows))
+            lie = self.faults.take(req.path, ("count",))
+            d["__count"] = lie.body.decode() if lie is not None else str(total)
         if start + self.page_size < len(rows):
             query = [(k, v) for k, vs in req.query.items() if k != "$skiptoken" for v in vs]
-            query.append(("$skiptoken", str(start + self.page_size)))
+            following = start + self.page_size
+            if self.faults.take(req.path, ("next_loop",)) is not None:
+                following = 0  # back to the first page
+            elif self.faults.take(req.path, ("next_repeat",)) is not None:
+                following = self.page_size  # page 2, whatever page this is
+            query.append(("$skiptoken", str(following)))
             d["__next"] = f"{base}{req.path}?{urlencode(query, quote_via=quote, safe='$,/')}"
         return SimResponse(200, json.dumps({"d": d}).encode(), dict(_JSON))
 
     def _count(self, req: SimRequest, service: str, entity_set: str) -> SimResponse:
         try:
             with self._lock:
-                rows, _, _ = self._query(req, self._set(service, entity_set))
+                _, total, _, _ = self._query(req, self._set(service, entity_set))
         except ODataError as exc:
             return _err(exc)
-        return SimResponse(200, str(len(rows)).encode(), {"Content-Type": "text/plain"})
+        return SimResponse(200, str(total).encode(), {"Content-Type": "text/plain"})
 
     def _find(self, es: EntitySet, key: dict[str, str]) -> dict[str, Any]:
         for r in self.data.get(es.name, []):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from reconcile.profile import Profile, load_profile
@@ -25,11 +27,26 @@ def add_profile_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", "-p", required=True, type=Path, help="the profile TOML file")
 
 
-def open_profile(args: argparse.Namespace) -> tuple[Profile, Store]:
-    """Load the profile and open its store."""
+@contextmanager
+def open_store(
+    args: argparse.Namespace, *, read_only: bool = False, create: bool = False
+) -> Iterator[tuple[Profile, Store]]:
+    """Load the profile and open its store for the length of a verb; closed on the way out.
+
+    Verbs that only read open it ``read_only`` (no write lock). Only a pull (or the
+    workstation, which pulls) may ``create`` a missing store, and only in an existing folder.
+    """
     profile = load_profile(args.profile)
-    profile.store_path.parent.mkdir(parents=True, exist_ok=True)
-    return profile, Store(profile.store_path)
+    with Store(profile.store_path, read_only=read_only, create=create) as store:
+        yield profile, store
+
+
+def open_profile(
+    args: argparse.Namespace, *, read_only: bool = False, create: bool = False
+) -> tuple[Profile, Store]:
+    """Load the profile and open its store; the caller closes it (prefer ``open_store``)."""
+    profile = load_profile(args.profile)
+    return profile, Store(profile.store_path, read_only=read_only, create=create)
 
 
 def say(message: str) -> None:

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from app.commands.common import FAILED, OK, say, warn
+from reconcile.profile import Profile, load_profile
+from reconcile.store import Store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,31 +19,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from app.commands.pull import format_outcome
     from app.demo import demo_environment
-    from reconcile.profile import load_profile
-    from reconcile.pull import run_pull
-    from reconcile.store import Store
 
     allow = ["erp_to_procore", "procore_to_erp"] if args.allow_push else []
     with demo_environment(args.dir, push_allow=allow) as env:
         profile = load_profile(env.profile_path)
-        store = Store(profile.store_path)
         say(f"Demo company in {env.dir} (profile {env.profile_path.name}).")
-        if not args.headless:
-            from app.tui.app import run_tui
+        with Store(profile.store_path) as store:
+            if not args.headless:
+                from app.tui.app import run_tui
 
-            return run_tui(profile, store, pull_on_start=True)
-        outcome = run_pull(profile, store)
-        for line in format_outcome(outcome):
-            say(line)
-        if not outcome.ok:
-            warn(f"Pull failed: {outcome.error}")
-            return FAILED
-        from reconcile.exceptions import run_diff
+                return run_tui(profile, store, pull_on_start=True)
+            return _headless(profile, store, len(env.company.answer_key))
 
-        result = run_diff(store, profile)
-        for (obj, kind), n in sorted(result.counts.items()):
-            say(f"{obj:<16} {kind:<20} {n:>7}")
-        say(f"{sum(result.counts.values())} exceptions; planted in the demo: {len(env.company.answer_key)}.")
+
+def _headless(profile: Profile, store: Store, planted: int) -> int:
+    """Pull and diff the demo company and print what was found."""
+    from app.commands.pull import format_outcome
+    from reconcile.exceptions import run_diff
+    from reconcile.pull import run_pull
+
+    outcome = run_pull(profile, store)
+    for line in format_outcome(outcome):
+        say(line)
+    if not outcome.ok:
+        warn(f"Pull failed: {outcome.error}")
+        return FAILED
+    result = run_diff(store, profile)
+    for (obj, kind), n in sorted(result.counts.items()):
+        say(f"{obj:<16} {kind:<20} {n:>7}")
+    say(f"{sum(result.counts.values())} exceptions; planted in the demo: {planted}.")
     return OK

@@ -1,10 +1,13 @@
-"""`tieout diff`: recompute exceptions from the current snapshots and print counts."""
+"""`tieout diff`: recompute exceptions from the current snapshots and print counts.
+
+Not read-only: a diff records its run and the exceptions it found in the store.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from app.commands.common import FAILED, OK, CommandError, add_profile_arg, open_profile, say
+from app.commands.common import FAILED, OK, CommandError, add_profile_arg, open_store, say
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,11 +22,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def handle(args: argparse.Namespace) -> int:
     from reconcile.exceptions import run_diff
 
-    profile, store = open_profile(args)
-    for source in ("procore", "erp"):
-        if store.current_snapshot(source) is None:
-            raise CommandError(f"No {source} snapshot in {profile.store_path} yet; run `tieout pull` first.")
-    result = run_diff(store, profile)
+    with open_store(args) as (profile, store):
+        for source in ("procore", "erp"):
+            if store.current_snapshot(source) is None:
+                raise CommandError(
+                    f"No {source} snapshot in {profile.store_path} yet; run `tieout pull` first."
+                )
+        result = run_diff(store, profile)
     counts = result.counts  # {(object, kind): n}
     say(f"{'object':<16} {'kind':<20} {'count':>7}")
     for (obj, kind), n in sorted(counts.items()):

@@ -1,11 +1,17 @@
-"""`tieout export`: the exception report as CSV, XLSX or Parquet for month-end close."""
+"""`tieout export`: the exception report as CSV, XLSX or Parquet for month-end close.
+
+Where the file may go is decided by ``reconcile.export.check_target`` (the workstation asks
+the same question): never over the store, the profile or a mapping table; over another
+existing file only after a yes at the terminal, or with ``--force`` (cron has no terminal).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from app.commands.common import OK, add_profile_arg, open_profile, say
+from app.commands.common import FAILED, OK, CommandError, add_profile_arg, open_store, say, warn
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,21 +20,51 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", "-f", choices=["csv", "xlsx", "parquet"], required=True)
     p.add_argument("--out", "-o", type=Path, required=True, help="the file to write")
     p.add_argument("--all", action="store_true", help="include exceptions closed by later pulls")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing file without asking (never the store, profile or mapping tables)",
+    )
     p.set_defaults(handler=handle)
 
 
+def _confirm(path: Path) -> bool:
+    sys.stderr.write(f"{path} already exists. Overwrite it? [y/N] ")
+    sys.stderr.flush()
+    try:
+        answer = input()
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
 def handle(args: argparse.Namespace) -> int:
-    from reconcile.exceptions import report
-    from reconcile.export import export
+    from reconcile.export import ExportTargetExists, check_target, export_store
+    from reconcile.profile import load_profile
 
-    profile, store = open_profile(args)
-    frame = report(store, open_only=not args.all)
-    audit = None
-    if args.format == "xlsx":
-        from reconcile.audit import entries
-
-        audit = entries(store)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    export(frame, args.out, args.format, audit=audit, profile_name=profile.name)
-    say(f"Wrote {frame.height} exceptions to {args.out}.")
+    profile = load_profile(args.profile)
+    overwrite = bool(args.force)
+    try:
+        check_target(args.out, profile, overwrite=overwrite)
+    except ExportTargetExists:
+        if not sys.stdin.isatty():
+            raise CommandError(
+                f"{args.out} already exists; pass --force to overwrite it (there is no terminal to ask)."
+            ) from None
+        if not _confirm(args.out):
+            raise CommandError(f"Nothing written; {args.out} is unchanged.", FAILED) from None
+        overwrite = True
+    with open_store(args, read_only=True) as (profile, store):
+        result = export_store(
+            store, profile, args.out, args.format, overwrite=overwrite, open_only=not args.all
+        )
+    say(f"Wrote {result.rows} exceptions to {result.path}.")
+    if result.head is not None:
+        where = f" (also in {result.manifest.name})" if result.manifest else ""
+        warn(f"Audit log head: {result.head.count} entries, hash {result.head.head_hash}{where}.")
+    if result.truncated_cells:
+        warn(
+            f"{result.truncated_cells} cell(s) were longer than Excel allows and were cut, "
+            "each marked '…[truncated: N characters]'; the CSV and Parquet exports keep them whole."
+        )
     return OK

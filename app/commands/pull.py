@@ -7,8 +7,10 @@ import signal
 import threading
 
 from adapters.base import AuthError, PlanRow, ResponseError, UnreachableError
-from app.commands.common import BAD_INPUT, FAILED, OK, add_profile_arg, open_profile, say, warn
+from app.commands.common import BAD_INPUT, FAILED, OK, add_profile_arg, open_store, say, warn
+from reconcile.profile import Profile
 from reconcile.pull import PullOutcome, plan_pull, run_pull
+from reconcile.store import Store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,7 +74,12 @@ def format_plan(plans: dict[str, list[PlanRow]]) -> list[str]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    profile, store = open_profile(args)
+    # A pull may start a new store (in an existing folder): it is how a store begins.
+    with open_store(args, create=True) as (profile, store):
+        return _pull(args, profile, store)
+
+
+def _pull(args: argparse.Namespace, profile: Profile, store: Store) -> int:
     sources = tuple(args.source or ("procore", "erp"))
     if args.plan:
         for line in format_plan(plan_pull(profile, store, sources)):

@@ -68,5 +68,7 @@ def handle(args: argparse.Namespace) -> int:
         ) from None
     finally:
         store.close()
+    if not result.ok:  # refused or failed: the sentence is an error (stderr), exit 1
+        raise CommandError(plain(f"Push {result.push_id}: {result.state}. {result.message}"), FAILED)
     say(plain(f"Push {result.push_id}: {result.state}. {result.message}"))
-    return OK if result.ok else FAILED
+    return OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.common import add_profile_arg, open_profile
+from app.commands.common import add_profile_arg, open_store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,5 +19,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def handle(args: argparse.Namespace) -> int:
     from app.tui.app import run_tui
 
-    profile, store = open_profile(args)
-    return run_tui(profile, store, pull_on_start=not args.no_pull)
+    # The workstation pulls, so it may start a new store (in an existing folder).
+    with open_store(args, create=True) as (profile, store):
+        return run_tui(profile, store, pull_on_start=not args.no_pull)

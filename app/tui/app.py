@@ -341,9 +341,18 @@ class TieoutApp(App[int]):
     def assign(self, exception_id: str) -> None:
         def done(result: object) -> None:
             if isinstance(result, str):
-                self._decide(exception_id, "open", {"assigned_to": result})
+                self._assign(exception_id, result)
 
         self.push_screen(AssignModal(), done)
+
+    @work(thread=True, exit_on_error=False)
+    def _assign(self, exception_id: str, team: str) -> None:
+        try:
+            status = self.services.assign(exception_id, team, actor=self.settings.actor)
+        except Exception as exc:  # noqa: BLE001 - DecisionError: one sentence
+            self.post_message(m.WorkFailed("assignment", str(exc)))
+            return
+        self.post_message(m.DataChanged(exception_id, status))
 
     @work(thread=True, exit_on_error=False)
     def _decide(self, exception_id: str, status: str, kwargs: dict[str, Any]) -> None:

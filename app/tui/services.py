@@ -131,6 +131,10 @@ class Services:
             allowed_reason_codes=self.profile.rules.reason_codes if reason_code else None,
         )
 
+    def assign(self, exception_id: str, team: str, *, actor: str | None = None) -> str:
+        """Assign an exception to a team (its status stays); returns that status."""
+        return str(decisions.assign(self.store, exception_id, team, actor=actor)["status"])
+
     def history(self, exception_id: str) -> list[dict[str, Any]]:
         """Every decision on one exception, oldest first."""
         return decisions.history(self.store, exception_id)
@@ -141,7 +145,7 @@ class Services:
 
     def push_directions(self, exception_id: str) -> list[str]:
         """The directions the profile allows that could fix ``exception_id`` (offline, cheap)."""
-        from reconcile.push_plan import load_exception
+        from reconcile.push.plan import load_exception
 
         row = load_exception(self.store, exception_id)
         routes = push.routes_for(row["object"], row["kind"], row.get("field"))

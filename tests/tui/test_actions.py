@@ -228,6 +228,9 @@ async def test_detail_actions(tmp_path, seeded):
         await pilot.press("2")
         await settle(pilot)
         assert decisions.history(seeded, first)[-1]["assigned_to"] == "erp_team"
+        # Assigning hands the exception over; it never reopens the explanation.
+        now = decisions.current(seeded, first)
+        assert (now["status"], now["reason_code"], now["note"]) == ("explained", "timing", "posted in April")
 
         await pilot.press("y")
         await settle(pilot)

@@ -17,7 +17,8 @@ def _decided(store) -> None:
         [PULLED_AT],
     )
     cur.execute(
-        "INSERT INTO audit_log VALUES (1, ?, 'ana', 'decision:explained', 'X000000000001', "
+        "INSERT INTO audit_log (seq, logged_at, actor, action, exception_id, before, after, prev_hash, hash) "
+        "VALUES (1, ?, 'ana', 'decision:explained', 'X000000000001', "
         '\'{"status": "open"}\', \'{"status": "explained", "reason_code": "timing"}\', \'0\', \'h1\')',
         [PULLED_AT],
     )

@@ -13,8 +13,8 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconcile.push_clients import stamp as time_stamp
-from reconcile.push_model import PushPlan
+from reconcile.push.clients import stamp as time_stamp
+from reconcile.push.model import PushPlan
 
 
 def norm(value: Any) -> str | None:

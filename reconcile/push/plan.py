@@ -1,8 +1,9 @@
 """Planning a push: which side is wrong, the exact requests, and the target as it is now.
 
-``plan_push`` never writes. It re-reads the target over HTTP (read-before-write starts
-here), compares it with the snapshot the exception came from, and either returns the
-requests to send or a sentence saying why there is no automatic push for this exception.
+``plan_push`` never writes. It refuses an exception the latest diff no longer has open,
+re-reads both sides over HTTP (the source, whose current values it copies, and the target;
+read-before-write starts here), compares them with the snapshot the exception came from, and
+either returns the requests to send or a sentence saying why there is no automatic push.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 
 import polars as pl
 
+from reconcile import decisions
 from reconcile.profile import Profile
-from reconcile.push_clients import PushClients
-from reconcile.push_model import Direction, PushError, PushPlan
+from reconcile.push.clients import PushClients
+from reconcile.push.model import Direction, PushError, PushPlan
 from reconcile.store import Store
 
 #: (object, kind, field) → the directions that can fix it, in order of preference.
@@ -68,6 +70,18 @@ class PlanContext:
         """Nothing will be written; ``sentence`` says why and what to do instead."""
         self.plan.refusal = sentence
 
+    def same_currency(self, erp_currency: str | None, what: str) -> bool:
+        """Refuse (False) an amount that would be copied across currencies (contract section 6)."""
+        procore = target_currency(self.profile)
+        erp = (erp_currency or "").upper()
+        if erp and erp != procore:
+            self.refuse(
+                f"{what} is in {erp} and the Procore project in {procore}; a push never copies an amount "
+                "across currencies, so correct it by hand."
+            )
+            return False
+        return True
+
 
 Planner = Callable[[PlanContext], Awaitable[None]]
 
@@ -96,6 +110,39 @@ def load_exception(store: Store, exception_id: str) -> dict[str, Any]:
     except ValueError:
         row["detail"] = {}
     return row
+
+
+def stale_reason(store: Store, exception_id: str) -> str | None:
+    """Why the store's view of this exception is too old to push from, or None.
+
+    A push must act on what the latest diff says: an exception that diff closed is fixed
+    already (pushing would write a stale value), and a pull finished since the diff means
+    the exception's values may no longer be the snapshot's.
+    """
+    cur = store.cursor()
+    try:
+        row = cur.execute("SELECT is_open FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
+        run = cur.execute(
+            "SELECT procore_snapshot_id, erp_snapshot_id FROM diff_runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        current = dict(cur.execute("SELECT source, snapshot_id FROM current_snapshots").fetchall())
+    finally:
+        cur.close()
+    if row is None:
+        raise PushError(f"There is no exception {exception_id} in the store.")
+    if not row[0]:
+        return (
+            f"Exception {exception_id} is no longer open in the latest diff, so there is nothing to push; "
+            "pull and diff again to see what is left."
+        )
+    if run is not None and (run[0], run[1]) != (current.get("procore"), current.get("erp")):
+        return f"A pull finished after the last diff; diff again before pushing exception {exception_id}."
+    return None
+
+
+def target_currency(profile: Profile) -> str:
+    """The Procore projects' currency (profile ``[procore].currency``, USD when the profile has none)."""
+    return str(getattr(profile.procore, "currency", None) or "USD").upper()
 
 
 def open_push(store: Store, exception_id: str) -> tuple[str, str] | None:
@@ -142,7 +189,7 @@ async def plan_push_async(
     clients: PushClients | None = None,
 ) -> PushPlan:
     """Plan the push that fixes one exception (see ``plan_push``)."""
-    from reconcile import push_plan_procore, push_plan_sap  # the planners register themselves below
+    from reconcile.push import plan_procore, plan_sap  # the planners register themselves below
 
     exc = load_exception(store, exception_id)
     interrupted = open_push(store, exception_id)
@@ -157,15 +204,12 @@ async def plan_push_async(
         field=exc["field"] or None,
         resumes=interrupted is not None,
     )
-    cur = store.cursor()
-    try:
-        last = cur.execute(
-            "SELECT status FROM decisions WHERE exception_id = ? ORDER BY id DESC LIMIT 1", [exception_id]
-        ).fetchone()
-    finally:
-        cur.close()
-    if last and last[0] == "pushed":
+    if decisions.status(store, exception_id) == "pushed":
         plan.refusal = f"Exception {exception_id} was already pushed; pull and diff to see it close."
+        return plan
+    stale = stale_reason(store, exception_id)
+    if stale is not None:
+        plan.refusal = stale
         return plan
     route_key = (exc["object"], exc["kind"], exc["field"] or "")
     routes = ROUTES.get(route_key)
@@ -188,7 +232,7 @@ async def plan_push_async(
     clients = clients or PushClients(profile)
     plan.base_urls = clients.base_urls()
     ctx = PlanContext(store, profile, clients, exc, exc["detail"], plan)
-    planners: dict[str, Planner] = {**push_plan_procore.PLANNERS, **push_plan_sap.PLANNERS}
+    planners: dict[str, Planner] = {**plan_procore.PLANNERS, **plan_sap.PLANNERS}
     planner = planners[f"{chosen}:{route_key[0]}:{route_key[1]}"]
     try:
         await planner(ctx)

@@ -1,9 +1,11 @@
 """Executing a push exactly once, and the queue of failed pushes.
 
 The order is the guarantee:
+0. An exception the latest diff closed (or a pull outdated) since the plan is refused.
 1. In one transaction: the exception is approved, the push is recorded as ``sending``
    (with its plan) and audited. Only then does anything leave the machine.
-2. The target is re-read; a target that moved since the plan is refused (re-diff).
+2. Both sides are re-read: the source (whose values the plan copies) and the target; either
+   one moved since the plan is refused (pull and diff again).
 3. The lookup by ``origin_id`` (Procore) or invoice reference (SAP) runs; a hit means an
    earlier attempt already wrote, so the create is skipped and the hit adopted.
 4. The requests are sent, each once (no blind retries of writes).
@@ -24,12 +26,13 @@ import polars as pl
 from adapters.base import AdapterError, PermissionDenied
 from adapters.sap.errors import TargetChanged
 from reconcile import audit
-from reconcile.decisions import decide_in, default_actor
+from reconcile.decisions import decide_in, default_actor, status_in
 from reconcile.profile import Profile
-from reconcile.push_clients import PushClients
-from reconcile.push_fresh import applied, stamp_of
-from reconcile.push_model import CONTRACT_ID, HttpCall, PushError, PushPlan, PushResult, PushState
-from reconcile.push_plan import plan_push_async
+from reconcile.push.clients import PushClients
+from reconcile.push.fresh import applied, stamp_of
+from reconcile.push.model import CONTRACT_ID, HttpCall, PushError, PushPlan, PushResult, PushState
+from reconcile.push.plan import plan_push_async, stale_reason
+from reconcile.push.source import read_stamp
 from reconcile.store import Store, now
 
 #: Test hook (documented, inert unless set): exit the process right after the first remote
@@ -43,13 +46,6 @@ class _Refused(Exception):
 
 class _Failed(Exception):
     """The remote side answered, but not with success (e.g. a sync's ``errors``)."""
-
-
-def _latest_status(cur: Any, exception_id: str) -> str:
-    row = cur.execute(
-        "SELECT status FROM decisions WHERE exception_id = ? ORDER BY id DESC LIMIT 1", [exception_id]
-    ).fetchone()
-    return str(row[0]) if row else "open"
 
 
 def _lines(plan: PushPlan) -> list[str]:
@@ -70,7 +66,7 @@ def _requests(plan: PushPlan) -> list[dict[str, Any]]:
 
 def _record_start(store: Store, plan: PushPlan, actor: str) -> None:
     with store.transaction() as tx:
-        status = _latest_status(tx, plan.exception_id)
+        status = status_in(tx, plan.exception_id)
         if status == "pushed":
             raise PushError(
                 f"Exception {plan.exception_id} was already pushed; pull and diff to see it close."
@@ -103,6 +99,7 @@ def _record_start(store: Store, plan: PushPlan, actor: str) -> None:
                 "requests": _requests(plan),
                 "resumes": plan.resumes,
             },
+            covers=("pushes", plan.push_id),
         )
 
 
@@ -143,6 +140,7 @@ def _record_end(store: Store, plan: PushPlan, result: PushResult, actor: str, *,
                 "message": result.message,
                 "document": result.document,
             },
+            covers=("pushes", plan.push_id) if started else None,
         )
 
 
@@ -209,6 +207,12 @@ async def _perform(plan: PushPlan, c: PushClients) -> PushResult:
             push_id=plan.push_id, exception_id=plan.exception_id, state=state, message=message, **kw
         )
 
+    if plan.source is not None:
+        now = await read_stamp(plan.source.call, c)
+        if now != plan.source.stamp:
+            raise _Refused(
+                f"{plan.source.what} changed since the plan, so nothing was written; pull and diff again."
+            )
     if plan.reread is not None:
         target = await _reread(plan.reread, c)
         if target is None:
@@ -256,6 +260,9 @@ async def execute_push_async(
 ) -> PushResult:
     """Send a plan once and record the outcome (see ``execute_push``)."""
     actor = actor or default_actor()
+    if plan.refusal is None:
+        # The plan may be minutes old: a diff since then may have closed the exception.
+        plan.refusal = stale_reason(store, plan.exception_id)
     if plan.direction is not None and plan.direction not in profile.push.allow and plan.refusal is None:
         plan.refusal = f"Profile {profile.name!r} does not allow {plan.direction} pushes ([push].allow)."
     if not plan.can_push:

@@ -18,10 +18,12 @@ import polars as pl
 from adapters.sap.push import INVOICE_SERVICE, PO_SERVICE, InvoiceLine, PlannedWrite
 from adapters.sap.wire import key_predicate, string_literal
 from mappings import MappingError, load_mappings
-from reconcile.push_clients import V, stamp
-from reconcile.push_fresh import check_fresh, norm, stamp_of
-from reconcile.push_model import HttpCall
-from reconcile.push_plan import PlanContext, Planner
+from reconcile.push.clients import V, stamp
+from reconcile.push.fresh import check_fresh, norm, stamp_of
+from reconcile.push.model import HttpCall
+from reconcile.push.plan import PlanContext, Planner
+from reconcile.push.plan_procore import contract_lines_path
+from reconcile.push.source import procore_line_now
 
 APPROVED = ("approved", "approved_as_noted")
 
@@ -62,6 +64,21 @@ async def _read(ctx: PlanContext, entity_set: str, key: dict[str, str]) -> tuple
     return target, etag
 
 
+async def _procore_line(ctx: PlanContext) -> dict[str, Any] | None:
+    """The Procore line of a commitment line exception as it is now (the source); None when refused."""
+    lid = ctx.detail.get("procore_id")
+    rows = ctx.table("procore_commitment_lines").filter(pl.col("id") == int(lid)) if lid is not None else None
+    if rows is None or rows.is_empty():
+        ctx.refuse("The Procore line of this exception is not in the current snapshot; pull and diff again.")
+        return None
+    snap = rows.row(0, named=True)
+    path = contract_lines_path(ctx, int(snap["contract_id"]))
+    if path is None:
+        ctx.refuse(f"The contract of Procore line {lid} is not in the current snapshot; pull and diff again.")
+        return None
+    return await procore_line_now(ctx, path, {"project_id": str(snap["project_id"])}, snap)
+
+
 async def line_to_sap(ctx: PlanContext) -> None:
     """Make the SAP PO item say what Procore says: price/quantity for amounts, WBS for cost codes."""
     key, plan = ctx.exc["key"], ctx.plan
@@ -72,7 +89,20 @@ async def line_to_sap(ctx: PlanContext) -> None:
         return
     snap = rows.row(0, named=True)
     ikey = {"PurchaseOrder": po, "PurchaseOrderItem": item}
+    # The value written is Procore's as it is now, never the snapshot's (refused when they differ).
+    line = await _procore_line(ctx)
+    if line is None:
+        return
+    seen = str(ctx.exc["procore_value"])
     if ctx.exc["field"] == "amount":
+        if not ctx.same_currency(snap["currency"], f"SAP item {key}"):
+            return
+        if norm(line.get("amount")) != norm(seen):
+            ctx.refuse(
+                f"Procore line {line.get('id')} is {line.get('amount')} now, not {seen}; "
+                "pull and diff again before pushing."
+            )
+            return
         target, etag = await _read(ctx, "A_PurchaseOrderItem", ikey)
         plan.target = target
         plan.stamp_fields = ["OrderQuantity", "NetPriceAmount"]
@@ -81,7 +111,7 @@ async def line_to_sap(ctx: PlanContext) -> None:
             sort_keys=True,
         )
         plan.current_stamp = stamp_of(target, plan.stamp_fields)
-        want = Decimal(str(ctx.exc["procore_value"]))
+        want = Decimal(str(line["amount"]))
         qty = Decimal(str(target.get("OrderQuantity") or 0))
         price = Decimal(str(target.get("NetPriceAmount") or 0))
         per = Decimal(str(target.get("NetPriceQuantity") or 1)) or Decimal(1)
@@ -106,7 +136,14 @@ async def line_to_sap(ctx: PlanContext) -> None:
         if rows.height > 1:
             ctx.refuse(f"SAP item {key} is split over {rows.height} account assignments; change it in SAP.")
             return
-        code = ctx.exc["procore_value"]
+        cost_code = line.get("cost_code")
+        code = cost_code.get("full_code") if isinstance(cost_code, dict) else None
+        if code != seen:
+            ctx.refuse(
+                f"Procore line {line.get('id')} has cost code {code} now, not {seen}; "
+                "pull and diff again before pushing."
+            )
+            return
         try:
             m = load_mappings(ctx.profile.mappings_dir)
         except MappingError as exc:
@@ -189,6 +226,8 @@ async def invoice(ctx: PlanContext) -> None:
         )
         return
     h = head.row(0, named=True)
+    if not ctx.same_currency(h["currency"], f"SAP PO {po}"):
+        return
     plines = ctx.table("procore_commitment_lines").filter(
         pl.col("contract_id") == target.get("commitment_id")
     )

@@ -49,6 +49,15 @@ class HttpCall(BaseModel):
         return f"{self.method} {base_url}{self.path}{'?' + query if query else ''}"
 
 
+class SourceRead(BaseModel):
+    """The record a push copies from: read when planning, and again just before the write."""
+
+    what: str  # e.g. "SAP item 4500000001/00010", for the refusal sentence
+    call: HttpCall
+    #: The copied values as read when planning (``source.read_stamp``); None when it was gone.
+    stamp: str | None = None
+
+
 class PushPlan(BaseModel):
     """Everything the analyst confirms, and everything ``execute_push`` needs."""
 
@@ -65,8 +74,10 @@ class PushPlan(BaseModel):
     refusal: str | None = None
     #: Run first; when it finds the record, creates marked ``skip_if_found`` are not sent.
     lookup: HttpCall | None = None
-    #: Re-read just before the write (read-before-write).
+    #: The target, re-read just before the write (read-before-write).
     reread: HttpCall | None = None
+    #: The source, re-read just before the write: a source that moved since the plan is refused.
+    source: SourceRead | None = None
     requests: list[HttpCall] = Field(default_factory=list)
     #: The target record as it is now (None for a create).
     target: dict[str, Any] | None = None
@@ -107,6 +118,11 @@ class PushPlan(BaseModel):
             )
             out.append(
                 f"Lookup first: {self.lookup.line(self.base_urls.get(self.lookup.side, ''))} ({found})"
+            )
+        if self.source is not None:
+            out.append(
+                f"Source re-read before the write: {self.source.what} "
+                f"({self.source.call.line(self.base_urls.get(self.source.call.side, ''))})"
             )
         if self.already_applied:
             out.append("The target already shows the wanted values: pushing only records it as done.")

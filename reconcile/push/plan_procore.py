@@ -13,12 +13,14 @@ from typing import Any
 
 import polars as pl
 
+from adapters.procore import writes
 from mappings import MappingError, load_mappings
 from mappings.resolve import resolve_cost_codes
-from reconcile.push_clients import V, stamp
-from reconcile.push_fresh import check_fresh
-from reconcile.push_model import CONTRACT_ID, HttpCall
-from reconcile.push_plan import PlanContext, Planner
+from reconcile.push.clients import stamp
+from reconcile.push.fresh import check_fresh, norm
+from reconcile.push.model import CONTRACT_ID, HttpCall
+from reconcile.push.plan import PlanContext, Planner
+from reconcile.push.source import sap_po_now, sap_supplier_now
 
 DIMS = ("wbs_element", "gl_account", "cost_center")
 
@@ -28,6 +30,19 @@ def money_wire(value: Any) -> str:
     d = Decimal(str(value))
     cents = d.quantize(Decimal("0.01"))
     return format(cents if cents == d else d.normalize(), "f")
+
+
+def _call(write: writes.PlannedWrite, purpose: str, *, skip_if_found: bool = False) -> HttpCall:
+    """A write built by the adapter (its one wire shape), as the plan shows and sends it."""
+    return HttpCall(
+        side="procore",
+        method=write.method,
+        path=write.path,
+        params=write.params,
+        body=write.body,
+        purpose=purpose,
+        skip_if_found=skip_if_found,
+    )
 
 
 def _one(frame: pl.DataFrame) -> dict[str, Any] | None:
@@ -54,10 +69,11 @@ def _already_there(ctx: PlanContext, what: str, rec: dict[str, Any]) -> None:
 # -- vendors -----------------------------------------------------------------------------
 async def vendor_missing(ctx: PlanContext) -> None:
     key = ctx.exc["key"]
-    erp = _one(ctx.table("erp_vendors").filter(pl.col("supplier") == key))
-    name = (erp or {}).get("name") or ctx.exc["erp_value"]
-    if not name:
+    if ctx.table("erp_vendors").filter(pl.col("supplier") == key).is_empty():
         ctx.refuse(f"Supplier {key} is not in the current ERP snapshot; pull again.")
+        return
+    name = await sap_supplier_now(ctx, key)
+    if name is None:
         return
     plan, c = ctx.plan, ctx.clients
     plan.action = "create_vendor"
@@ -65,24 +81,19 @@ async def vendor_missing(ctx: PlanContext) -> None:
     plan.lookup = HttpCall(
         side="procore",
         method="GET",
-        path=f"{V}/vendors",
+        path=writes.VENDORS,
         params={**c.company, "filters[origin_id]": key},
         purpose="find a vendor already linked to the supplier",
     )
-    rec = await c.procore_find(f"{V}/vendors", c.company, key)
+    rec = await c.procore_find(writes.VENDORS, c.company, key)
     plan.lookup_found = _found(rec)
     plan.desired = {"origin_id": key}
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="POST",
-            path=f"{V}/vendors",
-            params=c.company,
-            body={
-                "company_id": ctx.profile.procore.company_id,
-                "vendor": {"name": name, "origin_id": key, "is_active": True},
-            },
-            purpose="create the vendor",
+        _call(
+            writes.create_vendor(
+                ctx.profile.procore.company_id, {"name": name, "origin_id": key, "is_active": True}
+            ),
+            "create the vendor",
             skip_if_found=True,
         )
     ]
@@ -97,9 +108,11 @@ async def vendor_name(ctx: PlanContext) -> None:
         ctx.refuse("The exception does not name the Procore vendor; run diff again.")
         return
     pid = int(pid)
+    name = await sap_supplier_now(ctx, key)
+    if name is None:
+        return
     plan.action = "fix_vendor_name"
-    name = ctx.exc["erp_value"]
-    plan.reread = HttpCall(side="procore", method="GET", path=f"{V}/vendors/{pid}", params=c.company)
+    plan.reread = HttpCall(side="procore", method="GET", path=f"{writes.VENDORS}/{pid}", params=c.company)
     target = await c.procore_get(plan.reread.path, plan.reread.params)
     plan.target = target
     snap = _one(ctx.table("procore_vendors").filter(pl.col("id") == pid))
@@ -113,29 +126,20 @@ async def vendor_name(ctx: PlanContext) -> None:
     plan.summary = f"Rename Procore vendor {pid} from {target.get('name')!r} to {name!r}{link}."
     plan.desired = {"name": name}
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="PATCH",
-            path=f"{V}/vendors/sync",
-            params=c.company,
-            body={"updates": [update]},
-            purpose="rename (sync by id)",
-        )
+        _call(writes.sync_vendors(ctx.profile.procore.company_id, [update]), "rename (sync by id)")
     ]
     check_fresh(plan, f"Vendor {pid}", "Procore")
 
 
 # -- commitments ------------------------------------------------------------------------------
-def _items(ctx: PlanContext, po: str, item: str | None = None) -> pl.DataFrame:
+def _items(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per PO item: amount summed, description, and the largest assignment's dimensions."""
-    lines = ctx.table("erp_commitment_lines").filter(pl.col("po_number") == po)
-    if item is not None:
-        lines = lines.filter(pl.col("item") == item)
     biggest = pl.col("amount").arg_max()
     return (
         lines.group_by("item", maintain_order=True)
         .agg(
             pl.col("description").first(),
+            pl.col("currency").first(),
             pl.col("amount").sum(),
             *(pl.col(d).get(biggest) for d in DIMS),
         )
@@ -187,9 +191,14 @@ def _line_updates(po: str, items: pl.DataFrame) -> list[dict[str, Any]]:
 
 async def commitment_missing(ctx: PlanContext) -> None:
     po, plan, c = ctx.exc["key"], ctx.plan, ctx.clients
-    head = _one(ctx.table("erp_commitments").filter(pl.col("po_number") == po))
-    if head is None:
+    if ctx.table("erp_commitments").filter(pl.col("po_number") == po).is_empty():
         ctx.refuse(f"PO {po} is not in the current ERP snapshot; pull again.")
+        return
+    now = await sap_po_now(ctx, po)
+    if now is None:
+        return
+    head, lines = now
+    if not ctx.same_currency(head["currency"], f"SAP PO {po}"):
         return
     project_id = _project_id(ctx, ctx.exc["project"])
     if project_id is None:
@@ -199,7 +208,7 @@ async def commitment_missing(ctx: PlanContext) -> None:
     if vendor is None:
         ctx.refuse(f"No Procore vendor is linked to supplier {head['supplier']}; push that vendor first.")
         return
-    items = _with_cost_codes(ctx, _items(ctx, po), project_id)
+    items = _with_cost_codes(ctx, _items(lines), project_id)
     if isinstance(items, str):
         ctx.refuse(items)
         return
@@ -212,39 +221,31 @@ async def commitment_missing(ctx: PlanContext) -> None:
     plan.lookup = HttpCall(
         side="procore",
         method="GET",
-        path=f"{V}/purchase_order_contracts",
+        path=writes.PURCHASE_ORDER_CONTRACTS,
         params={**params, "filters[origin_id]": po},
         purpose="find a contract already linked to the PO",
     )
-    rec = await c.procore_find(f"{V}/purchase_order_contracts", params, po)
+    rec = await c.procore_find(writes.PURCHASE_ORDER_CONTRACTS, params, po)
     plan.lookup_found = _found(rec)
     plan.desired = {"origin_id": po}
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="POST",
-            path=f"{V}/purchase_order_contracts",
-            params=params,
-            body={
-                "project_id": project_id,
-                "purchase_order_contract": {
+        _call(
+            writes.create_purchase_order_contract(
+                project_id,
+                {
                     "number": po,
                     "title": f"SAP PO {po}",
                     "vendor_id": int(vendor["id"]),
                     "origin_id": po,
                     "status": "Draft",
                 },
-            },
-            purpose="create the contract",
+            ),
+            "create the contract",
             skip_if_found=True,
         ),
-        HttpCall(
-            side="procore",
-            method="PATCH",
-            path=f"{V}/purchase_order_contracts/{CONTRACT_ID}/line_items/sync",
-            params=params,
-            body={"updates": _line_updates(po, items)},
-            purpose="add the lines (sync by origin_id)",
+        _call(
+            writes.sync_line_items(project_id, CONTRACT_ID, _line_updates(po, items)),
+            "add the lines (sync by origin_id)",
         ),
     ]
     if rec is not None:
@@ -252,12 +253,16 @@ async def commitment_missing(ctx: PlanContext) -> None:
 
 
 # -- commitment lines -------------------------------------------------------------------------
-def _contract_path(ctx: PlanContext, contract_id: int) -> str | None:
+def contract_kind(ctx: PlanContext, contract_id: int) -> str | None:
+    """``purchase_order`` or ``work_order`` for a contract in the current snapshot (None when absent)."""
     row = _one(ctx.table("procore_commitments").filter(pl.col("id") == contract_id))
-    if row is None:
-        return None
-    kind = row["contract_type"] or "purchase_order"
-    return f"{V}/{kind}_contracts/{contract_id}/line_items"
+    return None if row is None else str(row["contract_type"] or "purchase_order")
+
+
+def contract_lines_path(ctx: PlanContext, contract_id: int) -> str | None:
+    """The line items path of a contract in the current snapshot (None when it is not there)."""
+    kind = contract_kind(ctx, contract_id)
+    return None if kind is None else writes.line_items_path(contract_id, kind)
 
 
 async def line_fix(ctx: PlanContext) -> None:
@@ -272,7 +277,7 @@ async def line_fix(ctx: PlanContext) -> None:
         ctx.refuse("The Procore line of this exception is not in the current snapshot; pull and diff again.")
         return
     lid = int(snap["id"])
-    path = _contract_path(ctx, int(snap["contract_id"]))
+    path = contract_lines_path(ctx, int(snap["contract_id"]))
     if path is None:
         ctx.refuse(f"The contract of Procore line {lid} is not in the current snapshot; pull and diff again.")
         return
@@ -285,38 +290,56 @@ async def line_fix(ctx: PlanContext) -> None:
     plan.target = target
     plan.snapshot_stamp = stamp(snap["updated_at"])
     plan.current_stamp = stamp(target.get("updated_at"))
+    # The value written is SAP's as it is now, never the snapshot's (refused when they differ).
+    po, _, item = key.partition("/")
+    now = await sap_po_now(ctx, po, item)
+    if now is None:
+        return
+    head, lines = now
+    row = _items(lines).row(0, named=True)
+    seen = str(ctx.exc["erp_value"])
     update: dict[str, Any] = {"id": lid}
     if field == "amount":
-        amount = money_wire(ctx.exc["erp_value"])
+        if not ctx.same_currency(row["currency"] or head["currency"], f"SAP item {key}"):
+            return
+        if norm(row["amount"]) != norm(seen):
+            ctx.refuse(
+                f"SAP item {key} is {row['amount']} now, not {seen}; pull and diff again before pushing."
+            )
+            return
+        amount = money_wire(row["amount"])
         update["amount"] = amount
         plan.desired = {"amount": amount}
         plan.action = "fix_line_amount"
         plan.summary = f"Set the amount of Procore line {lid} to {amount} (SAP {key})."
     else:
-        code = ctx.exc["erp_value"]
-        cc = _one(
-            ctx.table("procore_cost_codes").filter(
-                (pl.col("project_id") == snap["project_id"]) & (pl.col("full_code") == code)
-            )
-        )
-        if cc is None:
-            ctx.refuse(f"Cost code {code} does not exist in the Procore project; fix cost_codes.csv.")
+        live = _with_cost_codes(ctx, _items(lines), int(snap["project_id"]))
+        if isinstance(live, str):
+            ctx.refuse(live)
             return
-        update["cost_code_id"] = int(cc["id"])
-        plan.desired = {"cost_code.id": int(cc["id"])}
+        row = live.row(0, named=True)
+        code = row["procore_cost_code"]
+        if code != seen:
+            ctx.refuse(
+                f"SAP item {key} maps to cost code {code} now, not {seen}; pull and diff again before pushing."
+            )
+            return
+        update["cost_code_id"] = int(row["cost_code_id"])
+        plan.desired = {"cost_code.id": int(row["cost_code_id"])}
         plan.action = "fix_line_cost_code"
         plan.summary = f"Set the cost code of Procore line {lid} to {code} (SAP {key})."
     if not target.get("origin_id"):
         update["origin_id"] = key
         plan.summary += f" Link it to {key} (origin_id)."
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="PATCH",
-            path=f"{path}/sync",
-            params=params,
-            body={"updates": [update]},
-            purpose="fix the line (sync by id)",
+        _call(
+            writes.sync_line_items(
+                int(snap["project_id"]),
+                int(snap["contract_id"]),
+                [update],
+                contract_kind(ctx, int(snap["contract_id"])) or "purchase_order",
+            ),
+            "fix the line (sync by id)",
         )
     ]
     check_fresh(plan, f"Line {lid}", "Procore")
@@ -332,11 +355,17 @@ async def line_missing(ctx: PlanContext) -> None:
     if contract is None:
         ctx.refuse(f"Procore has no contract for PO {po}; push the commitment first.")
         return
-    items = _with_cost_codes(ctx, _items(ctx, po, item), int(contract["project_id"]))
+    now = await sap_po_now(ctx, po, item)
+    if now is None:
+        return
+    head, lines = now
+    if not ctx.same_currency(head["currency"], f"SAP PO {po}"):
+        return
+    items = _with_cost_codes(ctx, _items(lines), int(contract["project_id"]))
     if isinstance(items, str):
         ctx.refuse(items)
         return
-    path = _contract_path(ctx, int(contract["id"]))
+    path = contract_lines_path(ctx, int(contract["id"]))
     assert path is not None
     params = {"project_id": str(contract["project_id"])}
     plan.action = "add_line"
@@ -347,13 +376,14 @@ async def line_missing(ctx: PlanContext) -> None:
     rec = await ctx.clients.procore_find(path, params, key)
     plan.lookup_found = _found(rec)
     plan.requests = [
-        HttpCall(
-            side="procore",
-            method="PATCH",
-            path=f"{path}/sync",
-            params=params,
-            body={"updates": _line_updates(po, items)},
-            purpose="add the line (sync by origin_id)",
+        _call(
+            writes.sync_line_items(
+                int(contract["project_id"]),
+                int(contract["id"]),
+                _line_updates(po, items),
+                contract_kind(ctx, int(contract["id"])) or "purchase_order",
+            ),
+            "add the line (sync by origin_id)",
             skip_if_found=True,
         )
     ]

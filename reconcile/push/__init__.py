@@ -7,13 +7,19 @@ The one code path the TUI's confirm modal and ``tieout push`` share:
     if confirmed and plan.can_push:
         result = execute_push(store, profile, plan, actor=user)
 
-Inside a running event loop use the ``*_async`` variants. See ``push_exec`` for the
-exactly-once order of operations and ``push_plan`` for which exceptions can be pushed.
+Inside a running event loop use the ``*_async`` variants. The modules:
+
+- ``model``: the plan, its HTTP calls and the result (what the analyst confirms);
+- ``plan``: which exceptions can be pushed and in which direction, and the planners' context;
+- ``plan_procore`` / ``plan_sap``: the planners of each target side;
+- ``fresh``: read-before-write, whether a target is still what the snapshot said;
+- ``exec``: sending a plan exactly once, and the queue of failed pushes;
+- ``clients``: the HTTP clients a push uses, made from the profile.
 """
 
 from __future__ import annotations
 
-from reconcile.push_exec import (
+from reconcile.push.exec import (
     CRASH_HOOK,
     execute_push,
     execute_push_async,
@@ -21,8 +27,8 @@ from reconcile.push_exec import (
     retry_push,
     retry_push_async,
 )
-from reconcile.push_model import Direction, HttpCall, PushError, PushPlan, PushResult
-from reconcile.push_plan import plan_push, plan_push_async, routes_for
+from reconcile.push.model import Direction, HttpCall, PushError, PushPlan, PushResult
+from reconcile.push.plan import plan_push, plan_push_async, routes_for
 
 __all__ = [
     "CRASH_HOOK",

@@ -1,0 +1,1 @@
+"""Oracle PeopleSoft through Integration Broker REST (``kind = "peoplesoft"``)."""
