@@ -11,19 +11,26 @@ import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adapters.settings import ERP_ADAPTERS, ERP_KINDS_PLANNED, ErpSettings, ProcoreSettings, check_url
 from reconcile.people.settings import PeopleSettings
 
-#: The ERP kinds this build can pull, each with the adapter class that reads it
-#: (``module:Class``). A new adapter adds its line here; the profile accepts exactly these.
-ERP_ADAPTERS: dict[str, str] = {
-    "sap-s4": "adapters.sap.adapter:SapAdapter",
-}
-#: Kinds the contract names (shared/interfaces.md section 6) that may not be built yet.
-ERP_KINDS_PLANNED = ("sap-s4", "sap-ecc", "oracle-ebs", "peoplesoft")
+__all__ = [
+    "ERP_ADAPTERS",
+    "ERP_KINDS_PLANNED",
+    "ErpSettings",
+    "MappingSettings",
+    "ProcoreSettings",
+    "Profile",
+    "ProfileError",
+    "PullSettings",
+    "PushSettings",
+    "RuleSettings",
+    "check_url",
+    "load_profile",
+]
 
 
 class ProfileError(Exception):
@@ -32,74 +39,6 @@ class ProfileError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def check_url(value: object) -> object:
-    """An absolute http(s) URL with a host, or a ValueError naming what is wrong with it.
-
-    Checked here so a typo is a profile error at load, not "connection dropped" at pull.
-    """
-    if not isinstance(value, str):
-        return value
-    example = "e.g. https://host.example.com"
-    if not value.strip():
-        raise ValueError(f"the value is empty; give an http(s) URL, {example}")
-    if any(c.isspace() for c in value):
-        raise ValueError(f"{value!r} contains a space; give an http(s) URL, {example}")
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
-    except ValueError:
-        raise ValueError(f"{value!r} is not a valid URL; give an http(s) URL, {example}") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{value!r} is not an http(s) URL, {example}")
-    if not parts.hostname:
-        raise ValueError(f"{value!r} has no host name, {example}")
-    return value
-
-
-class ProcoreSettings(_Section):
-    base_url: str = "https://api.procore.com"
-    login_url: str = "https://login.procore.com"
-    company_id: int
-    client_id: str
-    projects: Literal["active"] | list[str] = "active"
-    budget_view: str = "Procore Standard Budget"
-    per_page: int = Field(default=1000, ge=1, le=2000)
-    max_concurrency: int = Field(default=4, ge=1, le=16)
-    #: Share of the hourly rate-limit budget left to the company's other integrations.
-    reserve_share: Decimal = Field(default=Decimal("0.20"), ge=0, lt=1)
-    #: The longest one rate-limit wait may last; a longer one stops the pull resumably
-    #: (`tieout pull --resume`). A quarter of an hour rides out most of an hour's tail.
-    max_wait_minutes: float = Field(default=15, ge=0, le=24 * 60)
-
-    _urls = field_validator("base_url", "login_url", mode="before")(check_url)
-
-
-class ErpSettings(_Section):
-    kind: str
-    base_url: str
-    token_url: str | None = None
-    auth: Literal["oauth2", "basic"] = "oauth2"
-    client_id: str
-    sap_client: str | None = None
-    company_code: str | None = None
-    page_size: int = Field(default=1000, ge=1, le=5000)
-    fiscal_year: str | None = None
-    #: How far before the newest change stamp an incremental pull reads again (a late commit).
-    delta_overlap_minutes: int = Field(default=5, ge=0, le=1440)
-
-    _urls = field_validator("base_url", "token_url", mode="before")(check_url)
-
-    @field_validator("kind")
-    @classmethod
-    def _kind_has_adapter(cls, value: str) -> str:
-        if value in ERP_ADAPTERS:
-            return value
-        available = ", ".join(f'"{k}"' for k in ERP_ADAPTERS)
-        if value in ERP_KINDS_PLANNED:
-            raise ValueError(f'"{value}" has no adapter in this build of Tieout yet; available: {available}')
-        raise ValueError(f'"{value}" is not an ERP kind Tieout knows; available: {available}')
 
 
 class MappingSettings(_Section):
