@@ -83,8 +83,35 @@ class ProcoreSettings(Section):
         return str(found.alpha_3)  # upper case, as every ERP writes it
 
 
-class ErpSettings(Section):
+class ErpBase(Section):
+    """What every ``[erp]`` section has, whatever its kind: the kind, where it is, who Tieout is there.
+
+    Each ERP kind's settings model subclasses this (``kind`` as a ``Literal``), so the profile
+    picks the model by ``kind`` and the engine asks any of them for its declaration.
+    """
+
     kind: str
+    base_url: str
+
+    @property
+    def shape(self) -> ErpShape:
+        """The ERP kind's declaration: its project key, dimensions and keys (``adapters.erp_shape``)."""
+        return shape_for(self.kind, self)
+
+    @property
+    def principal(self) -> str:
+        """Who Tieout signs in as (a user or client id), for prompts and error sentences."""
+        for name in ("client_id", "username"):
+            value = getattr(self, name, None)
+            if value:
+                return str(value)
+        return "?"
+
+
+class ErpSettings(ErpBase):
+    """``kind = "sap-s4"``: SAP S/4HANA over OData V2."""
+
+    kind: Literal["sap-s4"]
     base_url: str
     token_url: str | None = None
     auth: Literal["oauth2", "basic"] = "oauth2"
@@ -98,17 +125,12 @@ class ErpSettings(Section):
 
     _urls = field_validator("base_url", "token_url", mode="before")(check_url)
 
-    @field_validator("kind")
-    @classmethod
-    def _kind_has_adapter(cls, value: str) -> str:
-        if value in ERP_ADAPTERS:
-            return value
-        available = ", ".join(f'"{k}"' for k in ERP_ADAPTERS)
-        if value in ERP_KINDS_PLANNED:
-            raise ValueError(f'"{value}" has no adapter in this build of Tieout yet; available: {available}')
-        raise ValueError(f'"{value}" is not an ERP kind Tieout knows; available: {available}')
 
-    @property
-    def shape(self) -> ErpShape:
-        """The ERP kind's declaration: its project key, dimensions and keys (``adapters.erp_shape``)."""
-        return shape_for(self.kind, self)
+def kind_problem(kind: object) -> str | None:
+    """Why ``kind`` cannot be pulled by this build, or None when it can."""
+    if kind in ERP_ADAPTERS:
+        return None
+    available = ", ".join(f'"{k}"' for k in ERP_ADAPTERS)
+    if kind in ERP_KINDS_PLANNED:
+        return f'"{kind}" has no adapter in this build of Tieout yet; available: {available}'
+    return f"{kind!r} is not an ERP kind Tieout knows; available: {available}".replace("'", '"')

@@ -10,11 +10,22 @@ import re
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from adapters.settings import ERP_ADAPTERS, ERP_KINDS_PLANNED, ErpSettings, ProcoreSettings, check_url
+from adapters.oracle_ebs.settings import OracleEbsSettings
+from adapters.peoplesoft.settings import PeopleSoftSettings
+from adapters.sap_ecc.settings import SapEccSettings
+from adapters.settings import (
+    ERP_ADAPTERS,
+    ERP_KINDS_PLANNED,
+    ErpBase,
+    ErpSettings,
+    ProcoreSettings,
+    check_url,
+    kind_problem,
+)
 from reconcile.people.settings import PeopleSettings
 
 __all__ = [
@@ -84,12 +95,18 @@ class PullSettings(_Section):
     auto_pull_after_minutes: int = 12 * 60
 
 
+#: The ``[erp]`` section: the settings model of its ``kind`` (each ERP kind declares its own keys).
+ErpSection = Annotated[
+    ErpSettings | OracleEbsSettings | PeopleSoftSettings | SapEccSettings, Field(discriminator="kind")
+]
+
+
 class Profile(_Section):
     name: str
     store: Path
     procore: ProcoreSettings
     #: Optional when ``people`` is present (an IT admin's profile); read it through ``erp``.
-    erp_section: ErpSettings | None = Field(default=None, alias="erp")
+    erp_section: ErpSection | None = Field(default=None, alias="erp")
     people: PeopleSettings | None = None
     mappings: MappingSettings = Field(default_factory=MappingSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
@@ -98,6 +115,16 @@ class Profile(_Section):
     #: The file the profile came from; relative paths inside it resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
 
+    @field_validator("erp_section", mode="before")
+    @classmethod
+    def _kind_is_pulled(cls, value: object) -> object:
+        # Checked before the kind's own model, so an unbuilt or unknown kind is one sentence.
+        if isinstance(value, dict) and "kind" in value:
+            problem = kind_problem(value["kind"])
+            if problem:
+                raise ValueError(f"kind {problem}")
+        return value
+
     @model_validator(mode="after")
     def _something_to_compare(self) -> Profile:
         if self.erp_section is None and self.people is None:
@@ -105,7 +132,7 @@ class Profile(_Section):
         return self
 
     @property
-    def erp(self) -> ErpSettings:
+    def erp(self) -> ErpBase:
         """The ERP connection; asking a people-only profile for it is a ``ProfileError``."""
         if self.erp_section is None:
             where = f"Profile {self.source_path}" if self.source_path else f"Profile {self.name!r}"
@@ -203,8 +230,16 @@ def load_profile(path: str | Path) -> Profile:
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = _where(first["loc"])
+        first: dict[str, Any] = dict(exc.errors()[0])
+        loc = tuple(first["loc"])
+        if loc[:1] == ("erp",) and len(loc) > 1 and loc[1] in ERP_KINDS_PLANNED:
+            loc = loc[:1] + loc[2:]  # the union's tag (the kind) is not a key the user wrote
+        if loc == ("erp",) and str(first["msg"]).startswith("Value error, kind "):
+            loc, first["msg"] = ("erp", "kind"), str(first["msg"]).replace("Value error, kind ", "", 1)
+        if first["type"] == "union_tag_not_found":
+            first["type"], loc = "missing", (*loc, "kind")
+        first["loc"] = loc
+        key = _where(loc)
         if not first["loc"]:
             raise ProfileError(f"Profile {path}: {first['msg'].removeprefix('Value error, ')}.") from None
         line = line_of(text, data, first["loc"])
