@@ -212,16 +212,21 @@ class GridCache:
         self._orders: dict[str, pl.Series] = {}
 
     @classmethod
-    def load(cls, store: Store) -> GridCache:
-        """Read every open exception's grid columns plus a lower-case search haystack."""
+    def load(cls, store: Store, *, object: str | None = None) -> GridCache:
+        """Read every open exception's grid columns plus a lower-case search haystack.
+
+        ``object`` keeps one object's rows only: the People tab holds its users, not the
+        money side's exceptions, which may be a million rows.
+        """
         hay = ", ".join(c for c in _SEARCHED)
+        only = " AND e.object = ?" if object else ""
         sql = (
             f"SELECT {_select(GRID_COLUMNS)}, lower(concat_ws(chr(31), {hay})) AS _hay "
-            f"{_BASE} WHERE e.is_open"
+            f"{_BASE} WHERE e.is_open{only}"
         )
         cur = store.cursor()
         try:
-            frame = pl.from_arrow(cur.sql(sql).to_arrow_table())
+            frame = pl.from_arrow(cur.sql(sql, params=[object] if object else None).to_arrow_table())
         finally:
             cur.close()
         assert isinstance(frame, pl.DataFrame)
