@@ -22,6 +22,7 @@ from app.tui.flows.base import Clock
 from app.tui.flows.detail import DetailFlow
 from app.tui.flows.export import ExportFlow, slug
 from app.tui.flows.mapping import MappingFlow, apply_edit
+from app.tui.flows.people import PeopleFlow
 from app.tui.flows.pull import PullFlow, PullRequested
 from app.tui.flows.push import PushFlow
 from app.tui.safe import plain
@@ -38,7 +39,7 @@ from reconcile.store import Store
 __all__ = ["TieoutApp", "apply_edit", "run_tui", "slug"]
 
 
-class TieoutApp(PullFlow, DetailFlow, PushFlow, MappingFlow, ExportFlow):
+class TieoutApp(PeopleFlow, PullFlow, DetailFlow, PushFlow, MappingFlow, ExportFlow):
     """The month-end workstation for one profile and its store."""
 
     TITLE = "Tieout"
@@ -96,6 +97,7 @@ class TieoutApp(PullFlow, DetailFlow, PushFlow, MappingFlow, ExportFlow):
     def on_mount(self) -> None:
         self.add_mode("home", self._make_home)
         self.add_mode("exceptions", self._make_exceptions)
+        self.add_mode("people", self._make_people)
         self.add_mode("audit", AuditScreen)
         self.add_mode("log", self._make_log)
         self.theme = self.settings.theme

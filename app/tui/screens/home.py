@@ -18,6 +18,7 @@ from app.tui.actions import bindings, by_id
 from app.tui.format import age, money
 from app.tui.safe import plain, text
 from app.tui.widgets.bar_chart import VarianceChart
+from app.tui.widgets.orphans import OrphansPanel
 from app.tui.widgets.pull_panel import PullPanel
 from reconcile import query
 from reconcile.diff import OBJECTS
@@ -59,6 +60,7 @@ class HomeScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="home-body"):
             yield Static(id="profile")
+            yield OrphansPanel(id="orphans", classes="card")  # leavers first (issue 13)
             with Horizontal(id="top"):
                 yield Static(id="snapshots", classes="card")
                 yield Static(id="totals", classes="card")
@@ -80,6 +82,7 @@ class HomeScreen(Screen[None]):
 
     def reload(self) -> None:
         self._load()
+        self.query_one(OrphansPanel).reload()
 
     @work(thread=True, exclusive=True, group="home", exit_on_error=False)
     def _load(self) -> None:

@@ -31,6 +31,9 @@ WIDTHS: dict[str, int] = {
     "erp_value": 18,
     "procore_value": 18,
     "rule": 18,
+    # the People tab (app.tui.people_services.COLUMNS)
+    "email": 30,
+    "idp_value": 18,
     # the audit log
     "when": 19,
     "who": 10,

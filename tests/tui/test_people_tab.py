@@ -1,0 +1,138 @@
+"""The People tab and the home screen's orphans panel, on a real store with user exceptions.
+
+Fast: a scripted ``Services`` (no network); the pushes against the simulators are in
+``test_people_push.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui_fakes import exception_rows, make_app, notes, settle, write_exceptions, write_snapshot
+
+from app.tui.screens.detail import DetailScreen
+from app.tui.screens.home import HomeScreen
+from app.tui.screens.modals import ExplainModal
+from app.tui.screens.people import PeopleScreen
+from app.tui.widgets.orphans import OrphansPanel
+from reconcile.store import Store
+
+#: (id, object, kind, key, project, field, erp(IdP), procore, difference, rule, detail)
+PEOPLE = [
+    ("U000000000001", "user", "orphaned", "dana.left@acme.example", None, None, "DEPROVISIONED", "active", None, "user.orphaned", "{}"),
+    ("U000000000002", "user", "orphaned", "abe.gone@acme.example", None, None, None, "active", None, "user.orphaned", "{}"),
+    ("U000000000003", "user", "missing_in_procore", "new.hire@acme.example", None, None, "ACTIVE", None, None, "user.missing", "{}"),
+    ("U000000000004", "user", "value_mismatch", "cy.name@acme.example", None, "job_title", "Superintendent", "Foreman", None, "user.job_title", "{}"),
+    ("U000000000005", "user", "access_mismatch", "eve.pm@acme.example", "1002", None, "Project Manager", None, None, "user.access", "{}"),
+]  # fmt: skip
+
+
+def seed(store: Store, *, people: bool = True) -> None:
+    write_snapshot(store)
+    write_exceptions(store, exception_rows() + (PEOPLE if people else []))
+
+
+def grid_column(screen: PeopleScreen, name: str) -> list[str]:
+    assert screen.page is not None
+    return [str(v) for v in screen.page.table.column(name).to_pylist()]
+
+
+async def test_people_tab_shows_only_user_exceptions_by_email(tmp_path: Path, store: Store) -> None:
+    seed(store)
+    app = make_app(tmp_path, store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PeopleScreen)
+        assert screen.page is not None
+        assert screen.page.table.column_names[:3] == ["email", "kind", "status"]
+        assert grid_column(screen, "email") == sorted(p[3] for p in PEOPLE)
+        assert "5 open people exceptions" in str(screen.query_one("#count").render())
+        # The money grid still has everything; the People tab's filters narrow users only.
+        await pilot.press("f")
+        assert app.focused is screen.query_one("#kind")
+        screen.show_kind("orphaned")
+        await settle(pilot)
+        assert grid_column(screen, "email") == ["abe.gone@acme.example", "dana.left@acme.example"]
+        await pilot.press("x")
+        await settle(pilot)
+        assert len(grid_column(screen, "email")) == len(PEOPLE)
+        assert screen.filter.object == "user"
+
+
+async def test_open_a_person_and_explain_it_records_the_decision(tmp_path: Path, store: Store) -> None:
+    seed(store)
+    app = make_app(tmp_path, store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        await pilot.press("slash", *"new.hire", "enter", "enter")  # search, then open the row
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen), notes(app)
+        assert app.screen.exception_id == "U000000000003"
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExplainModal)
+        await pilot.press("tab", *"left in March, SSO already off", "enter")  # first reason code, note
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        decided = store.query(
+            "SELECT status, reason_code FROM decisions WHERE exception_id = 'U000000000003'"
+        )
+        assert decided["status"].to_list() == ["explained"], notes(app)
+        assert decided["reason_code"].to_list() == [app.profile.rules.reason_codes[0]]
+        people = app.screen
+        assert isinstance(people, PeopleScreen)
+        await pilot.press("x")  # clear the search: the explained row is no longer open work
+        await settle(pilot)
+        assert (
+            grid_column(people, "status")[grid_column(people, "email").index("new.hire@acme.example")]
+            == "explained"
+        )
+
+
+async def test_home_lists_orphaned_accounts_first_and_opens_them(tmp_path: Path, store: Store) -> None:
+    seed(store)
+    app = make_app(tmp_path, store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        panel = app.screen.query_one(OrphansPanel)
+        assert panel.display
+        body = app.screen.query_one("#home-body")
+        assert body.children.index(panel) < body.children.index(app.screen.query_one("#snapshots").parent)
+        assert panel.border_title == "Orphaned accounts · 2"
+        await pilot.press("o")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PeopleScreen)
+        assert screen.filter.kind == "orphaned"
+        assert grid_column(screen, "kind") == ["orphaned", "orphaned"]
+
+
+async def test_a_money_only_store_hides_the_orphans_panel(tmp_path: Path, store: Store) -> None:
+    seed(store, people=False)
+    app = make_app(tmp_path, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not app.screen.query_one(OrphansPanel).display
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_people_tab_snapshot(snap_compare, tmp_path: Path, store: Store, size: tuple[int, int]) -> None:
+    seed(store)
+    app = make_app(tmp_path, store)
+
+    async def open_tab(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=open_tab)
