@@ -136,3 +136,18 @@ def test_people_tab_snapshot(snap_compare, tmp_path: Path, store: Store, size: t
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=open_tab)
+
+
+async def test_a_person_detail_names_the_idp_not_the_erp(tmp_path: Path, store: Store) -> None:
+    seed(store)
+    app = make_app(tmp_path, store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        await pilot.press("slash", *"dana.left", "enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen), notes(app)
+        summary = str(app.screen.query_one("#summary").render())
+        assert "IdP DEPROVISIONED  Procore active" in summary
+        assert "difference" not in summary and "ERP" not in summary

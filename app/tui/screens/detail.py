@@ -213,21 +213,25 @@ class DetailScreen(Screen[None]):
             head.append("  project " + cut(row["project"]))
         if row.get("field"):
             head.append("  field " + cut(row["field"]))
+        side = "IdP" if row["object"] == "user" else "ERP"  # a user's other side is the IdP
         if row.get("erp_value") is not None or row.get("procore_value") is not None:
-            head.append("\nERP ")
+            head.append(f"\n{side} ")
             head.append(cut(row.get("erp_value") or "—"), style="bold")
             head.append("  Procore ")
             head.append(cut(row.get("procore_value") or "—"), style="bold")
-        head.append("\ndifference (ERP − Procore) ")
-        head.append(money(row["difference"]), style="bold red" if row["difference"] else "bold")
-        head.append("  rule ")
+        if side == "ERP":
+            head.append("\ndifference (ERP − Procore) ")
+            head.append(money(row["difference"]), style="bold red" if row["difference"] else "bold")
+            head.append("  rule ")
+        else:
+            head.append("\nrule ")
         head.append(cut(row["rule"]))
         if not row.get("is_open"):
             head.append("  (closed: not in the latest diff)", style="yellow")
         self.query_one("#summary", Static).update(head)
         erp, pc = records(row, message.sides)
         limit = None if self.full else LINE_LIMIT
-        self.query_one("#erp", Static).update(side_table("ERP", erp, pc, limit=limit))
+        self.query_one("#erp", Static).update(side_table(side, erp, pc, limit=limit))
         self.query_one("#procore", Static).update(side_table("Procore", pc, erp, limit=limit))
 
         self.similar = message.similar
