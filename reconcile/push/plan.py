@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from reconcile import decisions
+from reconcile.close import state as close_state
 from reconcile.profile import Profile
 from reconcile.push.clients import PushClients
 from reconcile.push.model import Direction, PushError, PushPlan
@@ -126,10 +127,13 @@ def stale_reason(store: Store, exception_id: str) -> str | None:
             "SELECT procore_snapshot_id, erp_snapshot_id FROM diff_runs ORDER BY id DESC LIMIT 1"
         ).fetchone()
         current = dict(cur.execute("SELECT source, snapshot_id FROM current_snapshots").fetchall())
+        locked = close_state.refusal(cur)  # a push records a decision: a locked period refuses it
     finally:
         cur.close()
     if row is None:
         raise PushError(f"There is no exception {exception_id} in the store.")
+    if locked is not None:
+        return locked
     if not row[0]:
         return (
             f"Exception {exception_id} is no longer open in the latest diff, so there is nothing to push; "
