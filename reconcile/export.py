@@ -315,7 +315,13 @@ def export_store(
         data = report(store, open_only=open_only) if frame is None else frame
     log = audit.entries(store) if fmt == "xlsx" else None
     return write_report(
-        data, target, fmt, audit=log, profile_name=profile.name, head=audit.chain_head(store), evidence=evidence
+        data,
+        target,
+        fmt,
+        audit=log,
+        profile_name=profile.name,
+        head=audit.chain_head(store),
+        evidence=evidence,
     )
 
 

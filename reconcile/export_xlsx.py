@@ -126,12 +126,18 @@ def write_xlsx(
     book = _Book(path)
     try:
         ws = book.wb.add_worksheet("Summary")
-        title = f"Tieout close {evidence.period} {profile_name}" if evidence else f"Tieout exceptions {profile_name}"
+        title = (
+            f"Tieout close {evidence.period} {profile_name}"
+            if evidence
+            else f"Tieout exceptions {profile_name}"
+        )
         ws.write_string(0, 0, neutralise_text(clean_text(title.strip())), book.title)
         if evidence is not None:
             ws.write_string(1, 0, f"Period {evidence.period}: {data.height} exceptions, closed ones included")
         else:
-            ws.write_string(1, 0, f"Exported {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {data.height} exceptions")
+            ws.write_string(
+                1, 0, f"Exported {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {data.height} exceptions"
+            )
         if head is not None:
             ws.write_string(2, 0, f"Audit log: {head.count} entries, head hash {head.head_hash}")
         top = _SUMMARY_TOP

@@ -309,7 +309,9 @@ class GridCache:
         hit = pl.col("exception_id") == exception_id
         cols = [pl.when(hit).then(pl.lit(status)).otherwise(pl.col("status")).alias("status")]
         if undecided is not None and "_undecided" in self.frame.columns:
-            cols.append(pl.when(hit).then(pl.lit(undecided)).otherwise(pl.col("_undecided")).alias("_undecided"))
+            cols.append(
+                pl.when(hit).then(pl.lit(undecided)).otherwise(pl.col("_undecided")).alias("_undecided")
+            )
         if assigned is not None and "_assigned" in self.frame.columns:
             cols.append(pl.when(hit).then(pl.lit(assigned)).otherwise(pl.col("_assigned")).alias("_assigned"))
         self.frame = self.frame.with_columns(cols)

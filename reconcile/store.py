@@ -168,7 +168,7 @@ MIGRATIONS: list[list[str]] = [
             opened_at TIMESTAMPTZ NOT NULL
         )""",
         "CREATE SEQUENCE close_signoff_ids START 1",
-        f"""CREATE TABLE close_signoffs (
+        """CREATE TABLE close_signoffs (
             id BIGINT PRIMARY KEY DEFAULT nextval('close_signoff_ids'),
             period VARCHAR NOT NULL,
             role VARCHAR NOT NULL,            -- 'analyst' (signs) | 'reviewer' (locks)

@@ -101,7 +101,7 @@ def handle(args: argparse.Namespace) -> int:
             fmt = args.out.suffix.lower().lstrip(".")
             if fmt not in ("csv", "xlsx", "parquet"):
                 raise CommandError(f"{args.out} must end in .xlsx, .csv or .parquet.", BAD_INPUT)
-            written = api.export_evidence(store, profile, close, args.out, fmt, overwrite=bool(args.force))  # type: ignore[arg-type]
+            written = api.export_evidence(store, profile, close, args.out, fmt, overwrite=bool(args.force))
             say(f"Wrote period {close.period}'s {written.rows} exceptions to {written.path}.")
             if written.head is not None:
                 warn(f"Audit log head: {written.head.count} entries, hash {written.head.head_hash}.")
