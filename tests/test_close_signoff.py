@@ -279,3 +279,22 @@ def test_status_filters_and_progress(profile: Profile) -> None:
         from reconcile.close.evidence import period_report
 
         assert period_report(store, close).height == 3
+
+
+def test_the_export_defaults_to_the_period_closed_ones_included(
+    profile_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = str(profile_path)
+    assert run(capsys, "close", "-p", p, "--period", "2026-11")[0] == 0
+    with Store(profile_path.parent / "demo.duckdb") as store:
+        _seed(
+            store, ERP, Side(PROCORE.vendors, PROCORE.pos, PROCORE.lines, ERP.budgets)
+        )  # the budget arrives
+    assert run(capsys, "diff", "-p", p)[0] == 0
+    out = profile_path.parent / "report.csv"
+    code, said, _ = run(capsys, "export", "-p", p, "-f", "csv", "-o", str(out))
+    assert code == 0 and "Wrote 3 exceptions" in said
+    manifest = json.loads((profile_path.parent / "report.csv.manifest.json").read_text())
+    assert manifest["period"] == "2026-11" and "exported_at" not in manifest
+    code, said, _ = run(capsys, "export", "-p", p, "-f", "csv", "-o", str(out), "--open-only", "--force")
+    assert code == 0 and "Wrote 2 exceptions" in said
