@@ -4,6 +4,7 @@ decisions, mapping changes and pushes (engine and CLI); carry-over across closes
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -298,3 +299,24 @@ def test_the_export_defaults_to_the_period_closed_ones_included(
     assert manifest["period"] == "2026-11" and "exported_at" not in manifest
     code, said, _ = run(capsys, "export", "-p", p, "-f", "csv", "-o", str(out), "--open-only", "--force")
     assert code == 0 and "Wrote 2 exceptions" in said
+
+
+def test_the_working_close_cuts_a_late_actual_out_of_the_diff(profile: Profile) -> None:
+    side = Side(actuals={(1, "01-100"): Decimal("100")})
+    procore = as_procore(side)
+    late = procore["procore_actual_lines"].with_columns(
+        pl.lit("direct_cost:late").alias("id"),
+        pl.lit(Decimal("40")).cast(pl.Decimal(18, 4)).alias("amount"),
+        pl.lit(date(2026, 12, 2)).alias("document_date"),
+    )
+    procore["procore_actual_lines"] = pl.concat([procore["procore_actual_lines"], late])
+    with Store(profile.store_path) as store:
+        for source, tables in (("procore", procore), ("erp", as_erp(side))):
+            snap = store.begin_snapshot(source, "full")
+            store.complete_snapshot(snap, [], tables)
+        assert run_diff(store, profile).counts == {("actual", "value_mismatch"): 1}  # no close: no cut-off
+        api.open_close(store, "2026-11", actor="ana")
+        assert run_diff(store, profile).total == 0  # the December cost belongs to December
+        assert api.close_status(store).late_rows == {"procore_actual_lines": 1}
+        api.open_close(store, "2026-12", actor="ana")
+        assert run_diff(store, profile).counts == {("actual", "value_mismatch"): 1}
