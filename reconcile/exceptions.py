@@ -134,6 +134,7 @@ def _load(profile: Profile, procore: dict[str, pl.DataFrame], directory: Path | 
         directory or profile.mappings_dir,
         codes if codes.height else None,
         procore["procore_projects"],
+        shape=profile.erp.shape,
     )
 
 
@@ -160,7 +161,7 @@ def run_diff(store: Store, profile: Profile) -> DiffResult:
     """
     procore, erp = _canonical(store)
     mappings = _load(profile, procore)
-    frame = diff(procore, erp, mappings, profile.rules.amount_tolerance)
+    frame = diff(procore, erp, mappings, profile.rules.amount_tolerance, currency=profile.procore.currency)
     p_snap, e_snap = store.current_snapshot("procore"), store.current_snapshot("erp")
     run_id = persist(
         store,
@@ -185,12 +186,14 @@ def mapping_change_effect(
     is a diff with the mappings on disk, or the store's open exceptions if those do not load.
     """
     procore, erp = _canonical(store)
-    tolerance = profile.rules.amount_tolerance
+    tolerance, currency = profile.rules.amount_tolerance, profile.procore.currency
     try:
-        before = diff(procore, erp, _load(profile, procore), tolerance).select(EFFECT_COLUMNS)
+        before = diff(procore, erp, _load(profile, procore), tolerance, currency=currency).select(
+            EFFECT_COLUMNS
+        )
     except MappingError:  # the table on disk is the one being fixed; fall back to what is stored
         before = report(store).select(EFFECT_COLUMNS)
-    after = diff(procore, erp, mappings_override, tolerance).select(EFFECT_COLUMNS)
+    after = diff(procore, erp, mappings_override, tolerance, currency=currency).select(EFFECT_COLUMNS)
     added = after.join(before, on="exception_id", how="anti").sort("exception_id")
     removed = before.join(after, on="exception_id", how="anti").sort("exception_id")
     return added, removed

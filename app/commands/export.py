@@ -14,8 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.commands.common import FAILED, OK, CommandError, add_profile_arg, open_store, say, warn
+
+if TYPE_CHECKING:
+    from reconcile.close.period import ClosePeriod
+    from reconcile.store import Store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,15 +54,13 @@ def _confirm(path: Path) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _period(args: argparse.Namespace, store: object) -> object:
+def _period(args: argparse.Namespace, store: Store) -> ClosePeriod:
     """The period to export: ``--period``, else the store's open close, else the default month."""
     from datetime import datetime
 
     from reconcile.close import state
     from reconcile.close.period import ClosePeriod, PeriodError, default_period
-    from reconcile.store import Store
 
-    assert isinstance(store, Store)
     try:
         if args.period:
             known = store.query(

@@ -62,10 +62,10 @@ def _signed_totals(store: Store, period: str) -> pl.DataFrame | None:
         return None
     rows = json.loads(got["totals"][0])
     return pl.DataFrame(
-        [{**r, "erp_rows": None, "procore_rows": None} for r in rows] or None,
+        [{**r, "erp_rows": None, "procore_rows": None, "erp_foreign_rows": None} for r in rows] or None,
         schema=TIEOUT_SCHEMA,
         orient="row",
-    ).drop("erp_rows", "procore_rows")
+    ).drop("erp_rows", "procore_rows", "erp_foreign_rows")
 
 
 def evidence_of(store: Store, profile: Profile, close: ClosePeriod, *, with_sheets: bool = True) -> Evidence:
@@ -89,7 +89,9 @@ def evidence_of(store: Store, profile: Profile, close: ClosePeriod, *, with_shee
     totals = _signed_totals(store, close.period)
     if totals is None:
         try:
-            totals = tie_out_store(store, profile, close.cutoff).drop("erp_rows", "procore_rows")
+            totals = tie_out_store(store, profile, close.cutoff).drop(
+                "erp_rows", "procore_rows", "erp_foreign_rows"
+            )
         except MappingError as exc:
             lines.append(f"No tie-out: {exc}")
     if totals is not None:

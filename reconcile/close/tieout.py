@@ -6,8 +6,9 @@ home screen's old variance chart broke:
 - a PO is counted once: by its lines (ERP PO items and account assignments, Procore
   commitment line items), never by its header and its lines together.
 
-Projects come from the mapping tables (an ERP row's WBS element to the Procore project of its
-nearest listed ancestor) and Procore's own ``project_id``. ERP rows no ``projects.csv`` row
+Projects come from the mapping tables (an ERP row's project key, as its kind declares it:
+SAP's WBS element goes to the Procore project of its nearest listed ancestor) and Procore's
+own ``project_id``. ERP rows no ``projects.csv`` row
 maps have a null project (shown as unmapped); they count, so each side's column sums to that
 side's whole book. Procore actuals are approved direct costs and approved invoices, as in the diff.
 """
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from adapters.erp_shape import ErpShape
 from mappings import Mappings
 from mappings.resolve import project_lookup
 from reconcile.canonical import MONEY, empty
@@ -39,6 +41,7 @@ TIEOUT_SCHEMA: dict[str, pl.DataType] = {
     "difference": MONEY,
     "erp_rows": pl.Int64(),
     "procore_rows": pl.Int64(),
+    "erp_foreign_rows": pl.Int64(),
 }
 
 #: (ERP table, ERP amount column) and (Procore table, Procore amount column) per object.
@@ -49,9 +52,9 @@ _SOURCES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
 }
 
 
-def _get(frames: dict[str, pl.DataFrame], name: str) -> pl.DataFrame:
+def _get(frames: dict[str, pl.DataFrame], name: str, shape: ErpShape) -> pl.DataFrame:
     frame = frames.get(name)
-    return empty(name) if frame is None else frame
+    return empty(name, shape) if frame is None else frame
 
 
 def _approved(frame: pl.DataFrame) -> pl.DataFrame:
@@ -61,14 +64,30 @@ def _approved(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(keep)
 
 
-def _erp_side(obj: str, frame: pl.DataFrame, mappings: Mappings, wbs: pl.DataFrame | None) -> pl.DataFrame:
+def _erp_side(
+    obj: str, frame: pl.DataFrame, mappings: Mappings, hierarchy: pl.DataFrame | None, currency: str
+) -> pl.DataFrame:
     (_, column), _ = _SOURCES[obj]
-    rows = frame.select(pl.col("wbs_element"), pl.col(column).cast(MONEY).alias("amount"))
-    projects = project_lookup(rows["wbs_element"], mappings, wbs).select("wbs_element", "project_number")
+    key = mappings.shape.project.column
+    foreign = pl.col("currency").is_not_null() & (pl.col("currency") != currency)
+    rows = frame.select(
+        pl.col(key).cast(pl.String), pl.col(column).cast(MONEY).alias("amount"), foreign.alias("_fx")
+    )
+    projects = project_lookup(rows[key], mappings, hierarchy).select(key, "project_number")
+    mapped = rows.join(projects, on=key, how="left")
+    counted = mapped.filter(~pl.col("_fx"))
     return (
-        rows.join(projects, on="wbs_element", how="left")
-        .group_by(pl.col("project_number").alias("project"))
+        counted.group_by(pl.col("project_number").alias("project"))
         .agg(pl.col("amount").sum().cast(MONEY).alias("erp_total"), pl.len().cast(pl.Int64).alias("erp_rows"))
+        .join(
+            mapped.filter(pl.col("_fx"))
+            .group_by(pl.col("project_number").alias("project"))
+            .agg(pl.len().cast(pl.Int64).alias("erp_foreign_rows")),
+            on="project",
+            how="full",
+            coalesce=True,
+            nulls_equal=True,
+        )
         .with_columns(pl.lit(obj).alias("object"))
     )
 
@@ -94,21 +113,25 @@ def tie_out(
     erp: dict[str, pl.DataFrame],
     mappings: Mappings,
     *,
+    currency: str = "USD",
     active_only: bool = True,
 ) -> pl.DataFrame:
     """One row per (project, object): ``TIEOUT_SCHEMA``, sorted by project then object order.
 
-    ``difference`` is ERP − Procore; a side with no rows totals 0. With ``active_only`` (the
-    diff's scope) rows of inactive Procore projects are left out on both sides.
+    ``difference`` is ERP − Procore; a side with no rows totals 0. ERP rows in another
+    currency than the Procore projects' (``currency``) are not added to a total: the diff
+    reports them as currency mismatches, and ``erp_foreign_rows`` counts them here. With
+    ``active_only`` (the diff's scope) rows of inactive Procore projects are left out on both sides.
     """
-    projects = _get(procore, "procore_projects")
+    shape = mappings.shape
+    projects = _get(procore, "procore_projects", shape)
     numbers = projects.select("id", "project_number")
-    wbs = erp.get("erp_wbs")
-    wbs = wbs if wbs is not None and wbs.height else None
+    hierarchy = erp.get("erp_hierarchy")
+    hierarchy = hierarchy if hierarchy is not None and hierarchy.height else None
     parts = []
     for obj, ((erp_table, _), (pc_table, _)) in _SOURCES.items():
-        e = _erp_side(obj, _get(erp, erp_table), mappings, wbs)
-        p = _procore_side(obj, _get(procore, pc_table), numbers)
+        e = _erp_side(obj, _get(erp, erp_table, shape), mappings, hierarchy, currency)
+        p = _procore_side(obj, _get(procore, pc_table, shape), numbers)
         parts.append(e.join(p, on=["project", "object"], how="full", coalesce=True, nulls_equal=True))
     zero = pl.lit(0, MONEY)
     out = pl.concat(parts, how="diagonal_relaxed").with_columns(
@@ -116,6 +139,7 @@ def tie_out(
         pl.col("procore_total").fill_null(zero).cast(MONEY),
         pl.col("erp_rows").fill_null(0).cast(pl.Int64),
         pl.col("procore_rows").fill_null(0).cast(pl.Int64),
+        pl.col("erp_foreign_rows").fill_null(0).cast(pl.Int64),
     )
     if active_only:
         inactive = projects.filter(~pl.col("active").fill_null(True))["project_number"]
@@ -134,7 +158,7 @@ def tie_out_store(store: Store, profile: Profile, cutoff: date | None = None) ->
     from reconcile.exceptions import canonical_frames, load_mappings_for
 
     procore, erp = canonical_frames(store, cutoff=cutoff)
-    return tie_out(procore, erp, load_mappings_for(profile, procore))
+    return tie_out(procore, erp, load_mappings_for(profile, procore), currency=profile.procore.currency)
 
 
 def project_totals(frame: pl.DataFrame) -> list[dict[str, object]]:
