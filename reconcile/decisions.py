@@ -111,7 +111,8 @@ def decide_in(
         raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
     if status == "explained" and not reason_code:
         raise DecisionError("An explanation needs a reason code.")
-    _refuse_if_locked(cur)
+    if status not in PUSH_OUTCOMES:  # a push started before the lock still records how it ended
+        _refuse_if_locked(cur)
     exists = cur.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
     if not exists:
         raise DecisionError(f"There is no exception {exception_id} in this store.")

@@ -95,6 +95,8 @@ def test_sign_needs_every_exception_decided_then_a_second_user_locks(profile: Pr
             decisions.assign(store, ids[0], "project_team", actor="ana")
         with pytest.raises(CloseError, match="locked by bob"):
             api.apply_mapping_change(store, profile, "vendors.csv", None, "1000,1000", actor="ana")
+        # A push approved before the lock still records how it ended.
+        assert decisions.decide(store, ids[2], "pushed", actor="ana", note="push p1")["status"] == "pushed"
         assert audit.verify(store) == []
         # The next period takes decisions again; the locked one keeps what it signed.
         api.open_close(store, "2026-12", actor="ana")
