@@ -19,6 +19,10 @@ from reconcile.close.period import ClosePeriod, next_period
 from reconcile.store import Store, now
 
 
+class CloseError(Exception):
+    """A close step that cannot go ahead; the message is one sentence naming the period."""
+
+
 def first(rows: list[tuple[Any, ...]]) -> tuple[Any, ...] | None:
     """The first row of a ``fetchall()``, or None.
 
@@ -118,7 +122,3 @@ def open_period(store: Store, close: ClosePeriod, *, actor: str) -> ClosePeriod:
                 after={"period": close.period, "cutoff": str(close.cutoff)},
             )
     return close
-
-
-class CloseError(Exception):
-    """A close step that cannot go ahead; the message is one sentence naming the period."""
