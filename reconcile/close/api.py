@@ -83,7 +83,7 @@ def close_status(store: Store) -> CloseStatus:
     changes: dict[str, int] = {}
     late_rows: dict[str, int] = {}
     if close is not None:
-        frame = compare.against_last(store, close)
+        frame = compare.against_last(store, close, describe=False)
         changes = {c: int(frame.filter(pl.col("change") == c).height) for c in compare.CHANGES}
         late_rows = late({"procore_actual_lines": store.canonical("procore_actual_lines")}, close.cutoff)
     return CloseStatus(
