@@ -21,6 +21,7 @@ from adapters.sap_ecc.client import EccClient
 from adapters.sap_ecc.reads import read_table
 from adapters.sap_ecc.settings import SapEccSettings
 from adapters.sap_ecc.values import dats_literal, quote
+from adapters.secret import Secret
 
 SCOPE = "table"
 #: high-water key: the day the last complete pull started (UTC), ``YYYY-MM-DD``.
@@ -73,13 +74,15 @@ class EccAdapter:
     def __init__(
         self,
         settings: SapEccSettings,
-        secret: Callable[[], str],
+        secret: Secret | Callable[[], str],
         *,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         **client_options: Any,
     ) -> None:
         self.settings = settings
-        self.client = EccClient(settings, secret, **client_options)
+        # The client asks for the password per request (Basic auth), so it holds a function.
+        reveal = secret.reveal if isinstance(secret, Secret) else secret
+        self.client = EccClient(settings, reveal, **client_options)
         self._today = today
 
     def since(self, previous: PreviousPull | None, full: bool) -> date | None:
