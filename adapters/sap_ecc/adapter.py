@@ -39,9 +39,21 @@ VENDORS, PROJECTS, WBS, POS, BUDGETS, ACTUALS, CURRENCIES = (
     "TCURX",
 )
 
-_EKKO = ["BUKRS", "BSTYP", "BSART", "LOEKZ", "AEDAT", "LIFNR", "WAERS", "UNSEZ"]
-_EKPO = ["LOEKZ", "AEDAT", "TXZ01", "BUKRS", "MENGE", "MEINS", "NETPR", "PEINH", "NETWR", "KNTTP", "VRTKZ"]
-_EKKN = ["LOEKZ", "SAKTO", "KOSTL", "PS_PSP_PNR", "MENGE", "VPROZ", "NETWR"]
+EKKO_FIELDS = ["BUKRS", "BSTYP", "BSART", "LOEKZ", "AEDAT", "LIFNR", "WAERS", "UNSEZ"]
+EKPO_FIELDS = [
+    "LOEKZ",
+    "AEDAT",
+    "TXZ01",
+    "BUKRS",
+    "MENGE",
+    "MEINS",
+    "NETPR",
+    "PEINH",
+    "NETWR",
+    "KNTTP",
+    "VRTKZ",
+]
+EKKN_FIELDS = ["LOEKZ", "SAKTO", "KOSTL", "PS_PSP_PNR", "MENGE", "VPROZ", "NETWR"]
 _BPGE_KEY = ["LEDNR", "OBJNR", "POSIT", "TRGKZ", "WRTTP", "GEBER", "VERSN", "VORGA", "TWAER"]
 _COSP_KEY = [
     "LEDNR",
@@ -174,8 +186,8 @@ class EccAdapter:
         cc = quote(self.settings.company_code)
         if since is None:
             sink.replace_scope(POS, SCOPE)
-            heads = await self._table("EKKO", ["EBELN"], _EKKO, [f"BUKRS = {cc}"])
-            items = await self._table("EKPO", ["EBELN", "EBELP"], _EKPO, [f"BUKRS = {cc}"])
+            heads = await self._table("EKKO", ["EBELN"], EKKO_FIELDS, [f"BUKRS = {cc}"])
+            items = await self._table("EKPO", ["EBELN", "EBELP"], EKPO_FIELDS, [f"BUKRS = {cc}"])
             numbers = sorted({h["EBELN"] for h in heads})
         else:
             changed = await self._table(
@@ -188,14 +200,13 @@ class EccAdapter:
             heads, items = [], []
             for chunk in _chunks(numbers):
                 sel = [f"EBELN IN ( {' , '.join(quote(n) for n in chunk)} )"]
-                heads += await self._table("EKKO", ["EBELN"], _EKKO, sel)
-                items += await self._table("EKPO", ["EBELN", "EBELP"], _EKPO, sel)
+                heads += await self._table("EKKO", ["EBELN"], EKKO_FIELDS, sel)
+                items += await self._table("EKPO", ["EBELN", "EBELP"], EKPO_FIELDS, sel)
         accounts: list[dict[str, str]] = []
         for chunk in _chunks(numbers):
             sel = [f"EBELN IN ( {' , '.join(quote(n) for n in chunk)} )"]
-            accounts += await self._table("EKKN", ["EBELN", "EBELP", "ZEKKN"], _EKKN, sel)
-        trees = _trees(heads, items, accounts)
-        records = [(po, tree) for po, tree in trees.items()]
+            accounts += await self._table("EKKN", ["EBELN", "EBELP", "ZEKKN"], EKKN_FIELDS, sel)
+        records = list(po_trees(heads, items, accounts).items())
         sink.page(POS, SCOPE, records)
         sink.progress(Progress(POS, requests=self.client.requests - before, pages=1, records=len(records)))
         sink.unit_done(POS, SCOPE, self.client.requests - before, len(records))
@@ -222,7 +233,7 @@ def _chunks(numbers: list[str]) -> list[list[str]]:
     return [numbers[i : i + IN_CHUNK] for i in range(0, len(numbers), IN_CHUNK)]
 
 
-def _trees(
+def po_trees(
     heads: list[dict[str, str]], items: list[dict[str, str]], accounts: list[dict[str, str]]
 ) -> dict[str, dict[str, Any]]:
     """EKKO rows holding their EKPO items holding their EKKN assignments, by PO number."""

@@ -47,7 +47,7 @@ PERIODS = tuple(f"WTG{i:03d}" for i in range(1, 17))
 STORED_DECIMALS = 2
 
 
-def _frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
+def frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
     """Rows to a conformed frame; decimals travel as exact text and are cast by polars."""
     target = dict(schema(table, SAP_ECC))
     as_text = {k: pl.String() if isinstance(t, pl.Decimal) else t for k, t in target.items()}
@@ -81,7 +81,7 @@ def _internal(value: str) -> int | None:
     return int(digits) if digits.isdigit() and int(digits) else None
 
 
-class _Amounts:
+class Amounts:
     """Stored CURR values made true amounts of their currency (TCURX)."""
 
     def __init__(self, raw: RawReader) -> None:
@@ -116,7 +116,7 @@ def _date(stored: str, where: str) -> date | None:
         raise ResponseError(f"The ERP (SAP ECC) sent {where}: {exc}.") from None
 
 
-class _Wbs:
+class WbsIndex:
     """PRPS and PROJ: internal numbers to POSIDs, each element's project and parent."""
 
     def __init__(self, raw: RawReader, company_code: str) -> None:
@@ -198,10 +198,10 @@ def vendors(raw: RawReader) -> pl.DataFrame:
                 "blocked": any(_field(v, f).strip() for f in ("LOEVM", "SPERR", "SPERM")),
             }
         )
-    return _frame("erp_vendors", rows)
+    return frame("erp_vendors", rows)
 
 
-def _largest(accounts: list[dict[str, Any]], money: _Amounts, currency: str, where: str) -> dict[str, Any]:
+def _largest(accounts: list[dict[str, Any]], money: Amounts, currency: str, where: str) -> dict[str, Any]:
     def share(a: dict[str, Any]) -> tuple[Decimal, Decimal, int]:
         zekkn = _field(a, "ZEKKN").strip()
         return (
@@ -243,7 +243,7 @@ def po_stamp(head: dict[str, Any]) -> str:
 
 
 def po_frames(
-    trees: Iterable[dict[str, Any]], wbs: _Wbs, money: _Amounts
+    trees: Iterable[dict[str, Any]], wbs: WbsIndex, money: Amounts
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """EKKO/EKPO/EKKN trees → commitment heads and lines (one line per live item)."""
     heads: list[dict[str, Any]] = []
@@ -294,7 +294,7 @@ def po_frames(
     return heads, lines
 
 
-def budgets(raw: RawReader, wbs: _Wbs, money: _Amounts) -> pl.DataFrame:
+def budgets(raw: RawReader, wbs: WbsIndex, money: Amounts) -> pl.DataFrame:
     """BPGE value type 41 on WBS elements: the overall budget (no fiscal year)."""
     rows = []
     for b in _payloads(raw, BUDGETS):
@@ -312,10 +312,10 @@ def budgets(raw: RawReader, wbs: _Wbs, money: _Amounts) -> pl.DataFrame:
                 "currency": currency or None,
             }
         )
-    return _frame("erp_budgets", rows)
+    return frame("erp_budgets", rows)
 
 
-def actuals(raw: RawReader, wbs: _Wbs, money: _Amounts) -> pl.DataFrame:
+def actuals(raw: RawReader, wbs: WbsIndex, money: Amounts) -> pl.DataFrame:
     """COSP value type 04 on WBS elements, WTG001–WTG016 summed; no cost center in COSP."""
     rows = []
     for c in _payloads(raw, ACTUALS):
@@ -336,20 +336,20 @@ def actuals(raw: RawReader, wbs: _Wbs, money: _Amounts) -> pl.DataFrame:
                 "currency": currency or None,
             }
         )
-    return _frame("erp_actuals", rows)
+    return frame("erp_actuals", rows)
 
 
 def canonicalize(raw: RawReader, settings: SapEccSettings) -> dict[str, pl.DataFrame]:
     """All ``erp_*`` tables of one ECC snapshot."""
-    money = _Amounts(raw)
-    wbs = _Wbs(raw, settings.company_code)
+    money = Amounts(raw)
+    wbs = WbsIndex(raw, settings.company_code)
     trees = [t for t in _payloads(raw, POS) if text(_field(t, "BUKRS")) in ("", settings.company_code)]
     heads, lines = po_frames(trees, wbs, money)
     return {
-        "erp_hierarchy": _frame("erp_hierarchy", wbs.rows()),
+        "erp_hierarchy": frame("erp_hierarchy", wbs.rows()),
         "erp_vendors": vendors(raw),
-        "erp_commitments": _frame("erp_commitments", heads),
-        "erp_commitment_lines": _frame("erp_commitment_lines", lines),
+        "erp_commitments": frame("erp_commitments", heads),
+        "erp_commitment_lines": frame("erp_commitment_lines", lines),
         "erp_budgets": budgets(raw, wbs, money),
         "erp_actuals": actuals(raw, wbs, money),
     }

@@ -328,9 +328,47 @@ class EccSimulator:
                         )
                 staged.append((line, change))
                 returns.append(_ret("S", "06", "023", f"Item {item} of purchase order {po} changed"))
+            account_x = {
+                (str(a.get("PO_ITEM") or "").zfill(5), str(a.get("SERIAL_NO") or "").zfill(2)): a
+                for a in p.get("POACCOUNTX", [])
+            }
+            assigned: list[tuple[dict[str, Any], str]] = []
+            for acc in p.get("POACCOUNT", []) if not any(r["TYPE"] == "E" for r in returns) else []:
+                item, serial = (
+                    str(acc.get("PO_ITEM") or "").zfill(5),
+                    str(acc.get("SERIAL_NO") or "").zfill(2),
+                )
+                if str(account_x.get((item, serial), {}).get("WBS_ELEMENT") or "").strip() != "X":
+                    continue
+                posid = str(acc.get("WBS_ELEMENT") or "")
+                pspnr = next((r["PSPNR"] for r in self.tables["PRPS"] if r["POSID"] == posid), None)
+                row = next(
+                    (
+                        r
+                        for r in self.tables["EKKN"]
+                        if (r["EBELN"], str(r["EBELP"]).zfill(5), str(r["ZEKKN"]).zfill(2))
+                        == (po, item, serial)
+                    ),
+                    None,
+                )
+                if pspnr is None or row is None:
+                    what = (
+                        f"WBS element {posid} does not exist"
+                        if pspnr is None
+                        else f"No account assignment {serial}"
+                    )
+                    returns.append(_ret("E", "ME", "045", f"Item {item}: {what}"))
+                    break
+                line = next((r for r in lines if str(r["EBELP"]).zfill(5) == item), None)
+                if line is not None and all(line is not s_line for s_line, _ in staged):
+                    staged.append((line, {}))
+                assigned.append((row, pspnr))
+                returns.append(_ret("S", "06", "023", f"Account assignment {serial} of item {item} changed"))
             today = date.today().strftime("%Y%m%d")
 
             def apply() -> None:
+                for row, pspnr in assigned:
+                    row["PS_PSP_PNR"] = pspnr
                 for line, change in staged:
                     line.update(change)
                     line["NETWR"] = (

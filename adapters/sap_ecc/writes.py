@@ -28,6 +28,9 @@ class ItemChange:
     quantity: Decimal | None = None
     net_price: Decimal | None = None
     price_unit: Decimal | None = None
+    #: A new WBS element (POSID) for the item's account assignment ``serial`` (EKKN-ZEKKN).
+    wbs_element: str | None = None
+    serial: str = "01"
 
 
 def _rows(value: Any) -> list[dict[str, Any]]:
@@ -59,8 +62,12 @@ async def _commit(client: EccClient, what: str) -> None:
 
 async def change_po(client: EccClient, po: str, changes: list[ItemChange]) -> list[str]:
     """BAPI_PO_CHANGE with its X structure, then the commit; returns SAP's S/W/I messages."""
-    items, flags = [], []
+    items, flags, accounts, account_flags = [], [], [], []
     for c in changes:
+        if c.wbs_element is not None:
+            key = {"PO_ITEM": c.item, "SERIAL_NO": c.serial}
+            accounts.append({**key, "WBS_ELEMENT": c.wbs_element})
+            account_flags.append({**key, "PO_ITEMX": "X", "SERIAL_NOX": "X", "WBS_ELEMENT": "X"})
         item: dict[str, Any] = {"PO_ITEM": c.item}
         flag: dict[str, Any] = {"PO_ITEM": c.item, "PO_ITEMX": "X"}
         for field, value in (
@@ -79,6 +86,8 @@ async def change_po(client: EccClient, po: str, changes: list[ItemChange]) -> li
         PURCHASEORDER=po,
         POITEM={"item": items},
         POITEMX={"item": flags},
+        POACCOUNT={"item": accounts},
+        POACCOUNTX={"item": account_flags},
         RETURN={"item": []},
     )
     returns = _rows(answer.get("RETURN"))
