@@ -30,8 +30,6 @@ from typing import Any
 from sample_data.company import COMPANY_CODE
 from sample_data.rules import answer_key as rules_answer_key
 
-USERNAME = "TIEOUT_RFC"
-SAP_CLIENT = "100"
 NAME_WIDTH, NAME_FIELDS = 35, 4
 TEXT_WIDTH = 40
 CENT = Decimal("0.01")
@@ -260,23 +258,3 @@ def ecc_tables(view: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str
 def answer_key(company: Any) -> list[dict[str, str]]:
     """Every exception a correct engine finds tying Procore out against the ECC rendering."""
     return rules_answer_key(company.procore, ecc_view(company.sap), company.mappings, company.profile_extras)
-
-
-def start(company: Any, password: str) -> tuple[Any, str]:
-    """Start an ECC simulator holding ``company``; return it and the profile's ``[erp]`` section."""
-    from adapters.sap_ecc.simulator import EccSimulator
-
-    sim = EccSimulator(
-        ecc_tables(ecc_view(company.sap)), username=USERNAME, password=password, sap_client=SAP_CLIENT
-    )
-    sim.start()
-    section = (
-        "[erp]\n"
-        'kind = "sap-ecc"\n'
-        f'base_url = "{sim.base_url}"\n'
-        f'wsdl_url = "{sim.wsdl_url}"\n'
-        f'username = "{USERNAME}"\n'
-        f'sap_client = "{SAP_CLIENT}"\n'
-        f'company_code = "{company.profile_extras.get("company_code", COMPANY_CODE)}"\n'
-    )
-    return sim, section
