@@ -69,6 +69,11 @@ class EccWorld:
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EccWorld]:
     b = tiny_company()
+    # A Procore work order ECC lacks: a PO Tieout may create (BAPI_PO_CREATE1).
+    p = b.projects["1001"]
+    wo = b.contract(p, cid=9_000_777, number="WO-77", origin=None, vendor_id=7_100_001, kind="work_order")
+    b.line(wo, p, lid=9_500_777, position=1, amount=Decimal("1200.00"), code="03-300", origin=None,
+           description="Pump truck")  # fmt: skip
     (tmp_path / "mappings").mkdir()
     for name, text in _mappings(b).items():
         (tmp_path / "mappings" / name).write_text(text, encoding="utf-8")
@@ -94,7 +99,8 @@ company_id = {COMPANY_ID}
 client_id = "{SIM_PROCORE_CLIENT}"
 projects = "active"
 
-{sap_ecc_demo.erp_section(ecc, {})}
+{sap_ecc_demo.erp_section(ecc, {})}create_defaults = {{ PURCH_ORG = "1000", PUR_GROUP = "001" }}
+
 [mappings]
 dir = "mappings"
 
@@ -207,8 +213,8 @@ print("not reached: the hook should have ended the process")
 """
 
 
-def test_a_commit_retried_after_a_kill_does_not_double_the_change(world: EccWorld) -> None:
-    xid = world.exception("commitment_line", "value_mismatch", "amount", key="4500000001/00010")
+def _crash(world: EccWorld, xid: str) -> None:
+    """Push in a child process that dies right after the BAPI and its commit, before the store hears."""
     world.store.close()
     env = {**os.environ, CRASH_HOOK: "1", "PYTHONPATH": str(ROOT)}
     assert world.profile.source_path is not None
@@ -222,6 +228,11 @@ def test_a_commit_retried_after_a_kill_does_not_double_the_change(world: EccWorl
     )
     assert proc.returncode == 86, proc.stdout + proc.stderr
     assert world.ecc.commits == 1  # the BAPI and its commit landed; the store never heard
+
+
+def test_a_commit_retried_after_a_kill_does_not_double_the_change(world: EccWorld) -> None:
+    xid = world.exception("commitment_line", "value_mismatch", "amount", key="4500000001/00010")
+    _crash(world, xid)
     world.store = Store(world.profile.store_path)
     plan = plan_push(world.store, world.profile, xid, direction="procore_to_erp")
     assert plan.resumes and plan.already_applied, plan.refusal
@@ -231,3 +242,46 @@ def test_a_commit_retried_after_a_kill_does_not_double_the_change(world: EccWorl
     assert Decimal(str(world.item("4500000001", "00010")["NETPR"])) == Decimal("99.00")
     assert decisions.status(world.store, xid) == "pushed"
     assert audit.verify(world.store) == []
+
+
+def _create(world: EccWorld) -> str:
+    return world.exception("commitment", "missing_in_erp", key="procore:9000777")
+
+
+def test_create_ecc_po_from_a_procore_contract_with_its_reference(world: EccWorld) -> None:
+    xid = _create(world)
+    plan = plan_push(world.store, world.profile, xid, direction="procore_to_erp")
+    assert plan.can_push, plan.refusal
+    params = plan.requests[0].body["parameters"]
+    assert params["POHEADER"]["OUR_REF"] == xid[1:] and params["POHEADER"]["VENDOR"] == "0001000001"
+    assert params["POHEADERX"]["OUR_REF"] == "X"
+    assert params["POACCOUNT"]["item"] == [
+        {"PO_ITEM": "00010", "SERIAL_NO": "01", "WBS_ELEMENT": "P-1001-03"}
+    ]
+    result = execute_push(world.store, world.profile, plan, actor="ana")
+    assert result.ok, result.message
+    created = [h for h in world.ecc.tables["EKKO"] if h["UNSEZ"] == xid[1:]]
+    assert len(created) == 1 and result.document == created[0]["EBELN"]
+
+
+def test_a_create_retried_after_a_kill_finds_its_po_and_creates_no_second(world: EccWorld) -> None:
+    xid = _create(world)
+    _crash(world, xid)
+    assert len([h for h in world.ecc.tables["EKKO"] if h["UNSEZ"] == xid[1:]]) == 1
+    world.store = Store(world.profile.store_path)
+    plan = plan_push(world.store, world.profile, xid, direction="procore_to_erp")
+    assert plan.resumes and plan.can_push and plan.lookup_found, plan.refusal
+    result = execute_push(world.store, world.profile, plan, actor="ana")
+    assert result.ok and "nothing was sent twice" in result.message, result.message
+    assert len([h for h in world.ecc.tables["EKKO"] if h["UNSEZ"] == xid[1:]]) == 1
+    assert world.ecc.commits == 1
+
+
+def test_a_create_without_create_defaults_is_one_sentence(world: EccWorld) -> None:
+    text = world.profile.source_path.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    world.profile.source_path.write_text(  # type: ignore[union-attr]
+        "\n".join(ln for ln in text.splitlines() if not ln.startswith("create_defaults")), encoding="utf-8"
+    )
+    profile = load_profile(world.profile.source_path)  # type: ignore[arg-type]
+    plan = plan_push(world.store, profile, _create(world), direction="procore_to_erp")
+    assert not plan.can_push and "PURCH_ORG and PUR_GROUP" in (plan.refusal or "")

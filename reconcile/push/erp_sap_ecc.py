@@ -25,15 +25,15 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from adapters.sap_ecc.push import EccPush, alpha
-from adapters.sap_ecc.settings import SapEccSettings
-from adapters.sap_ecc.writes import ItemChange, change_parameters, send_change, send_create
+from adapters.sap_ecc.settings import CREATE_HEADER_DEFAULTS, SapEccSettings
+from adapters.sap_ecc.writes import ItemChange, change_parameters, create_parameters, send_change, send_create
 from mappings import MappingError, load_mappings
 from reconcile.profile import Profile
 from reconcile.push.clients import PushClients
 from reconcile.push.erp_ports import SourceObject
 from reconcile.push.fresh import check_fresh, norm, stamp_of
 from reconcile.push.model import HttpCall, PushError
-from reconcile.push.plan import PlanContext, Planner
+from reconcile.push.plan import PlanContext, Planner, target_currency
 from reconcile.push.plan_procore import contract_lines_path
 from reconcile.push.source import procore_line_now
 from reconcile.secrets import get_secret
@@ -43,8 +43,7 @@ __all__ = ["PLANNERS", "SOURCE", "WRITER"]
 SYSTEM = "SAP ECC"
 READ = "RFC_READ_TABLE"
 COMMIT = "BAPI_TRANSACTION_COMMIT (WAIT = 'X') in the same session"
-#: EKKO-UNSEZ is 12 characters: ``TIE`` + the exception id's first 9.
-REF_PREFIX = "TIE"
+#: EKKO-UNSEZ (``OUR_REF``) is 12 characters: the exception id's 12 hex digits, without its ``X``.
 REF_WIDTH = 12
 
 
@@ -268,8 +267,179 @@ async def line_to_ecc(ctx: PlanContext) -> None:
     check_fresh(plan, f"SAP ECC item {key}", SYSTEM)
 
 
+def reference(exception_id: str) -> str:
+    """What a created PO carries in EKKO-UNSEZ, so a retry finds it: the exception id's digits."""
+    return exception_id.removeprefix("X")[:REF_WIDTH]
+
+
+def _supplier_of(ctx: PlanContext, vendor_id: int | None) -> str | None:
+    """The ECC vendor a Procore vendor stands for: its vendors.csv row, else its origin_id."""
+    if vendor_id is None:
+        return None
+    try:
+        m = load_mappings(ctx.profile.mappings_dir, shape=ctx.profile.erp.shape)
+        explicit = m.vendors.filter(pl.col("procore_vendor_id") == vendor_id)["erp_vendor"]
+    except MappingError as exc:
+        ctx.refuse(str(exc))
+        return None
+    if explicit.len():
+        return str(explicit[0])
+    vendor = ctx.table("procore_vendors").filter(pl.col("id") == vendor_id)
+    origin = vendor["origin_id"][0] if vendor.height else None
+    return str(origin) if origin else None
+
+
+def _assignment_of(ctx: PlanContext, project: str, code: str) -> tuple[str, str | None] | None:
+    """(WBS element, GL account or None) of the one cost_codes.csv row that gives ``code`` within
+    the project's WBS; None, with the plan refused, when there is not exactly one."""
+    try:
+        m = load_mappings(ctx.profile.mappings_dir, shape=ctx.profile.erp.shape)
+    except MappingError as exc:
+        ctx.refuse(str(exc))
+        return None
+    roots = m.projects.filter(pl.col("procore_project_number") == project)["wbs_element"].to_list()
+    rows = m.cost_codes.filter(
+        (pl.col("procore_cost_code") == code) & pl.col("wbs_element").is_not_null()
+    ).filter(
+        pl.any_horizontal(
+            [(pl.col("wbs_element") == r) | pl.col("wbs_element").str.starts_with(f"{r}-") for r in roots]
+        )
+        if roots
+        else pl.lit(False)
+    )
+    pairs = sorted(
+        set(zip(rows["wbs_element"].to_list(), rows["gl_account"].to_list(), strict=True)), key=str
+    )
+    if len(pairs) != 1:
+        ctx.refuse(
+            f"Cost code {code} maps back to {len(pairs) or 'no'} WBS elements of project {project} in "
+            "cost_codes.csv; create the PO in SAP ECC."
+        )
+        return None
+    wbs, gl = pairs[0]
+    return str(wbs), (str(gl) if gl else None)
+
+
+async def contract_to_ecc(ctx: PlanContext) -> None:
+    """Create in ECC the PO a Procore contract stands for (BAPI_PO_CREATE1, then the commit),
+    carrying the exception's reference in OUR_REF so a retry finds it instead of creating twice."""
+    plan, exc = ctx.plan, ctx.exc
+    settings = ctx.profile.erp
+    assert isinstance(settings, SapEccSettings)
+    missing = [k for k in CREATE_HEADER_DEFAULTS if not settings.create_defaults.get(k)]
+    if missing:
+        ctx.refuse(
+            f"Creating a PO in SAP ECC needs {' and '.join(missing)} in the profile's [erp].create_defaults; "
+            "add them or create the PO in SAP ECC."
+        )
+        return
+    cid = ctx.detail.get("procore_id")
+    contract = ctx.table("procore_commitments").filter(pl.col("id") == int(cid)) if cid is not None else None
+    if contract is None or contract.is_empty():
+        ctx.refuse(
+            "The Procore contract of this exception is not in the current snapshot; pull and diff again."
+        )
+        return
+    c = contract.row(0, named=True)
+    project = str(exc["project"] or "")
+    supplier = _supplier_of(ctx, c["vendor_id"])
+    if plan.refusal is not None:
+        return
+    if supplier is None:
+        ctx.refuse(
+            f"The vendor of Procore contract {c['number']} is linked to no SAP ECC vendor; link it first."
+        )
+        return
+    currency = target_currency(ctx.profile)
+    snap_lines = (
+        ctx.table("procore_commitment_lines").filter(pl.col("contract_id") == c["id"]).sort("position")
+    )
+    path = contract_lines_path(ctx, int(c["id"]))
+    if path is None or snap_lines.is_empty():
+        ctx.refuse(
+            f"Procore contract {c['number']} has no lines in the current snapshot; pull and diff again."
+        )
+        return
+    # The values written are Procore's now: every line re-read, and refused when one moved.
+    items: list[dict[str, Any]] = []
+    accounts: list[dict[str, Any]] = []
+    params = {"project_id": str(c["project_id"])}
+    for snap in snap_lines.iter_rows(named=True):
+        line = await procore_line_now(ctx, path, params, snap)
+        if line is None:
+            return
+        code = str(snap["cost_code"] or "")
+        assignment = _assignment_of(ctx, project, code)
+        if assignment is None:
+            return
+        amount = Decimal(str(line["amount"]))
+        if amount != amount.quantize(Decimal("0.01")):
+            ctx.refuse(
+                f"Procore line {snap['id']} is {amount}, not a whole-cent price; create the PO in SAP ECC."
+            )
+            return
+        item = ctx.profile.erp.shape.keys.item_of_position(int(snap["position"] or len(items) + 1))
+        row: dict[str, Any] = {
+            "PO_ITEM": item,
+            "SHORT_TEXT": str(line.get("description") or snap["description"] or code)[:40],
+            "QUANTITY": "1",
+            "PO_UNIT": "EA",
+            "NET_PRICE": format(amount, "f"),
+            "PRICE_UNIT": "1",
+            "ACCTASSCAT": "P",
+        }
+        row |= {k: v for k, v in settings.create_defaults.items() if k not in CREATE_HEADER_DEFAULTS}
+        items.append(row)
+        wbs, gl = assignment
+        accounts.append(
+            {
+                "PO_ITEM": item,
+                "SERIAL_NO": "01",
+                "WBS_ELEMENT": wbs,
+                **({"GL_ACCOUNT": alpha(gl)} if gl else {}),
+            }
+        )
+    ref = reference(exc["exception_id"])
+    header = {
+        "COMP_CODE": settings.company_code,
+        "DOC_TYPE": "NB",
+        "VENDOR": alpha(supplier),
+        "CURRENCY": currency,
+        "OUR_REF": ref,
+        **{k: settings.create_defaults[k] for k in CREATE_HEADER_DEFAULTS},
+    }
+    where = f"EKKO: BUKRS = '{settings.company_code}' AND UNSEZ = '{ref}'"
+    plan.lookup = _read_call(ctx.clients, {"reference": ref}, where, "find a PO an earlier attempt created")
+    found = await _ecc(ctx.clients).find_po(ref)
+    plan.lookup_found = {"purchase_order": found} if found else None
+    plan.action = "create_po"
+    total = sum((Decimal(i["NET_PRICE"]) for i in items), Decimal(0))
+    plan.summary = (
+        f"Create in SAP ECC the PO of Procore contract {c['number']}: vendor {supplier}, {len(items)} items, "
+        f"{total} {currency}, reference {ref} (EKKO-UNSEZ)."
+    )
+    plan.requests = [
+        HttpCall(
+            side="erp",
+            method="POST",
+            path=_path(ctx.clients),
+            body={
+                "function": "BAPI_PO_CREATE1",
+                "parameters": create_parameters(header, items, accounts),
+                "then": COMMIT,
+            },
+            key={"reference": ref},
+            purpose="create the PO, then commit",
+            skip_if_found=True,
+        )
+    ]
+    if found and not plan.resumes:
+        ctx.refuse(f"SAP ECC already has PO {found} with reference {ref}; pull and diff again.")
+
+
 PLANNERS: dict[str, Planner] = {
     "procore_to_erp:commitment_line:value_mismatch": line_to_ecc,
+    "procore_to_erp:commitment:missing_in_erp": contract_to_ecc,
 }
 SOURCE = EccSource()
 WRITER = EccWriter()
