@@ -25,6 +25,7 @@ from types import ModuleType
 #: ERP kind → the module that renders the demo company for it.
 DEMO_ERPS: dict[str, str] = {
     "sap-s4": "sample_data.sap_s4_demo",
+    "sap-ecc": "sample_data.sap_ecc_demo",
 }
 DEFAULT_ERP = "sap-s4"
 #: The seed every committed answer key is for (``generate(DEMO_SEED)``).
