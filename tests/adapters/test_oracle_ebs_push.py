@@ -80,7 +80,7 @@ async def test_journal_is_inserted_imported_and_shows_as_an_actual(
     sink = MemorySink()
     await adapter.pull(sink, full=True, previous=None)
     await adapter.aclose()
-    actuals = adapter.canonicalize(sink.reader)["actuals"]
+    actuals = adapter.canonicalize(sink.reader)["erp_actuals"]
     row = actuals.filter(task="1", account="5100", cost_center="110").row(0, named=True)
     assert row["amount"] == Decimal("1250.1150") + Decimal("1234.56")
 
