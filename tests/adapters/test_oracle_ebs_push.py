@@ -125,9 +125,9 @@ async def test_a_retry_after_the_import_sends_nothing(sim: EbsSimulator, push: E
 
 
 async def test_the_server_refuses_a_second_insert_of_a_reference(push: EbsJournalPush) -> None:
-    await push.client.call_once("INSERT_GL_INTERFACE", push._insert_params(journal(push)))
+    await push.client.call_once("INSERT_GL_INTERFACE", push.insert_params(journal(push)))
     with pytest.raises(Exception) as err:
-        await push.client.call_once("INSERT_GL_INTERFACE", push._insert_params(journal(push)))
+        await push.client.call_once("INSERT_GL_INTERFACE", push.insert_params(journal(push)))
     assert "XX_TIEOUT_WRITE.INSERT_GL_INTERFACE failed in Oracle EBS" in str(err.value)
     assert "already in GL_INTERFACE" in str(err.value)
 
