@@ -122,7 +122,7 @@ def demo_environment(
         (directory / "mappings" / name).write_text(text, encoding="utf-8")
     key = read_answer_key(module.ANSWER_KEY) if seed == DEMO_SEED else module.answer_key(company)
     procore = ProcoreSimulator(
-        company.procore,
+        module.procore(company),
         client_id=SIM_PROCORE_CLIENT,
         client_secret=SIM_PROCORE_SECRET,
         company_id=int(extras.get("company_id", 562949953421312)),
