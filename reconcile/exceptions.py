@@ -136,16 +136,24 @@ def run_diff(store: Store, profile: Profile) -> DiffResult:
 
     Raises ``MappingError`` for a broken mapping table (the CLI exits 2 with its sentence).
     """
-    procore, erp = _canonical(store)
-    mappings = _load(profile, procore)
-    frame = diff(procore, erp, mappings, profile.rules.amount_tolerance)
+    frames, fingerprint = [], ""
+    if profile.erp_section is not None:
+        procore, erp = _canonical(store)
+        mappings = _load(profile, procore)
+        frames.append(diff(procore, erp, mappings, profile.rules.amount_tolerance))
+        fingerprint = mappings.fingerprint
+    if profile.people is not None:  # one run: persist closes what the run did not find
+        from reconcile.people.run import people_exceptions
+
+        frames.append(people_exceptions(store, profile))
+    frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     p_snap, e_snap = store.current_snapshot("procore"), store.current_snapshot("erp")
     run_id = persist(
         store,
         frame,
         p_snap.id if p_snap else None,
         e_snap.id if e_snap else None,
-        mappings_fingerprint=mappings.fingerprint,
+        mappings_fingerprint=fingerprint,
     )
     return DiffResult(run_id, frame, _counts(frame))
 
