@@ -20,6 +20,11 @@ SIM_PROCORE_CLIENT = "tieout-demo-dmsa"
 SIM_PROCORE_SECRET = "sim-procore-client-secret"
 SIM_ERP_CLIENT = "TIEOUT_COMM_USER"
 SIM_ERP_SECRET = "sim-erp-client-secret"
+#: The people side's simulated identity providers (``sample_data.people``).
+SIM_OKTA_TOKEN = "sim-okta-api-token"
+SIM_ENTRA_TENANT = "keystonebuilders.onmicrosoft.com"
+SIM_ENTRA_CLIENT = "00000000-0000-4000-8000-00000000c11e"
+SIM_ENTRA_SECRET = "sim-entra-client-secret"
 
 #: The demo's Procore grants a generous rate limit. At Procore's default (3,600 an hour,
 #: 100 per 10 s) the demo's ~2,300 requests are paced over minutes, correct but not a
@@ -36,14 +41,40 @@ class DemoEnv:
     procore: Any  # ProcoreSimulator
     sap: Any  # SapSimulator
     company: Any  # sample_data.generate.DemoCompany
+    #: The people side (None when the demo runs without ``[people]``).
+    idp: Any = None  # OktaSimulator | GraphSimulator
+    workforce: Any = None  # sample_data.people.Workforce
 
 
 def _toml_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def people_section(idp: str, url: str, groups: list[str], exclude: list[str], domain: str) -> str:
+    """The demo profile's ``[people]`` section (contract section 6) for the IdP simulator at ``url``."""
+    lines = ["[people]", f"idp = {_toml_str(idp)}", f"base_url = {_toml_str(url)}"]
+    if idp == "entra":
+        lines += [
+            f"login_url = {_toml_str(url)}",
+            f"tenant = {_toml_str(SIM_ENTRA_TENANT)}",
+            f"client_id = {_toml_str(SIM_ENTRA_CLIENT)}",
+        ]
+    lines += [
+        "groups = [" + ", ".join(_toml_str(g) for g in groups) + "]",
+        f"sso_domains = [{_toml_str(domain)}]",
+        "exclude = [" + ", ".join(_toml_str(e) for e in exclude) + "]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def write_profile(
-    path: Path, *, procore_url: str, sap_url: str, extras: dict[str, Any], push_allow: list[str] | None = None
+    path: Path,
+    *,
+    procore_url: str,
+    sap_url: str,
+    extras: dict[str, Any],
+    push_allow: list[str] | None = None,
+    people: str = "",
 ) -> None:
     """Write a demo profile pointing at the simulators (contract section 1 format)."""
     allow = ", ".join(_toml_str(a) for a in (push_allow or []))
@@ -75,7 +106,7 @@ amount_tolerance = {_toml_str(str(extras.get("tolerance", "0.01")))}
 [push]
 allow = [{allow}]
 """
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text + ("\n" + people if people else ""), encoding="utf-8")
 
 
 @contextmanager
@@ -86,8 +117,13 @@ def demo_environment(
     push_allow: list[str] | None = None,
     procore_options: dict[str, Any] | None = None,
     sap_options: dict[str, Any] | None = None,
+    idp: str | None = "okta",
 ) -> Iterator[DemoEnv]:
-    """Generate the demo company, start both simulators, write mappings and a profile."""
+    """Generate the demo company, start both simulators, write mappings and a profile.
+
+    ``idp`` (``okta``, ``entra``, or None for money only) adds the demo workforce: that IdP's
+    simulator, the Procore directory, ``access.csv`` and the profile's ``[people]`` section.
+    """
     from adapters.procore.simulator import ProcoreSimulator
     from adapters.sap.simulator import SapSimulator
     from sample_data.generate import generate
@@ -98,8 +134,15 @@ def demo_environment(
     (directory / "mappings").mkdir(parents=True, exist_ok=True)
     for name, text in company.mappings.items():
         (directory / "mappings" / name).write_text(text, encoding="utf-8")
+    staff, procore_seed = None, company.procore
+    if idp is not None:
+        from sample_data.people import workforce
+
+        staff = workforce(seed)
+        procore_seed = {**company.procore, **staff.procore}
+        (directory / "mappings" / "access.csv").write_text(staff.access_csv, encoding="utf-8")
     procore = ProcoreSimulator(
-        company.procore,
+        procore_seed,
         client_id=SIM_PROCORE_CLIENT,
         client_secret=SIM_PROCORE_SECRET,
         company_id=int(extras.get("company_id", 562949953421312)),
@@ -108,22 +151,53 @@ def demo_environment(
     sap = SapSimulator(
         company.sap, client_id=SIM_ERP_CLIENT, client_secret=SIM_ERP_SECRET, **(sap_options or {})
     )
+    idp_sim, people = _idp_simulator(idp, staff), ""
     procore_url = procore.start()
     sap_url = sap.start()
-    saved = {k: os.environ.get(k) for k in ("TIEOUT_PROCORE_CLIENT_SECRET", "TIEOUT_ERP_CLIENT_SECRET")}
+    names = ("TIEOUT_PROCORE_CLIENT_SECRET", "TIEOUT_ERP_CLIENT_SECRET", "TIEOUT_IDP_SECRET")
+    saved = {k: os.environ.get(k) for k in names}
     os.environ["TIEOUT_PROCORE_CLIENT_SECRET"] = SIM_PROCORE_SECRET
     os.environ["TIEOUT_ERP_CLIENT_SECRET"] = SIM_ERP_SECRET
+    if idp_sim is not None and staff is not None:
+        from sample_data.people import DOMAIN
+
+        os.environ["TIEOUT_IDP_SECRET"] = SIM_OKTA_TOKEN if idp == "okta" else SIM_ENTRA_SECRET
+        people = people_section(str(idp), idp_sim.start(), staff.groups, staff.exclude, DOMAIN)
     profile_path = directory / "demo.toml"
     write_profile(
-        profile_path, procore_url=procore_url, sap_url=sap_url, extras=extras, push_allow=push_allow
+        profile_path,
+        procore_url=procore_url,
+        sap_url=sap_url,
+        extras=extras,
+        push_allow=push_allow,
+        people=people,
     )
     try:
-        yield DemoEnv(directory, profile_path, procore, sap, company)
+        yield DemoEnv(directory, profile_path, procore, sap, company, idp_sim, staff)
     finally:
         procore.stop()
         sap.stop()
+        if idp_sim is not None:
+            idp_sim.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _idp_simulator(idp: str | None, staff: Any) -> Any:
+    """The (not yet started) simulator of the demo's identity provider, if any."""
+    if idp is None or staff is None:
+        return None
+    if idp == "okta":
+        from adapters.okta.simulator import OktaSimulator
+
+        return OktaSimulator(staff.okta, token=SIM_OKTA_TOKEN)
+    if idp == "entra":
+        from adapters.entra.simulator import GraphSimulator
+
+        return GraphSimulator(
+            staff.entra, tenant=SIM_ENTRA_TENANT, client_id=SIM_ENTRA_CLIENT, client_secret=SIM_ENTRA_SECRET
+        )
+    raise ValueError(f"unknown demo idp {idp!r}; use okta or entra")
