@@ -118,11 +118,13 @@ def demo_environment(
     procore_options: dict[str, Any] | None = None,
     sap_options: dict[str, Any] | None = None,
     idp: str | None = "okta",
+    staff: int | None = None,
 ) -> Iterator[DemoEnv]:
     """Generate the demo company, start both simulators, write mappings and a profile.
 
     ``idp`` (``okta``, ``entra``, or None for money only) adds the demo workforce: that IdP's
-    simulator, the Procore directory, ``access.csv`` and the profile's ``[people]`` section.
+    simulator, the Procore directory, ``access.csv`` and the profile's ``[people]`` section;
+    ``staff`` shrinks it for quick tests (the planted cases stay).
     """
     from adapters.procore.simulator import ProcoreSimulator
     from adapters.sap.simulator import SapSimulator
@@ -134,13 +136,13 @@ def demo_environment(
     (directory / "mappings").mkdir(parents=True, exist_ok=True)
     for name, text in company.mappings.items():
         (directory / "mappings" / name).write_text(text, encoding="utf-8")
-    staff, procore_seed = None, company.procore
+    people_of, procore_seed = None, company.procore
     if idp is not None:
         from sample_data.people import workforce
 
-        staff = workforce(seed)
-        procore_seed = {**company.procore, **staff.procore}
-        (directory / "mappings" / "access.csv").write_text(staff.access_csv, encoding="utf-8")
+        people_of = workforce(seed, staff=staff, collaborators=staff // 6) if staff else workforce(seed)
+        procore_seed = {**company.procore, **people_of.procore}
+        (directory / "mappings" / "access.csv").write_text(people_of.access_csv, encoding="utf-8")
     procore = ProcoreSimulator(
         procore_seed,
         client_id=SIM_PROCORE_CLIENT,
@@ -151,18 +153,18 @@ def demo_environment(
     sap = SapSimulator(
         company.sap, client_id=SIM_ERP_CLIENT, client_secret=SIM_ERP_SECRET, **(sap_options or {})
     )
-    idp_sim, people = _idp_simulator(idp, staff), ""
+    idp_sim, people = _idp_simulator(idp, people_of), ""
     procore_url = procore.start()
     sap_url = sap.start()
     names = ("TIEOUT_PROCORE_CLIENT_SECRET", "TIEOUT_ERP_CLIENT_SECRET", "TIEOUT_IDP_SECRET")
     saved = {k: os.environ.get(k) for k in names}
     os.environ["TIEOUT_PROCORE_CLIENT_SECRET"] = SIM_PROCORE_SECRET
     os.environ["TIEOUT_ERP_CLIENT_SECRET"] = SIM_ERP_SECRET
-    if idp_sim is not None and staff is not None:
+    if idp_sim is not None and people_of is not None:
         from sample_data.people import DOMAIN
 
         os.environ["TIEOUT_IDP_SECRET"] = SIM_OKTA_TOKEN if idp == "okta" else SIM_ENTRA_SECRET
-        people = people_section(str(idp), idp_sim.start(), staff.groups, staff.exclude, DOMAIN)
+        people = people_section(str(idp), idp_sim.start(), people_of.groups, people_of.exclude, DOMAIN)
     profile_path = directory / "demo.toml"
     write_profile(
         profile_path,
@@ -173,7 +175,7 @@ def demo_environment(
         people=people,
     )
     try:
-        yield DemoEnv(directory, profile_path, procore, sap, company, idp_sim, staff)
+        yield DemoEnv(directory, profile_path, procore, sap, company, idp_sim, people_of)
     finally:
         procore.stop()
         sap.stop()

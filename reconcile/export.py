@@ -228,6 +228,7 @@ def write_report(
     audit: pl.DataFrame | None = None,
     profile_name: str = "",
     head: ChainHead | None = None,
+    sheets: dict[str, pl.DataFrame] | None = None,
 ) -> ExportResult:
     """Write the report atomically and say what was written.
 
@@ -246,7 +247,8 @@ def write_report(
             data.write_parquet(tmp, metadata=_parquet_metadata(profile_name, data.height, head))
         else:
             safe_audit = safe(audit, spreadsheet=True) if audit is not None else None
-            truncated = write_xlsx(data, tmp, safe_audit, profile_name, head)
+            extra = {name: safe(f, spreadsheet=True) for name, f in (sheets or {}).items()}
+            truncated = write_xlsx(data, tmp, safe_audit, profile_name, head, sheets=extra)
     digest = _sha256(path)
     manifest = None
     if fmt == "csv":
@@ -274,11 +276,14 @@ def export_store(
     overwrite: bool,
     frame: pl.DataFrame | None = None,
     open_only: bool = True,
+    object: str | None = None,
 ) -> ExportResult:
     """The one export path of the CLI and the workstation: checked target, report, audit, head.
 
     ``frame`` is the report to write (the workstation passes its filtered view); by default
-    the store's report (open exceptions unless ``open_only`` is False).
+    the store's report (open exceptions unless ``open_only`` is False), of one ``object`` when
+    given. ``object="user"`` in XLSX is the access review: an "Access review" sheet with every
+    in-scope user (``reconcile.people.review``) beside the exceptions and their decisions.
     """
     from reconcile import audit
     from reconcile.exceptions import report
@@ -286,9 +291,16 @@ def export_store(
     target = check_target(path, profile, overwrite=overwrite)
     if fmt == "csv":
         check_target(target.with_name(target.name + MANIFEST_SUFFIX), profile, overwrite=True)
-    data = report(store, open_only=open_only) if frame is None else frame
+    data = report(store, open_only=open_only, object=object) if frame is None else frame
     log = audit.entries(store) if fmt == "xlsx" else None
-    return write_report(data, target, fmt, audit=log, profile_name=profile.name, head=audit.chain_head(store))
+    sheets = None
+    if object == "user" and fmt == "xlsx" and profile.people is not None:
+        from reconcile.people.review import access_review
+
+        sheets = {"Access review": access_review(store, profile)}
+    return write_report(
+        data, target, fmt, audit=log, profile_name=profile.name, head=audit.chain_head(store), sheets=sheets
+    )
 
 
 def _parquet_metadata(profile_name: str, rows: int, head: ChainHead | None) -> dict[str, str]:

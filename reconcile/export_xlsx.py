@@ -104,9 +104,19 @@ _SUMMARY_TOP = 5
 
 
 def write_xlsx(
-    data: pl.DataFrame, path: Path, audit: pl.DataFrame | None, profile_name: str, head: ChainHead | None
+    data: pl.DataFrame,
+    path: Path,
+    audit: pl.DataFrame | None,
+    profile_name: str,
+    head: ChainHead | None,
+    *,
+    sheets: dict[str, pl.DataFrame] | None = None,
 ) -> int:
-    """Write the workbook; returns how many cells were cut to Excel's limit."""
+    """Write the workbook; returns how many cells were cut to Excel's limit.
+
+    ``sheets`` (name → frame, already made safe) come right after the summary: the access
+    review's user list (``reconcile.people.review``).
+    """
     book = _Book(path)
     try:
         ws = book.wb.add_worksheet("Summary")
@@ -117,6 +127,8 @@ def write_xlsx(
         if head is not None:
             ws.write_string(2, 0, f"Audit log: {head.count} entries, head hash {head.head_hash}")
         book.table(ws, _summary(data), top=_SUMMARY_TOP)
+        for name, frame in (sheets or {}).items():
+            book.table(book.wb.add_worksheet(name[:31]), frame)
         for obj in _object_order(data["object"].drop_nulls().unique().to_list()):
             sheet = book.wb.add_worksheet(obj[:31])
             book.table(sheet, data.filter(pl.col("object") == obj))

@@ -24,10 +24,12 @@ Planted, each for a reason (``PLANTED`` names them by index):
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sample_data.company import COMPANY_NAME
@@ -152,10 +154,10 @@ class Workforce:
     answer_keys: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
-def _people(rng: random.Random) -> list[Person]:
+def _people(rng: random.Random, staff: int) -> list[Person]:
     out: list[Person] = []
     used: set[str] = set()
-    for i in range(N_STAFF):
+    for i in range(staff):
         while True:
             first, last = rng.choice(FIRST), rng.choice(LAST)
             local = (
@@ -257,7 +259,7 @@ def _entra(people: list[Person], groups: list[str]) -> dict[str, Any]:
     }
 
 
-def _procore(people: list[Person], rng: random.Random) -> dict[str, Any]:
+def _procore(people: list[Person], rng: random.Random, collaborators: int) -> dict[str, Any]:
     users: list[dict[str, Any]] = []
     project_users: dict[str, list[dict[str, Any]]] = {str(PROJECT_IDS[n]): [] for n in PROJECTS}
     roles: dict[str, list[dict[str, Any]]] = {}
@@ -330,7 +332,7 @@ def _procore(people: list[Person], rng: random.Random) -> dict[str, Any]:
     user(SERVICE_ACCOUNT, "Procore", "Sync", "Integration", is_employee=False,
          company_permission_template_id=TEMPLATE_ID["Company Admin"])  # fmt: skip
     user(BREAK_GLASS, "Break", "Glass", None, company_permission_template_id=TEMPLATE_ID["Company Admin"])
-    for i in range(N_COLLABORATORS):
+    for i in range(collaborators):
         domain, vendor, template = COLLABORATORS[i % len(COLLABORATORS)]
         first, last = rng.choice(FIRST), rng.choice(LAST)
         u = user(
@@ -416,12 +418,18 @@ def _key(people: list[Person], procore: dict[str, Any], idp: str) -> list[dict[s
     return sorted(rows, key=lambda r: (r["kind"], r["key"], r["project"], r["field"]))
 
 
-def workforce(seed: int = 7) -> Workforce:
-    """The demo workforce for ``seed``: the same seed always gives the same people and keys."""
+def workforce(seed: int = 7, *, staff: int = N_STAFF, collaborators: int = N_COLLABORATORS) -> Workforce:
+    """The demo workforce for ``seed``: the same seed always gives the same people and keys.
+
+    ``staff`` (at least 30, so every plant has its person) and ``collaborators`` shrink it for
+    quick tests; the planted cases and so the answer keys stay the same.
+    """
+    if staff < 30:
+        raise ValueError("the workforce needs at least 30 staff to hold every planted case")
     rng = random.Random(seed * 7919 + 13)
-    people = _people(rng)
+    people = _people(rng, staff)
     groups = [ALL_STAFF, *(_group(n, r) for n in PROJECTS for r in ("pm", "field"))]
-    procore = _procore(people, rng)
+    procore = _procore(people, rng, collaborators)
     w = Workforce(
         people=people,
         okta=_okta(people, groups),
@@ -435,10 +443,32 @@ def workforce(seed: int = 7) -> Workforce:
     return w
 
 
-def key_summary(rows: list[dict[str, str]]) -> list[tuple[str, str, str, int]]:
-    """(kind, field, erp_value kind…) counts: what ``sample_data/demo/people_answer_key_summary.csv`` holds."""
-    counts: dict[tuple[str, str, str], int] = {}
-    for r in rows:
-        k = (r["object"], r["kind"], r["field"])
-        counts[k] = counts.get(k, 0) + 1
-    return [(*k, n) for k, n in sorted(counts.items())]
+def write_keys(out: Path, seed: int = 7) -> list[Path]:
+    """Write ``people_answer_key_<idp>.csv`` for both IdPs into ``out``; returns the paths."""
+    w = workforce(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for idp, rows in w.answer_keys.items():
+        path = out / f"people_answer_key_{idp}.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, KEY_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        paths.append(path)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sample_data.people", description="Write the demo workforce's answer keys."
+    )
+    parser.add_argument("--out", type=Path, required=True, help="folder for people_answer_key_<idp>.csv")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    for path in write_keys(args.out, args.seed):
+        print(f"wrote {path}")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -21,6 +21,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", "-o", type=Path, required=True, help="the file to write")
     p.add_argument("--all", action="store_true", help="include exceptions closed by later pulls")
     p.add_argument(
+        "--object",
+        help="only this object's exceptions (e.g. user: with --format xlsx, the access review)",
+    )
+    p.add_argument(
         "--force",
         action="store_true",
         help="overwrite an existing file without asking (never the store, profile or mapping tables)",
@@ -39,9 +43,14 @@ def _confirm(path: Path) -> bool:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from reconcile.diff.frame import OBJECTS
     from reconcile.export import ExportTargetExists, check_target, export_store
     from reconcile.profile import load_profile
 
+    if args.object is not None and args.object not in OBJECTS:
+        raise CommandError(
+            f"--object {args.object!r} is not an object Tieout reports; use one of {', '.join(OBJECTS)}."
+        )
     profile = load_profile(args.profile)
     overwrite = bool(args.force)
     try:
@@ -56,7 +65,13 @@ def handle(args: argparse.Namespace) -> int:
         overwrite = True
     with open_store(args, read_only=True) as (profile, store):
         result = export_store(
-            store, profile, args.out, args.format, overwrite=overwrite, open_only=not args.all
+            store,
+            profile,
+            args.out,
+            args.format,
+            overwrite=overwrite,
+            open_only=not args.all,
+            object=args.object,
         )
     say(f"Wrote {result.rows} exceptions to {result.path}.")
     if result.head is not None:

@@ -184,7 +184,8 @@ async def _send(call: HttpCall, values: dict[str, str], c: PushClients) -> tuple
         doc = f"{d.get('SupplierInvoice')}/{d.get('FiscalYear')}" if d.get("SupplierInvoice") else None
         return 201, doc, {k: v for k, v in d.items() if not k.startswith("__") and not k.startswith("to_")}
     resp = await c.procore.request(call.method, path, resource="push", params=call.params, json=call.body)
-    body = c.procore.decode(resp, path)
+    # A DELETE (remove from a project) answers 204 with no body: nothing to decode.
+    body = c.procore.decode(resp, path) if resp.status_code != 204 and resp.content else None
     if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
         first = body["errors"][0]
         errs = first.get("errors") if isinstance(first, dict) else first
