@@ -175,7 +175,8 @@ def mapping_change_effect(
     try:
         before = diff(procore, erp, _load(profile, procore), tolerance).select(EFFECT_COLUMNS)
     except MappingError:  # the table on disk is the one being fixed; fall back to what is stored
-        before = report(store).select(EFFECT_COLUMNS)
+        # Only the money side's rows: the diff compared against never holds user rows.
+        before = report(store).filter(pl.col("object") != "user").select(EFFECT_COLUMNS)
     after = diff(procore, erp, mappings_override, tolerance).select(EFFECT_COLUMNS)
     added = after.join(before, on="exception_id", how="anti").sort("exception_id")
     removed = before.join(after, on="exception_id", how="anti").sort("exception_id")

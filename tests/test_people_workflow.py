@@ -211,3 +211,26 @@ def test_the_committed_answer_keys_are_the_generated_ones() -> None:
         committed = pl.read_csv(root / f"people_answer_key_{idp}.csv", infer_schema=False).fill_null("")
         assert committed.columns == KEY_COLUMNS
         assert committed.to_dicts() == w.answer_keys[idp]
+
+
+def test_a_mapping_preview_never_calls_user_exceptions_resolved(tmp_path: Path) -> None:
+    """With the mapping tables on disk broken, the preview's baseline is the stored report:
+    the money diff it compares with never has user rows, so they must not count as resolved."""
+    from test_exceptions import _profile
+
+    from mappings import Mappings
+    from reconcile.diff import EXCEPTION_SCHEMA, exception_id
+    from reconcile.exceptions import persist, preview_mapping_change
+
+    profile = _profile(tmp_path)
+    xid = exception_id("user", "left@acme.com", "orphaned", "")
+    user = {c: None for c in EXCEPTION_SCHEMA} | {
+        "exception_id": xid, "object": "user", "kind": "orphaned", "key": "left@acme.com",
+        "field": "", "erp_value": "DEPROVISIONED", "procore_value": "active", "rule": "user.orphaned",
+    }  # fmt: skip
+    with Store(profile.store_path) as store:
+        persist(store, pl.DataFrame([user], schema=EXCEPTION_SCHEMA), None, None)
+        (profile.mappings_dir / "projects.csv").write_text("not,a,mapping\n")
+        changed = Mappings.from_rows([("P-1", "100")], [(None, None, "P-1", "01-100")])
+        added, removed = preview_mapping_change(store, profile, changed)
+    assert xid not in removed
