@@ -234,3 +234,31 @@ def test_a_mapping_preview_never_calls_user_exceptions_resolved(tmp_path: Path) 
         changed = Mappings.from_rows([("P-1", "100")], [(None, None, "P-1", "01-100")])
         added, removed = preview_mapping_change(store, profile, changed)
     assert xid not in removed
+
+
+def test_a_roster_profile_pulls_only_the_directory_and_reproduces_the_key(
+    env: DemoEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """idp = "csv": the HR roster is read at diff time; only the directory is pulled."""
+    roster = env.dir / "roster.csv"
+    lines = ["employee_id,email,first_name,last_name,job_title,department,status,groups,cost_center"]
+    for p in env.workforce.people:
+        status = "Active" if p.enabled else "Terminated"
+        lines.append(
+            f"E{p.index},{p.email},{p.first},{p.last},{p.title},{p.role},{status},{';'.join(p.groups)},CC1"
+        )
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = people_only(env)
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r'idp = "okta"\nbase_url = "[^"]*"\n', 'idp = "csv"\nroster = "roster.csv"\n', text)
+    path.write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["pull", "--profile", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "directory" in out and "identity" not in out
+    assert main(["diff", "--profile", str(path)]) == 0
+    expected = {
+        (*r[:4], "Terminated" if r[4] in ("DEPROVISIONED", "SUSPENDED") else r[4], r[5])
+        for r in key_of(env.workforce.answer_keys["okta"])
+    }
+    assert key_of(open_report(path).iter_rows(named=True)) == expected
