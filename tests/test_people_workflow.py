@@ -262,3 +262,24 @@ def test_a_roster_profile_pulls_only_the_directory_and_reproduces_the_key(
         for r in key_of(env.workforce.answer_keys["okta"])
     }
     assert key_of(open_report(path).iter_rows(named=True)) == expected
+
+
+def test_a_create_procore_refuses_waits_in_the_failed_queue(
+    env: DemoEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Someone created the hire by hand since the pull (no origin_id): Procore answers 422."""
+    path = people_only(env)
+    assert main(["pull", "--profile", str(path)]) == 0
+    assert main(["diff", "--profile", str(path)]) == 0
+    found = open_report(path)
+    xid = pick(found, "missing_in_procore", procore=False)
+    email = str(found.filter(pl.col("exception_id") == xid)["key"][0])
+    env.procore.data["users"].append(
+        {"id": 99, "email_address": email, "first_name": "By", "last_name": "Hand", "is_active": True}
+    )
+    capsys.readouterr()
+    assert main(["push", "--profile", str(path), "--exception", xid, "--yes"]) == 1
+    assert "already been taken" in capsys.readouterr().err
+    assert main(["push", "--profile", str(path), "--failed"]) == 0
+    queued = capsys.readouterr().out
+    assert xid in queued and "idp_to_procore  failed" in queued
