@@ -283,3 +283,21 @@ def test_a_create_procore_refuses_waits_in_the_failed_queue(
     assert main(["push", "--profile", str(path), "--failed"]) == 0
     queued = capsys.readouterr().out
     assert xid in queued and "idp_to_procore  failed" in queued
+
+
+def test_the_people_tab_reads_a_user_from_both_sides_and_orphans_first(env: DemoEnv) -> None:
+    from reconcile.people.views import people_counts, user_detail
+
+    path = people_only(env)
+    assert main(["pull", "--profile", str(path)]) == 0
+    assert main(["diff", "--profile", str(path)]) == 0
+    profile = load_profile(path)
+    holder = env.workforce.people[4].email
+    with Store(profile.store_path) as store:
+        counts = people_counts(store)
+        detail = user_detail(store, profile, holder.upper())
+    assert counts[0] == ("orphaned", 5)
+    assert dict(counts) == {"orphaned": 5, "missing_in_procore": 4, "access_mismatch": 6, "value_mismatch": 9}
+    assert (detail.review["idp_status"], detail.review["procore_status"]) == ("DEPROVISIONED", "active")
+    assert detail.memberships == [("1002", "Project Manager")]
+    assert detail.exceptions["kind"].to_list() == ["orphaned"]
