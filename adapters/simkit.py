@@ -63,7 +63,8 @@ class Fault:
     It skips the first ``after`` matching requests, then fires ``times`` times
     (``times=-1``: forever). Kinds the kit applies itself: ``status`` (answer with
     ``status`` and ``headers``), ``drop`` (close the socket), ``slow`` (sleep
-    ``seconds`` then answer normally), ``malformed`` (send ``body`` as the answer).
+    ``seconds`` then answer normally), ``malformed`` (send ``body`` as the answer, with
+    ``headers``).
     Simulators may define their own kinds (e.g. ``expire_tokens``) and ask
     ``Faults.take`` for them.
     """
@@ -136,6 +137,8 @@ class SimServer:
         self._thread: threading.Thread | None = None
         #: Called before routing; a simulator uses it for auth and rate limits.
         self.before: Callable[[SimRequest], SimResponse | None] | None = None
+        #: The server's clock, for its ``Date`` header (a simulator may run a skewed or fake one).
+        self.clock: Callable[[], float] = time.time
 
     # -- lifecycle ----------------------------------------------------------------
     def start(self, port: int = 0) -> str:
@@ -148,6 +151,9 @@ class SimServer:
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return super().date_time_string(sim.clock() if timestamp is None else timestamp)
 
             def _handle(self) -> None:
                 sim._serve(self)
@@ -236,7 +242,8 @@ class SimServer:
             if fault.kind == "status":
                 return SimResponse(fault.status, fault.body or b'{"error":"simulated"}', dict(fault.headers))
             if fault.kind == "malformed":
-                return SimResponse(200, fault.body or b'{"broken": ', {"Content-Type": "application/json"})
+                headers = {"Content-Type": "application/json", **fault.headers}
+                return SimResponse(200, fault.body or b'{"broken": ', headers)
             if fault.kind == "slow":
                 time.sleep(fault.seconds)
         if self.before is not None:

@@ -117,6 +117,7 @@ def _load(profile: Profile, procore: dict[str, pl.DataFrame], directory: Path | 
         directory or profile.mappings_dir,
         codes if codes.height else None,
         procore["procore_projects"],
+        shape=profile.erp.shape,
     )
 
 
@@ -140,7 +141,9 @@ def run_diff(store: Store, profile: Profile) -> DiffResult:
     if profile.erp_section is not None:
         procore, erp = _canonical(store)
         mappings = _load(profile, procore)
-        frames.append(diff(procore, erp, mappings, profile.rules.amount_tolerance))
+        frames.append(
+            diff(procore, erp, mappings, profile.rules.amount_tolerance, currency=profile.procore.currency)
+        )
         fingerprint = mappings.fingerprint
     if profile.people is not None:  # one run: persist closes what the run did not find
         from reconcile.people.run import people_exceptions
@@ -171,13 +174,15 @@ def mapping_change_effect(
     is a diff with the mappings on disk, or the store's open exceptions if those do not load.
     """
     procore, erp = _canonical(store)
-    tolerance = profile.rules.amount_tolerance
+    tolerance, currency = profile.rules.amount_tolerance, profile.procore.currency
     try:
-        before = diff(procore, erp, _load(profile, procore), tolerance).select(EFFECT_COLUMNS)
+        before = diff(procore, erp, _load(profile, procore), tolerance, currency=currency).select(
+            EFFECT_COLUMNS
+        )
     except MappingError:  # the table on disk is the one being fixed; fall back to what is stored
         # Only the money side's rows: the diff compared against never holds user rows.
         before = report(store).filter(pl.col("object") != "user").select(EFFECT_COLUMNS)
-    after = diff(procore, erp, mappings_override, tolerance).select(EFFECT_COLUMNS)
+    after = diff(procore, erp, mappings_override, tolerance, currency=currency).select(EFFECT_COLUMNS)
     added = after.join(before, on="exception_id", how="anti").sort("exception_id")
     removed = before.join(after, on="exception_id", how="anti").sort("exception_id")
     return added, removed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +36,10 @@ from reconcile.secrets import get_secret
 from reconcile.store import ResourceStat, Store
 
 ProgressCallback = Callable[[str, Progress], None]
+
+#: The ``tieout.pull`` logger (``app.logs`` attaches the file handler to ``tieout``).
+log = logging.getLogger("tieout.pull")
+LABELS = {"procore": "Procore", "erp": "ERP"}
 
 #: Errors that will not go away by themselves; everything else leaves a resumable snapshot.
 _FATAL = (AuthError, ResponseError)
@@ -206,8 +211,7 @@ class PullOutcome:
 
     @property
     def error(self) -> str | None:
-        labels = {"procore": "Procore", "erp": "ERP"}
-        errors = [f"{labels.get(s.source, s.source)}: {s.error}" for s in self.sources if s.error]
+        errors = [f"{LABELS.get(s.source, s.source)}: {s.error}" for s in self.sources if s.error]
         return " ".join(e if e.endswith(".") else e + "." for e in errors) or None
 
 
@@ -274,6 +278,19 @@ async def pull_source(
         return SourceOutcome(
             source, snapshot_id, False, message, resumable, sink.stats(), error_type=type(exc)
         )
+    except Exception as exc:
+        # A defect or an answer nobody foresaw: the snapshot must not stay "running", the
+        # person gets one sentence, and the traceback goes to the log file.
+        log.exception("Pull of %s (snapshot %s) failed unexpectedly", source, snapshot_id)
+        message = (
+            f"an unexpected {type(exc).__name__} stopped the {LABELS.get(source, source)} pull; "
+            "the details are in Tieout's log file"
+        )
+        try:
+            store.fail_snapshot(snapshot_id, message)
+        except Exception:
+            log.exception("Could not mark snapshot %s failed", snapshot_id)
+        return SourceOutcome(source, snapshot_id, False, message, False, sink.stats(), error_type=type(exc))
     return SourceOutcome(source, snapshot_id, True, None, False, sink.stats(), carried)
 
 
@@ -309,11 +326,16 @@ def run_pull(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     sources: Sequence[str] | None = None,
+    max_wait_minutes: float | None = None,
 ) -> PullOutcome:
     """Blocking entry point for the CLI and the workstation's pull worker.
 
-    ``sources`` defaults to the profile's (``reconcile.people.pull.profile_sources``).
+    ``sources`` defaults to the profile's (``reconcile.people.pull.profile_sources``);
+    ``max_wait_minutes`` overrides the profile's ``procore.max_wait_minutes`` (``--max-wait``).
     """
+    if max_wait_minutes is not None:
+        procore = profile.procore.model_copy(update={"max_wait_minutes": max_wait_minutes})
+        profile = profile.model_copy(update={"procore": procore})
     adapters = [make_adapter(profile, s) for s in sources or profile_sources(profile)]
     return asyncio.run(
         pull_all(store, adapters, full=full, resume=resume, on_progress=progress, cancel=cancel)

@@ -111,3 +111,35 @@ def test_a_pull_that_finished_nothing_offers_no_resume(store: Store) -> None:
     outcome = asyncio.run(pull_source(store, ScriptedAdapter(SCOPES, fail_after=0), full=True))
     assert not outcome.ok and not outcome.resumable  # a plain pull does the same work
     assert "Cannot reach Procore" in (outcome.error or "")
+
+
+class BrokenAdapter(ScriptedAdapter):
+    """Fails with an error no adapter foresaw, after finishing one unit."""
+
+    async def pull(self, sink: PullSink, *, full: bool, previous: PreviousPull | None) -> dict[str, Any]:
+        sink.replace_scope("vendors", "project:1")
+        sink.page("vendors", "project:1", [("1", {"id": 1, "name": "A"})])
+        sink.unit_done("vendors", "project:1", 1, 1)
+        raise RuntimeError("boom: a defect")
+
+
+async def test_an_unexpected_error_fails_the_snapshot_and_logs_its_traceback(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    logger = logging.getLogger("tieout.pull")
+    logger.addHandler(caplog.handler)  # the tieout tree may not propagate once the log file is set up
+    try:
+        outcome = await pull_source(store, BrokenAdapter(SCOPES))
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert not outcome.ok and outcome.error_type is RuntimeError
+    assert outcome.error == (
+        "an unexpected RuntimeError stopped the Procore pull; the details are in Tieout's log file"
+    )
+    snap = store.snapshot(outcome.snapshot_id)
+    assert snap is not None and snap.status == "failed"
+    assert store.current_snapshot("procore") is None
+    record = next(r for r in caplog.records if r.name == "tieout.pull")
+    assert record.exc_info is not None and "boom: a defect" in str(record.exc_info[1])

@@ -30,11 +30,11 @@ import polars as pl
 
 from adapters.base import AdapterError, PlanRow, PreviousPull, PullSink, RawReader
 from adapters.procore import models as m
-from adapters.procore.client import ProcoreClient
+from adapters.procore.client import FROM_PROFILE, FromProfile, ProcoreClient
 from adapters.procore.reads import CONTRACT_KINDS, Pull, V, selected
 from adapters.procore.writes import ProcoreWrites
-from reconcile.profile import ProcoreSettings
-from reconcile.secrets import Secret
+from adapters.secret import Secret
+from adapters.settings import ProcoreSettings
 
 RESOURCES = (
     "projects",
@@ -73,7 +73,7 @@ class ProcoreAdapter:
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.time,
         hourly_limit: int | None = None,
-        max_wait: float | None = None,
+        max_wait: float | None | FromProfile = FROM_PROFILE,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -114,6 +114,7 @@ class ProcoreAdapter:
         prev_contracts = self._previous_stamps(previous, full)
         pull = Pull(self.client, self.settings, sink, window, prev_contracts)
         self.client.on_wait = pull.on_wait
+        self.client.pacer.cancelled = sink.cancelled  # every wait looks at it: Ctrl-C never waits out an hour
         try:
             projects = await pull.projects()
             await pull.vendors()

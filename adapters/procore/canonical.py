@@ -14,8 +14,8 @@ from typing import Any
 import polars as pl
 
 from adapters.base import RawReader
+from adapters.canonical_schema import TABLES, conform
 from adapters.procore import models as m
-from reconcile.canonical import TABLES, conform
 
 PLACES = Decimal("0.0001")
 

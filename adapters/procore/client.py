@@ -6,10 +6,17 @@ Reads (GET) are retried on transient failures; writes are retried only when Proc
 cannot have acted on them (a 429, or a connection that was never made), because a
 blind retry of a create could write twice (``reconcile.push`` looks records up by
 ``origin_id`` instead).
+
+Paging trusts the server only as far as it must: a ``Link: rel="next"`` is followed only
+under the configured base URL (the bearer token and company id go wherever it points),
+and a next link back to a page already read, or past the pages the ``Total`` header
+allows, stops the pull with one sentence instead of reading forever.
 """
 
 from __future__ import annotations
 
+import enum
+import math
 import re
 import time
 from collections import Counter, defaultdict
@@ -21,9 +28,10 @@ import httpx
 
 from adapters.base import AdapterError, AuthError, PermissionDenied, ResponseError, UnreachableError
 from adapters.oauth import ClientCredentialsAuth
-from adapters.procore.pacing import Pacer
-from reconcile.profile import ProcoreSettings
-from reconcile.secrets import Secret
+from adapters.procore.decode import decode_body
+from adapters.procore.pacing import Pacer, http_date
+from adapters.secret import Secret
+from adapters.settings import ProcoreSettings
 
 TRANSIENT_STATUS = {500, 502, 503, 504}
 #: Which Procore tool a path belongs to, for a 403 sentence an admin can act on.
@@ -41,6 +49,14 @@ TOOLS = (
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x1b]")
 
 OnWait = Callable[[str, float, str], None]
+
+
+class FromProfile(enum.Enum):
+    PROFILE = "profile"
+
+
+#: ``max_wait`` default: the profile's ``procore.max_wait_minutes``.
+FROM_PROFILE = FromProfile.PROFILE
 
 
 def _clean(text: str, limit: int = 160) -> str:
@@ -70,11 +86,28 @@ def _server_message(resp: httpx.Response) -> str:
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
+    """Seconds to wait: ``Retry-After`` as seconds, or as an HTTP date measured from the answer's ``Date``."""
     value = resp.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
+    if value is None:
         return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    at, now = http_date(value), http_date(resp.headers.get("Date"))
+    if at is None or now is None:
+        return None
+    return max(0.0, at - now)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
+def _page_key(url: httpx.URL) -> tuple[Any, ...]:
+    """A page's identity whatever the order of its query parameters."""
+    return (*_origin(url), url.path, tuple(sorted(url.params.multi_items())))
 
 
 class ProcoreClient:
@@ -91,10 +124,12 @@ class ProcoreClient:
         max_retries: int = 4,
         timeout: float = 30.0,
         backoff: float = 0.5,
-        max_wait: float | None = None,
+        max_wait: float | None | FromProfile = FROM_PROFILE,
     ) -> None:
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
+        if max_wait is FROM_PROFILE:
+            max_wait = settings.max_wait_minutes * 60.0
         self.auth = ClientCredentialsAuth(
             f"{settings.login_url.rstrip('/')}/oauth/token", settings.client_id, secret.reveal, side="Procore"
         )
@@ -105,7 +140,6 @@ class ProcoreClient:
             sleep=sleep,
             max_wait=max_wait,
         )
-        self._sleep = sleep
         self._max_retries = max_retries
         self._backoff = backoff
         self._limiter = anyio.Semaphore(settings.max_concurrency)
@@ -139,7 +173,7 @@ class ProcoreClient:
     async def request(
         self,
         method: str,
-        url: str,
+        url: str | httpx.URL,
         *,
         resource: str,
         params: dict[str, Any] | None = None,
@@ -147,7 +181,7 @@ class ProcoreClient:
     ) -> httpx.Response:
         """Send one request with pacing, retries and error mapping; returns a 2xx answer."""
         idempotent = method == "GET"
-        path = httpx.URL(url).path or url
+        path = httpx.URL(url).path or str(url)
         attempt = 0
         rate_waits = 0
         while True:
@@ -189,7 +223,7 @@ class ProcoreClient:
                 if unreachable:
                     raise UnreachableError(failure)
                 raise AdapterError(failure)
-            await self._sleep(min(30.0, self._backoff * 2 ** (attempt - 1)))
+            await self.pacer.nap(min(30.0, self._backoff * 2 ** (attempt - 1)))
 
     def _raise_for_status(self, resp: httpx.Response, method: str, path: str) -> None:
         status = resp.status_code
@@ -229,11 +263,27 @@ class ProcoreClient:
     # -- reading ------------------------------------------------------------------------
     @staticmethod
     def decode(resp: httpx.Response, path: str) -> Any:
-        """The JSON body, or a ``ResponseError`` naming the endpoint."""
+        """The JSON body (fractions as ``Decimal``), or a ``ResponseError`` naming the endpoint and record."""
+        return decode_body(resp.content, path)
+
+    def _next_url(self, resp: httpx.Response, link: str, path: str) -> httpx.URL:
+        """The next page's URL, if it lies under the configured base URL; else a ``ResponseError``.
+
+        The client sends the bearer token and ``Procore-Company-Id`` with every request,
+        so a link to any other scheme, host, port or path would hand them to a stranger.
+        """
+        base = httpx.URL(self.base_url)
         try:
-            return resp.json()
-        except ValueError:
-            raise ResponseError(f"Procore's answer from {path} is not valid JSON.") from None
+            url = resp.request.url.join(link)
+        except (httpx.InvalidURL, ValueError):
+            url = None
+        prefix = base.path.rstrip("/") + "/"
+        if url is None or _origin(url) != _origin(base) or url.userinfo or not url.path.startswith(prefix):
+            raise ResponseError(
+                f"Procore's answer from {path} gives its next page as {_clean(link, 200)}, "
+                f"which is not under {self.base_url}; the pull stopped without following it."
+            )
+        return url
 
     async def get_json(self, path: str, *, resource: str, params: dict[str, Any] | None = None) -> Any:
         resp = await self.request("GET", path, resource=resource, params=params)
@@ -246,15 +296,21 @@ class ProcoreClient:
 
         The next page is whatever ``Link: rel="next"`` says; without a Link header the
         ``Total`` header decides. Never assumes ``per_page`` was honoured: a server that
-        caps it simply yields more pages, and no request follows the last one.
+        caps it simply yields more pages, and no request follows the last one. A link
+        back to a page already read, more records than ``Total`` promised, or more pages
+        than it allows, is a ``ResponseError``: paging always ends.
         """
         asked = per_page or self.settings.per_page
         query: dict[str, Any] | None = {**(params or {}), "page": 1, "per_page": asked}
-        url: str = path
+        url: str | httpx.URL = path
         seen = 0
         page_no = 1
+        read: set[tuple[Any, ...]] = set()
+        promised: int | None = None  # the largest Total stated (records may be added while paging)
+        largest_page = 1
         while True:
             resp = await self.request("GET", url, resource=resource, params=query)
+            read.add(_page_key(resp.request.url))
             body = self.decode(resp, path)
             if not isinstance(body, list):
                 raise ResponseError(
@@ -262,10 +318,19 @@ class ProcoreClient:
                 )
             seen += len(body)
             total = _int_header(resp, "Total")
-            got_per_page = _int_header(resp, "Per-Page") or len(body) or 1
-            served = _int_header(resp, "Per-Page") or (len(body) if resp.links.get("next") else None)
+            stated_per_page = _int_header(resp, "Per-Page")
+            got_per_page = stated_per_page or len(body) or 1
+            largest_page = max(largest_page, stated_per_page or len(body))
+            served = stated_per_page or (len(body) if resp.links.get("next") else None)
             if served and served < asked:
                 self.per_page_served = min(self.per_page_served or served, served)
+            if total is not None:
+                promised = max(promised or 0, total)
+            if promised is not None and seen > promised:
+                raise ResponseError(
+                    f"Procore's paging of {path} returned {seen} records by page {page_no}, more than the "
+                    f"{promised} its Total header promised; the pull stopped."
+                )
             total_pages = -(-total // got_per_page) if total is not None else None
             yield body, total_pages
             links = resp.links
@@ -273,8 +338,20 @@ class ProcoreClient:
                 nxt = links.get("next", {}).get("url")
                 if not nxt:
                     return
+                next_url = self._next_url(resp, nxt, path)
+                if _page_key(next_url) in read:
+                    raise ResponseError(
+                        f"Procore's paging of {path} loops: the next link of page {page_no} leads back to "
+                        "a page already read; the pull stopped."
+                    )
+                if promised is not None and page_no >= math.ceil(promised / max(1, largest_page)) + 1:
+                    raise ResponseError(
+                        f"Procore's paging of {path} offers page {page_no + 1}, past the "
+                        f"{math.ceil(promised / max(1, largest_page))} its Total header "
+                        f"({promised} records) allows; the pull stopped."
+                    )
                 # The link carries every parameter; httpx would drop its query if params={} were passed.
-                url, query = nxt, None
+                url, query = next_url, None
             elif total is not None and seen < total and body:
                 query = {**(query or {}), "page": page_no + 1}
             else:

@@ -6,8 +6,12 @@ the ``Procore-Company-Id`` header, ``page``/``per_page`` paging with ``Link``/``
 ``Per-Page`` (and a per-page cap below what clients ask for, to prove they follow the
 links), ``filters[updated_at]`` ranges, ``filters[origin_id]``, hourly and spike rate
 limits with ``X-Rate-Limit-*`` headers, and sync endpoints that answer 200 with
-``{entities, errors}``. Fault kinds beyond simkit's: ``expire_tokens`` (revoke every
-issued token, so the next request gets a 401 and the client must renew).
+``{entities, errors}``. Its ``Date`` header comes from ``clock``, so a test can skew the
+server's clock against the client's. Fault kinds beyond simkit's: ``expire_tokens``
+(revoke every issued token, so the next request gets a 401 and the client must renew),
+and hostile paging on a list: ``next_link_host`` (the next link points at ``body``, another
+server's base URL), ``next_link_loop`` (the next link leads back to page 1) and
+``next_link_endless`` (a next link on every page, past the last one).
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ class ProcoreSimulator(SimWrites, SimUsers):
             ],
             name="procore-sim",
         )
+        self.server.clock = clock
         self.faults = self.server.faults
 
     def __repr__(self) -> str:
@@ -252,19 +257,29 @@ class ProcoreSimulator(SimWrites, SimUsers):
         last = max(1, -(-total // per_page))
         chunk = records[(page - 1) * per_page : page * per_page]
         headers = {"Total": str(total), "Per-Page": str(per_page)}
-        if total:
+        hostile = self.faults.take(req.path, ("next_link_host", "next_link_loop", "next_link_endless"))
+        if total or hostile:
             links = [("first", 1), ("last", last)]
             if page > 1:
                 links.append(("prev", page - 1))
-            if page < last:
+            base = self.server.base_url
+            if hostile is not None and hostile.kind == "next_link_host":
+                base = hostile.body.decode()
                 links.append(("next", page + 1))
-            headers["Link"] = ", ".join(f'<{self._url(req, p, per_page)}>; rel="{rel}"' for rel, p in links)
+            elif hostile is not None and hostile.kind == "next_link_loop":
+                links.append(("next", 1))
+            elif page < last or (hostile is not None and hostile.kind == "next_link_endless"):
+                links.append(("next", page + 1))
+            headers["Link"] = ", ".join(
+                f'<{self._url(req, p, per_page, base if rel == "next" else None)}>; rel="{rel}"'
+                for rel, p in links
+            )
         return SimResponse.json(chunk, headers=headers)
 
-    def _url(self, req: SimRequest, page: int, per_page: int) -> str:
+    def _url(self, req: SimRequest, page: int, per_page: int, base: str | None = None) -> str:
         q = {k: v for k, v in req.query.items() if k not in ("page", "per_page")}
         q["page"], q["per_page"] = [str(page)], [str(per_page)]
-        return f"{self.server.base_url}{req.path}?{urlencode(q, doseq=True)}"
+        return f"{base or self.server.base_url}{req.path}?{urlencode(q, doseq=True)}"
 
     def _filter(self, req: SimRequest, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rng = req.arg("filters[updated_at]")

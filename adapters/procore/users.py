@@ -19,12 +19,12 @@ from typing import Any
 import polars as pl
 
 from adapters.base import PreviousPull, PullSink, RawReader, ResponseError
+from adapters.people_schema import people_frame
 from adapters.procore import models as m
 from adapters.procore.client import ProcoreClient
 from adapters.procore.reads import Pull
-from reconcile.people.schema import people_frame
-from reconcile.profile import ProcoreSettings
-from reconcile.secrets import Secret
+from adapters.secret import Secret
+from adapters.settings import ProcoreSettings
 
 V10, V13 = "/rest/v1.0", "/rest/v1.3"
 RESOURCES = ("projects", "company_users", "inactive_users", "permission_templates", "project_users")
@@ -145,9 +145,7 @@ class DirectoryAdapter:
         self, sink: PullSink, *, full: bool = True, previous: PreviousPull | None = None
     ) -> dict[str, Any]:
         """Users, templates and project members into ``sink``; the request count per resource."""
-        pacer = getattr(self.client, "pacer", None)
-        if pacer is not None and hasattr(pacer, "cancelled"):
-            pacer.cancelled = sink.cancelled  # a rate-limit wait stops at Ctrl-C
+        self.client.pacer.cancelled = sink.cancelled  # a rate-limit wait stops at Ctrl-C
         await DirectoryPull(self.client, self.settings, sink).run()
         return {"requests": dict(self.client.stats)}
 

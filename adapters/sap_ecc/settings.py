@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from adapters.settings import ErpBase
 
 
-class SapEccSettings(BaseModel):
+class SapEccSettings(ErpBase):
     """Where the SOAMANAGER binding is, who calls it, and which company code counts."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Literal["sap-ecc"] = "sap-ecc"
     base_url: str

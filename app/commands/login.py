@@ -36,7 +36,7 @@ def _prompt(profile: Profile, side: Side) -> str:
     if side == "procore":
         return f"procore client secret for {profile.procore.client_id}: "
     if side == "erp":
-        return f"erp client secret for {profile.erp.client_id}: "
+        return f"erp client secret for {profile.erp.principal}: "
     people = profile.people
     if people is None or people.idp == "csv":
         where = profile.source_path or profile.name

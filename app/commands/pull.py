@@ -6,8 +6,9 @@ import argparse
 import signal
 import threading
 
-from adapters.base import AuthError, PlanRow, ResponseError, UnreachableError
+from adapters.base import AdapterError, AuthError, PlanRow, ResponseError, UnreachableError
 from app.commands.common import BAD_INPUT, FAILED, OK, add_profile_arg, open_store, say, warn
+from app.logs import setup_logging
 from reconcile.people.pull import ALL_SOURCES, profile_sources
 from reconcile.profile import Profile
 from reconcile.pull import PullOutcome, plan_pull, run_pull
@@ -26,7 +27,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         help="pull only this source (people: identity = the IdP, directory = the Procore directory)",
     )
+    p.add_argument(
+        "--max-wait",
+        type=_minutes,
+        metavar="MINUTES",
+        help="longest rate-limit wait before stopping resumably (default: the profile's procore.max_wait_minutes, 15)",
+    )
     p.set_defaults(handler=handle)
+
+
+def _minutes(text: str) -> float:
+    """``--max-wait``: a number of minutes from 0 to 1440."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not 0 <= value <= 24 * 60:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1440 minutes")
+    return value
 
 
 def format_outcome(outcome: PullOutcome) -> list[str]:
@@ -91,6 +109,7 @@ def _pull(args: argparse.Namespace, profile: Profile, store: Store) -> int:
         for line in format_plan(plan_pull(profile, store, sources)):
             say(line)
         return OK
+    log_file = setup_logging()  # before the pull: an unexpected failure logs its traceback there
     cancel = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
 
@@ -101,13 +120,25 @@ def _pull(args: argparse.Namespace, profile: Profile, store: Store) -> int:
 
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        outcome = run_pull(profile, store, full=args.full, resume=args.resume, cancel=cancel, sources=sources)
+        outcome = run_pull(
+            profile,
+            store,
+            full=args.full,
+            resume=args.resume,
+            cancel=cancel,
+            sources=sources,
+            max_wait_minutes=args.max_wait,
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
     for line in format_outcome(outcome):
         say(line)
     if not outcome.ok:
-        warn(f"Pull failed: {outcome.error} The previous snapshot stays current.")
+        unexpected = any(
+            s.error_type is not None and not issubclass(s.error_type, AdapterError) for s in outcome.sources
+        )
+        log_note = f" The log is {log_file}." if unexpected and log_file is not None else ""
+        warn(f"Pull failed: {outcome.error} The previous snapshot stays current.{log_note}")
         bad_input = (AuthError, UnreachableError, ResponseError)
         if any(s.error_type is not None and issubclass(s.error_type, bad_input) for s in outcome.sources):
             return BAD_INPUT

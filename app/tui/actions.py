@@ -118,6 +118,15 @@ ACTIONS: tuple[Action, ...] = (
         "Approve push",
         "Approve writing the fix to the other side",
     ),
+    Action(
+        "tieout.detail.full",
+        "detail",
+        "v",
+        "toggle_full",
+        "Full text",
+        "Show long values in full (cut at 200 characters otherwise)",
+        show=False,
+    ),
     Action("tieout.detail.close", "detail", "escape", "close", "Back", "Back to the grid"),
     Action("tieout.help.close", "help", "escape,f1,question_mark", "dismiss", "Close", "Close help"),
 )

@@ -15,13 +15,29 @@ from typing import Any
 
 import polars as pl
 
-from adapters.base import Progress
+from adapters.base import AdapterError, Progress
+from mappings import MappingError
 from reconcile import audit, decisions, exceptions, export, push, query
 from reconcile import pull as pulls
-from reconcile.profile import Profile
-from reconcile.store import Store
+from reconcile.profile import Profile, ProfileError
+from reconcile.secrets import SecretMissing
+from reconcile.store import Store, StoreError
 
 ProgressCallback = Callable[[str, Progress], None]
+
+#: Errors whose message is a sentence the analyst can act on (a file, a line, a record, a
+#: setting); the app shows them as they are. Anything else is a defect: logged, traceback kept.
+ACTIONABLE: tuple[type[BaseException], ...] = (
+    ProfileError,
+    MappingError,
+    StoreError,
+    SecretMissing,
+    AdapterError,
+    push.PushError,
+    decisions.DecisionError,
+    export.ExportError,
+    OSError,
+)
 
 
 @dataclass
@@ -145,9 +161,9 @@ class Services:
 
     def push_directions(self, exception_id: str) -> list[str]:
         """The directions the profile allows that could fix ``exception_id`` (offline, cheap)."""
-        from reconcile.push.plan import load_exception
-
-        row = load_exception(self.store, exception_id)
+        row = query.exception(self.store, exception_id)
+        if row is None:
+            raise push.PushError(f"There is no exception {exception_id} in the store.")
         routes = push.routes_for(row["object"], row["kind"], row.get("field"))
         return [d for d in routes if d in self.profile.push.allow]
 
@@ -161,10 +177,18 @@ class Services:
         result = push.execute_push(self.store, self.profile, preview.plan, actor=actor)
         return f"Push {result.state}: {result.message}"
 
+    def status(self, exception_id: str) -> str:
+        """The exception's status now (its latest decision; ``open`` when undecided)."""
+        return str(decisions.status(self.store, exception_id))
+
     # -- export -----------------------------------------------------------------------------
+    def export_target(self, path: Path, *, overwrite: bool) -> Path:
+        """The CLI's rules for a target: ``ExportTargetExists`` unless ``overwrite``, never the store."""
+        return export.check_target(path, self.profile, overwrite=overwrite)
+
     def export(self, frame: pl.DataFrame, path: Path, fmt: export.Format) -> None:
-        """Write the report frame to ``path`` as csv, xlsx or parquet."""
-        export.export(frame, path, fmt, profile_name=self.profile.name)
+        """Write the report frame through the CLI's one export path (audit sheet, head hash, manifest)."""
+        export.export_store(self.store, self.profile, path, fmt, overwrite=True, frame=frame)
 
     def report(self, f: query.ExceptionFilter | None) -> pl.DataFrame:
         """The report rows of a filter (None: every exception, open or not)."""

@@ -12,7 +12,9 @@ from typing import Any
 
 from adapters.procore.client import ProcoreClient
 from adapters.sap.push import SapPush
+from adapters.settings import ErpSettings
 from reconcile.profile import Profile
+from reconcile.push.model import PushError
 from reconcile.secrets import Secret, get_secret
 
 V = "/rest/v1.0"
@@ -36,8 +38,13 @@ class PushClients:
     @property
     def sap(self) -> SapPush:
         if self._sap is None:
+            erp = self.profile.erp
+            if not isinstance(erp, ErpSettings):
+                raise PushError(
+                    f"Pushing to an ERP of kind {erp.kind!r} goes through its own adapter, not SAP's."
+                )
             secret = get_secret(self.profile.name, "erp")
-            self._sap = SapPush(self.profile.erp, secret)
+            self._sap = SapPush(erp, secret)
         return self._sap
 
     def base_urls(self) -> dict[str, str]:

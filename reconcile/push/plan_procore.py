@@ -158,7 +158,7 @@ def _with_cost_codes(ctx: PlanContext, items: pl.DataFrame, project_id: int) -> 
     """Items with ``cost_code_id`` through cost_codes.csv, or a sentence naming the unmapped item."""
     try:
         m = load_mappings(ctx.profile.mappings_dir)
-        resolved = resolve_cost_codes(items, m, erp_wbs=ctx.table("erp_wbs"))
+        resolved = resolve_cost_codes(items, m, hierarchy=ctx.table("erp_hierarchy"))
     except MappingError as exc:
         return str(exc)
     codes = ctx.table("procore_cost_codes").filter(pl.col("project_id") == project_id)

@@ -11,6 +11,7 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label
+from textual.worker import Worker
 
 from app.tui.actions import bindings
 from app.tui.widgets.grid import ExceptionGrid
@@ -34,6 +35,9 @@ class AuditScreen(Screen[None]):
     @property
     def tieout(self) -> TieoutApp:
         return cast("TieoutApp", self.app)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.tieout.worker_state(event)  # a worker that died: logged, one sentence shown
 
     def compose(self) -> ComposeResult:
         yield Header()

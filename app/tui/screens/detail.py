@@ -19,15 +19,17 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker
 
 from app.tui.actions import bindings
 from app.tui.format import money
-from app.tui.safe import plain, text
+from app.tui.safe import LINE_LIMIT, capped, plain, text
 from reconcile import query
 from reconcile.suggest import Suggestion, vendor_suggestions
 
 if TYPE_CHECKING:
     from app.tui.app import TieoutApp
+    from app.tui.flows.base import Workstation
 
 
 class DetailLoaded(Message):
@@ -47,7 +49,7 @@ class DetailLoaded(Message):
         self.similar = similar or []
 
 
-def load_detail(app: TieoutApp, exception_id: str) -> DetailLoaded:
+def load_detail(app: Workstation, exception_id: str) -> DetailLoaded:
     """Read one exception and its history (call from a worker)."""
     row = query.exception(app.store, exception_id)
     if row is None:
@@ -100,16 +102,22 @@ def mapping_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def side_table(title: str, record: dict[str, Any], other: dict[str, Any]) -> Table:
+#: What a cut value says about the full text (the detail's ``tieout.detail.full`` binding).
+FULL_HINT = "v shows all"
+
+
+def side_table(
+    title: str, record: dict[str, Any], other: dict[str, Any], *, limit: int | None = LINE_LIMIT
+) -> Table:
     """One side's fields; a field whose value differs from the other side's is highlighted."""
     t = Table(title=title, box=None, padding=(0, 1), expand=True, title_justify="left", title_style="bold")
     t.add_column("field", style="dim", no_wrap=True)
-    t.add_column("value")
+    t.add_column("value", overflow="fold")  # a long word wraps: the full text is all there
     if not record:
         t.add_row("", Text("no record on this side", style="italic yellow"))
     for k, v in record.items():
         differs = k in other and plain(other[k]) != plain(v)
-        t.add_row(text(k), text(v, "bold reverse red" if differs else ""))
+        t.add_row(text(k), text(v, "bold reverse red" if differs else "", limit=limit, hint=FULL_HINT))
     return t
 
 
@@ -126,10 +134,16 @@ class DetailScreen(Screen[None]):
         self.row: dict[str, Any] | None = None
         self.similar: list[Suggestion] = []
         self._preloaded = loaded
+        #: Long values in full (``v``); cut at ``LINE_LIMIT`` characters otherwise.
+        self.full = False
+        self._shown: DetailLoaded | None = None
 
     @property
     def tieout(self) -> TieoutApp:
         return cast("TieoutApp", self.app)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.tieout.worker_state(event)  # a worker that died: logged, one sentence shown
 
     @property
     def exception_id(self) -> str:
@@ -178,37 +192,43 @@ class DetailScreen(Screen[None]):
         if message.exception_id != self.exception_id:
             return
         self.row = row = message.row
+        self._shown = message
         if row is None:
             self.query_one("#summary", Static).update(
                 text(f"{message.exception_id} is no longer in the store.")
             )
             return
         head = Text()
-        head.append(plain(row["exception_id"]), style="bold")
+
+        def cut(value: Any) -> str:
+            return capped(value, hint=FULL_HINT)
+
+        head.append(cut(row["exception_id"]), style="bold")
         head.append(f"  {self.index + 1}/{len(self.ids)}  ", style="dim")
-        head.append(f"{plain(row['object'])} · {plain(row['kind'])}")
-        head.append(f"  status {plain(row['status'])}", style="bold")
+        head.append(f"{cut(row['object'])} · {cut(row['kind'])}")
+        head.append(f"  status {cut(row['status'])}", style="bold")
         head.append("\nkey ")
-        head.append(plain(row["key"]), style="bold")
+        head.append(cut(row["key"]), style="bold")
         if row.get("project"):
-            head.append("  project " + plain(row["project"]))
+            head.append("  project " + cut(row["project"]))
         if row.get("field"):
-            head.append("  field " + plain(row["field"]))
+            head.append("  field " + cut(row["field"]))
         if row.get("erp_value") is not None or row.get("procore_value") is not None:
             head.append("\nERP ")
-            head.append(plain(row.get("erp_value") or "—"), style="bold")
+            head.append(cut(row.get("erp_value") or "—"), style="bold")
             head.append("  Procore ")
-            head.append(plain(row.get("procore_value") or "—"), style="bold")
+            head.append(cut(row.get("procore_value") or "—"), style="bold")
         head.append("\ndifference (ERP − Procore) ")
         head.append(money(row["difference"]), style="bold red" if row["difference"] else "bold")
         head.append("  rule ")
-        head.append(plain(row["rule"]))
+        head.append(cut(row["rule"]))
         if not row.get("is_open"):
             head.append("  (closed: not in the latest diff)", style="yellow")
         self.query_one("#summary", Static).update(head)
         erp, pc = records(row, message.sides)
-        self.query_one("#erp", Static).update(side_table("ERP", erp, pc))
-        self.query_one("#procore", Static).update(side_table("Procore", pc, erp))
+        limit = None if self.full else LINE_LIMIT
+        self.query_one("#erp", Static).update(side_table("ERP", erp, pc, limit=limit))
+        self.query_one("#procore", Static).update(side_table("Procore", pc, erp, limit=limit))
 
         self.similar = message.similar
         maps = mapping_rows(row)
@@ -263,6 +283,12 @@ class DetailScreen(Screen[None]):
             self.reload()
         else:
             self.notify("No more exceptions that way.", severity="information")
+
+    def action_toggle_full(self) -> None:
+        """Show long values in full in the records (the body scrolls), or cut again."""
+        self.full = not self.full
+        if self._shown is not None:
+            self.on_detail_loaded(self._shown)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, cast
 
+import polars as pl
 import pyarrow as pa
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,7 +17,7 @@ from textual.containers import Container, Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState
 from textual_fastdatatable import DataTable
 
 from app.tui.actions import bindings
@@ -31,14 +32,47 @@ STATUSES = ("open", "approved", "pushed", "failed", "explained")
 OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual", "user")
 
 
+def with_statuses(cache: query.GridCache, statuses: dict[str, str]) -> query.GridCache:
+    """A new cache with some exceptions' status replaced; ``cache`` itself is left as it was.
+
+    Why a copy: a worker may be paging the old cache while this runs, and a million-row
+    column rewrite is work for a thread, not for the UI. Sort orders of other columns stay
+    valid (rows keep their places), so they are carried over; only the status order is not.
+    """
+    status = (
+        pl.col("exception_id")
+        .replace_strict(statuses, default=pl.col("status"), return_dtype=pl.String)
+        .alias("status")
+    )
+    patched = query.GridCache(cache.frame.with_columns(status))
+    orders = getattr(cache, "_orders", None)  # the cache's memo of sort permutations
+    if isinstance(orders, dict) and hasattr(patched, "_orders"):
+        patched._orders.update((k, v) for k, v in orders.items() if k != "status")
+    return patched
+
+
 class GridLoaded(Message):
+    """A page of the grid, and the cache it was cut from (UI-thread handlers adopt it)."""
+
     def __init__(
-        self, page: query.GridPage, f: query.ExceptionFilter, options: dict[str, list[str]] | None
+        self,
+        page: query.GridPage,
+        f: query.ExceptionFilter,
+        options: dict[str, list[str]] | None,
+        *,
+        cache: query.GridCache | None = None,
+        generation: int = 0,
+        seq: int = 0,
+        applied: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.page = page
         self.filter = f
         self.options = options
+        self.cache = cache
+        self.generation = generation
+        self.seq = seq
+        self.applied = applied or {}
 
 
 class ExceptionsScreen(Screen[None]):
@@ -54,7 +88,20 @@ class ExceptionsScreen(Screen[None]):
         self.page_size = limit
         self.limit = limit
         self.page: query.GridPage | None = None
+        # The grid's cache is owned by the UI thread: only handlers here assign it. A worker
+        # gets the current one as an argument and never mutates it (patches make a copy).
+        # ``_generation`` counts store states (each diff is one): a result computed for an
+        # older generation is dropped, never applied. ``_seq`` orders requests within one.
         self.cache: query.GridCache | None = None
+        self._generation = 0
+        self._seq = 0
+        self._cache_seq = 0
+        self._shown_seq = 0
+        #: Decisions recorded since ``cache`` was read; the next load applies them off-thread.
+        self._pending: dict[str, str] = {}
+        #: The generation whose cache is being read (one full read at a time), if any.
+        self._reading: int | None = None
+        self._reload_wanted = False
         self._options_loaded = False
         self._shown = 0
         self._shown_filter: query.ExceptionFilter | None = None
@@ -84,37 +131,86 @@ class ExceptionsScreen(Screen[None]):
     def reload(self, *, stale: bool = False) -> None:
         """Re-run the current filter; ``stale`` re-reads the store (after a diff)."""
         if stale:
+            self._generation += 1
             self.cache = None
+            self._pending.clear()  # the new read sees every decision recorded so far
             self._options_loaded = False
-        self._load(self.filter, self.limit, not self._options_loaded)
+        if self.cache is None and self._reading == self._generation:
+            self._reload_wanted = True  # the read under way serves this filter when it lands
+            return
+        self._seq += 1
+        if self.cache is None:
+            self._reading = self._generation
+        self._load(
+            self.filter,
+            self.limit,
+            not self._options_loaded,
+            self.cache,
+            dict(self._pending),
+            self._generation,
+            self._seq,
+        )
 
     def set_status(self, exception_id: str, status: str) -> None:
-        """A decision was recorded: patch the in-memory rows, then re-filter."""
-        if self.cache is not None:
-            self.cache.set_status(exception_id, status)
+        """A decision was recorded: the next load patches a copy of the cache, then re-filters."""
+        self._pending[exception_id] = status
         self.reload()
 
     @work(thread=True, exclusive=True, group="grid", exit_on_error=False)
-    def _load(self, f: query.ExceptionFilter, limit: int, with_options: bool) -> None:
+    def _load(
+        self,
+        f: query.ExceptionFilter,
+        limit: int,
+        with_options: bool,
+        cache: query.GridCache | None,
+        pending: dict[str, str],
+        generation: int,
+        seq: int,
+    ) -> None:
         store = self.tieout.store
         if f.open_only:
-            if self.cache is None:
-                self.cache = query.GridCache.load(store)
-            page = self.cache.page(f, limit=limit)
+            if cache is None:
+                cache = query.GridCache.load(store)
+            if pending:
+                cache = with_statuses(cache, pending)
+            page = cache.page(f, limit=limit)
         else:
             page = query.grid_page(store, f, limit=limit)
         options = (
             {c: query.distinct_values(store, c) for c in ("object", "project")} if with_options else None
         )
-        if not get_current_worker().is_cancelled:
-            self.post_message(GridLoaded(page, f, options))
+        # Posted even when a newer load cancelled this one: its cache may still be the one to
+        # keep, and the handler drops whatever is stale.
+        self.post_message(
+            GridLoaded(page, f, options, cache=cache, generation=generation, seq=seq, applied=pending)
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "grid" and event.state is WorkerState.ERROR:
+            self._reading = None  # a failed read: the next reload reads again
+        self.tieout.worker_state(event)  # a worker that died: logged, one sentence shown
 
     async def on_grid_loaded(self, message: GridLoaded) -> None:
-        if message.filter != self.filter:
-            return  # a newer filter is on its way
+        if message.generation != self._generation:
+            return  # computed from an older store state: dropped
+        if self._reading == message.generation and message.cache is not None:
+            self._reading = None
+        if message.cache is not None and message.seq > self._cache_seq:
+            self.cache = message.cache
+            self._cache_seq = message.seq
+            for exception_id, status in message.applied.items():
+                if self._pending.get(exception_id) == status:
+                    del self._pending[exception_id]
         if message.options is not None:
             self._options_loaded = True
             self._set_options(message.options)
+        if self._reload_wanted:
+            self._reload_wanted = False
+            self.reload()  # the filter changed while the store was read: now from the cache
+            return
+        if message.filter != self.filter or message.seq < self._shown_seq:
+            return  # a newer filter or a newer page is on its way or shown
+        self._shown_seq = message.seq
         self._shown = (
             self.page.table.num_rows if self.page is not None and message.filter == self._shown_filter else 0
         )

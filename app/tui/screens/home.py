@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker
 
 from app.tui.actions import bindings, by_id
 from app.tui.format import age, money
@@ -50,6 +51,9 @@ class HomeScreen(Screen[None]):
     @property
     def tieout(self) -> TieoutApp:
         return cast("TieoutApp", self.app)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.tieout.worker_state(event)  # a worker that died: logged, one sentence shown
 
     def compose(self) -> ComposeResult:
         yield Header()

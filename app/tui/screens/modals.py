@@ -50,7 +50,7 @@ class ConfirmModal(ModalScreen[bool]):
         with Vertical(classes="dialog wide tall" if self._wide else "dialog"):
             yield Label(text(self._title), classes="title")
             with VerticalScroll(classes="body"):
-                yield Static(text(self._body))
+                yield Static(text(self._body, limit=None))  # a push plan is read whole
             with Horizontal(classes="buttons"):
                 yield Button(f"{self._yes} (y)", id="yes", variant="primary")
                 yield Button(f"{self._no} (n)", id="no")

@@ -11,14 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.coordinate import Coordinate
 from textual_fastdatatable import ArrowBackend, DataTable
 
-from app.tui.safe import CONTROL_PATTERN
+from app.tui.safe import sanitise_column
 
 WIDTHS: dict[str, int] = {
     "exception_id": 13,
@@ -54,11 +53,11 @@ class FixedWidthBackend(ArrowBackend):
 
 
 def sanitise(table: pa.Table) -> pa.Table:
-    """Strip terminal control sequences from every text column (Arrow compute, no Python loop)."""
+    """Every text column made safe to show (``app.tui.safe``'s rules, vectorised)."""
     cols = []
     for column in table.columns:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            column = pc.replace_substring_regex(column, CONTROL_PATTERN, "")
+            column = sanitise_column(column)
         cols.append(column)
     return pa.Table.from_arrays(cols, names=table.column_names)
 

@@ -1,0 +1,98 @@
+"""Approve a push: which side is wrong (when either could be), the plan, confirm, the write.
+
+The plan is re-read from the target by the engine and shown in full before anything is
+written; the write itself runs once, in the ``push`` group, and is audited by the engine.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.message import Message
+
+from app.tui import messages as m
+from app.tui.flows.base import Workstation
+from app.tui.screens.modals import ConfirmModal, DirectionModal
+from app.tui.services import PushPreview
+
+
+class DirectionsKnown(Message):
+    """The directions the profile allows for an exception (asked when there are two)."""
+
+    def __init__(self, exception_id: str, directions: list[str]) -> None:
+        super().__init__()
+        self.exception_id = exception_id
+        self.directions = directions
+
+
+class PushPlanned(Message):
+    """A push plan that can be performed, for the confirm dialog."""
+
+    def __init__(self, exception_id: str, preview: PushPreview) -> None:
+        super().__init__()
+        self.exception_id = exception_id
+        self.preview = preview
+
+
+class PushFlow(Workstation):
+    """Plan, confirm and perform one push."""
+
+    def approve_push(self, exception_id: str) -> None:
+        self._choose_direction(exception_id)
+
+    @work(thread=True, exclusive=True, group="push-plan", exit_on_error=False)
+    def _choose_direction(self, exception_id: str) -> None:
+        try:
+            directions = self.services.push_directions(exception_id)
+        except Exception as exc:  # noqa: BLE001 - PushError: one sentence
+            self.post_message(m.WorkFailed("push", self.failure("push", exc)))
+            return
+        self.post_message(DirectionsKnown(exception_id, directions))
+
+    @on(DirectionsKnown)
+    def _directions_known(self, message: DirectionsKnown) -> None:
+        """Ask which side is wrong when the profile lets a push correct either; then plan."""
+        exception_id = message.exception_id
+        if len(message.directions) < 2:
+            self._plan_push(exception_id, None)
+            return
+
+        def chosen(direction: object) -> None:
+            if isinstance(direction, str):
+                self._plan_push(exception_id, direction)
+
+        self.push_screen(DirectionModal(exception_id), chosen)
+
+    @work(thread=True, exclusive=True, group="push-plan", exit_on_error=False)
+    def _plan_push(self, exception_id: str, direction: str | None) -> None:
+        try:
+            preview = self.services.plan_push(exception_id, direction)
+        except Exception as exc:  # noqa: BLE001 - PushError and friends: one sentence
+            self.post_message(m.WorkFailed("push", self.failure("push", exc)))
+            return
+        if not preview.can_push:
+            reason = preview.refusal or "this exception cannot be pushed"
+            self.post_message(m.WorkFailed("push", f"Push refused: {reason}"))
+            return
+        self.post_message(PushPlanned(exception_id, preview))
+
+    @on(PushPlanned)
+    def _push_planned(self, message: PushPlanned) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._execute_push(message.exception_id, message.preview)
+
+        self.push_screen(
+            ConfirmModal("Approve and push?", message.preview.text, "Push", "Cancel", wide=True),
+            confirmed,
+        )
+
+    @work(thread=True, exclusive=True, group="push", exit_on_error=False)
+    def _execute_push(self, exception_id: str, preview: PushPreview) -> None:
+        try:
+            outcome = self.services.execute_push(preview, actor=self.settings.actor)
+            status = self.services.status(exception_id)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(m.WorkFailed("push", self.failure("push", exc)))
+            return
+        self.post_message(m.WorkDone(outcome))
+        self.post_message(m.DataChanged(exception_id, status))
