@@ -301,3 +301,35 @@ def test_the_people_tab_reads_a_user_from_both_sides_and_orphans_first(env: Demo
     assert (detail.review["idp_status"], detail.review["procore_status"]) == ("DEPROVISIONED", "active")
     assert detail.memberships == [("1002", "Project Manager")]
     assert detail.exceptions["kind"].to_list() == ["orphaned"]
+
+
+def test_an_interrupted_identity_pull_resumes_in_the_same_snapshot(env: DemoEnv) -> None:
+    """Cancelled after the first groups, ``--resume`` reads only the groups not checkpointed."""
+    import threading
+
+    from reconcile.pull import run_pull
+
+    profile = load_profile(people_only(env))
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def progress(source: str, p: object) -> None:
+        seen.append(source)
+        if len(seen) == 3:
+            cancel.set()
+
+    with Store(profile.store_path) as store:
+        first = run_pull(profile, store, sources=("identity",), progress=progress, cancel=cancel)
+        assert not first.ok and first.sources[0].resumable
+        done = len(store.done_units(first.sources[0].snapshot_id))
+        assert 0 < done < len(env.workforce.groups)
+        before = len(env.idp.server.requests(r"/users$"))
+        again = run_pull(profile, store, sources=("identity",), resume=True)
+        assert again.ok and again.sources[0].snapshot_id == first.sources[0].snapshot_id
+        member_reads = len(env.idp.server.requests(r"/users$")) - before
+        assert member_reads == len(env.workforce.groups) - done  # one page each: the rest only
+        assert run_pull(profile, store, sources=("directory",)).ok
+    assert main(["diff", "--profile", str(profile.source_path)]) == 0
+    assert key_of(open_report(profile.source_path).iter_rows(named=True)) == key_of(
+        env.workforce.answer_keys["okta"]
+    )
