@@ -333,3 +333,21 @@ def test_an_interrupted_identity_pull_resumes_in_the_same_snapshot(env: DemoEnv)
     assert key_of(open_report(profile.source_path).iter_rows(named=True)) == key_of(
         env.workforce.answer_keys["okta"]
     )
+
+
+def test_a_name_fixed_by_hand_since_the_pull_refuses_the_rename(
+    env: DemoEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read-before-write on the compared fields: the target moved, nothing is written."""
+    path = people_only(env)
+    assert main(["pull", "--profile", str(path)]) == 0
+    assert main(["diff", "--profile", str(path)]) == 0
+    found = open_report(path)
+    xid = pick(found, "value_mismatch", "name")
+    email = str(found.filter(pl.col("exception_id") == xid)["key"][0])
+    user = next(u for u in env.procore.data["users"] if u["email_address"] == email)
+    user["first_name"] = "Fixed-by-hand"
+    capsys.readouterr()
+    assert main(["push", "--profile", str(path), "--exception", xid, "--yes"]) == 1
+    assert "changed in Procore since the snapshot" in capsys.readouterr().err
+    assert writes(env) == []

@@ -149,7 +149,7 @@ async def _create(ctx: PlanContext, d: Directory, req: PeopleRequest, person: Id
 
 
 async def _fresh(
-    ctx: PlanContext, snap: PeopleSnapshot, call: HttpCall, fields: list[str], desired: dict[str, Any],
+    ctx: PlanContext, call: HttpCall, fields: list[str], desired: dict[str, Any],
     snapshot_payload: dict[str, Any] | None, what: str,
 ) -> None:  # fmt: skip
     """Re-read the target, stamp it, and refuse it when it moved since the snapshot."""
@@ -222,7 +222,7 @@ async def plan_user(ctx: PlanContext) -> None:
         call = HttpCall(side="procore", method="GET", path=f"{V10}/projects/{pid}/users/{uid}")
         payload = raw_record(ctx.store, dir_id, "project_users", f"{pid}:{uid}")
         what = f"{email}'s membership of project {exc['project']}"
-        await _fresh(ctx, snap, call, _MEMBER_STAMP, _desired(req, None), payload, what)
+        await _fresh(ctx, call, _MEMBER_STAMP, _desired(req, None), payload, what)
         return
     fields = (
         _FIELD_STAMPS.get(str(exc["field"] or ""), ["is_active"])
@@ -233,7 +233,7 @@ async def plan_user(ctx: PlanContext) -> None:
         ctx.store, dir_id, "inactive_users", str(uid)
     )
     call = HttpCall(side="procore", method="GET", path=_user_path(d, uid))
-    await _fresh(ctx, snap, call, fields, _desired(req, exc["field"]), payload, f"Procore user {email}")
+    await _fresh(ctx, call, fields, _desired(req, exc["field"]), payload, f"Procore user {email}")
 
 
 #: Registered with ``reconcile.push.plan`` under ``<direction>:<object>:<kind>``.
