@@ -182,7 +182,8 @@ async def _send(call: HttpCall, values: dict[str, str], c: PushClients) -> tuple
     if call.side == "erp":
         return await _writer(c).send(call, values, c)
     resp = await c.procore.request(call.method, path, resource="push", params=call.params, json=call.body)
-    body = c.procore.decode(resp, path)
+    # A DELETE (remove from a project) answers 204 with no body: nothing to decode.
+    body = c.procore.decode(resp, path) if resp.status_code != 204 and resp.content else None
     if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
         first = body["errors"][0]
         errs = first.get("errors") if isinstance(first, dict) else first
