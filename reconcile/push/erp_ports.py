@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 ERP_PUSH: dict[str, str] = {
     "sap-s4": "reconcile.push.erp_sap",
     "sap-ecc": "reconcile.push.erp_sap_ecc",
+    "oracle-ebs": "reconcile.push.erp_ebs",
 }
 
 SourceObject = Literal["po", "supplier"]
