@@ -164,7 +164,9 @@ class Services:
         row = query.exception(self.store, exception_id)
         if row is None:
             raise push.PushError(f"There is no exception {exception_id} in the store.")
-        routes = push.routes_for(row["object"], row["kind"], row.get("field"), self.profile.erp.kind)
+        # A people-only profile (an IT admin's) has no [erp]: its user routes do not depend on one.
+        erp = () if self.profile.erp_section is None else (self.profile.erp_section.kind,)
+        routes = push.routes_for(row["object"], row["kind"], row.get("field"), *erp)
         return [d for d in routes if d in self.profile.push.allow]
 
     def plan_push(self, exception_id: str, direction: str | None = None) -> PushPreview:

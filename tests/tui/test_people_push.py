@@ -1,0 +1,204 @@
+"""People pushes from the workstation, against the Okta and Procore simulators over loopback.
+
+An IT admin's profile (``[people]``, no ``[erp]``): pulled and diffed with the CLI, then only
+the keyboard: the People tab, find the exception, open it, approve (``y``), read the confirm
+dialog, confirm. Every people push kind is applied once; a deactivation and a removal show,
+before anything is written, the project roles the user still holds. A second pull and diff
+then see each one closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from rich.console import Console
+from textual.widgets import Label, Static
+from tui_fakes import notes, settle
+
+from app.cli import main
+from app.demo import DemoEnv, demo_environment
+from app.tui.app import TieoutApp
+from app.tui.screens.detail import DetailScreen
+from app.tui.screens.modals import ConfirmModal
+from app.tui.screens.people import PeopleScreen
+from reconcile import decisions
+from reconcile.profile import load_profile
+from reconcile.query import ExceptionFilter, report_frame
+from reconcile.store import Store
+
+#: A small workforce (the planted cases stay): the quick run can afford it.
+STAFF = 40
+
+
+def people_only(env: DemoEnv) -> Path:
+    """The demo profile without its [erp] section and allowed to write people: an IT admin's."""
+    text = env.profile_path.read_text(encoding="utf-8")
+    text = re.sub(r"\n\[erp\]\n(?:[^\[\n][^\n]*\n)*", "\n", text)
+    text = text.replace('store = "demo.duckdb"', 'store = "people.duckdb"')
+    text = re.sub(r"allow = \[[^\]]*\]", 'allow = ["idp_to_procore"]', text)
+    assert "[erp]" not in text and "[people]" in text
+    path = env.dir / "people.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[DemoEnv]:
+    with demo_environment(tmp_path, idp="okta", staff=STAFF) as env:
+        yield env
+
+
+@pytest.fixture
+def path(env: DemoEnv) -> Path:
+    """The admin's profile, pulled and diffed with the CLI (in the main thread: it owns SIGINT)."""
+    path = people_only(env)
+    assert main(["pull", "--profile", str(path)]) == 0
+    assert main(["diff", "--profile", str(path)]) == 0
+    return path
+
+
+async def pull_and_diff(app: TieoutApp) -> None:
+    """Pull and diff again through the workstation's services, as its ``p`` does (a thread)."""
+    result = await asyncio.to_thread(
+        app.services.pull, full=False, progress=lambda *_: None, cancel=threading.Event()
+    )
+    assert result.ok, result.error
+    await asyncio.to_thread(app.services.diff)
+
+
+def open_people(store: Store) -> pl.DataFrame:
+    return report_frame(store, ExceptionFilter(object="user"), grid_order=False)
+
+
+def pick(frame: pl.DataFrame, kind: str, field: str = "", *, erp: bool = True, procore: bool = True) -> str:
+    """The id of one open exception of this shape (erp/procore: whether that value is present)."""
+    rows = frame.filter(
+        (pl.col("kind") == kind)
+        & (pl.col("field").fill_null("") == field)
+        & (pl.col("erp_value").is_not_null() == erp)
+        & (pl.col("procore_value").is_not_null() == procore)
+    ).sort("key")
+    assert rows.height, f"no {kind} {field} exception"
+    return str(rows["exception_id"][0])
+
+
+def writes(env: DemoEnv) -> list[object]:
+    """The REST writes the Procore simulator received (token POSTs are not writes)."""
+    return [r for r in env.procore.server.log if r.method != "GET" and r.path.startswith("/rest/")]
+
+
+def role_holder(env: DemoEnv, frame: pl.DataFrame) -> str:
+    """The planted orphan who still holds a project role (index 4 of the demo workforce)."""
+    holder = env.workforce.people[4].email
+    rows = frame.filter((pl.col("key") == holder) & (pl.col("kind") == "orphaned"))
+    assert rows.height == 1, holder
+    return str(rows["exception_id"][0])
+
+
+def shown(widget: Static) -> str:
+    """What a Static shows, as plain text (its content may be a Rich table)."""
+    console = Console(width=160, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
+def make_app(path: Path, store: Store, tmp_path: Path) -> TieoutApp:
+    return TieoutApp(load_profile(path), store, pull_on_start=False, settings_path=tmp_path / "none.toml")
+
+
+async def confirm_dialog(pilot, xid: str) -> tuple[str, str]:
+    """From anywhere: People tab, find ``xid``, open it, approve; the dialog's title and body."""
+    app = pilot.app
+    await pilot.press("5")
+    await settle(pilot)
+    assert isinstance(app.screen, PeopleScreen), notes(app)[-3:]
+    await pilot.press("x", "slash", *xid, "enter", "enter")  # clear, search the id, open
+    await settle(pilot)
+    assert isinstance(app.screen, DetailScreen), (xid, notes(app)[-3:])
+    await pilot.press("y")
+    await settle(pilot)
+    assert isinstance(app.screen, ConfirmModal), (xid, notes(app)[-3:])
+    title = str(app.screen.query_one(".title", Label).render())
+    body = str(app.screen.query_one(".body Static", Static).render())
+    return title, body
+
+
+async def test_deactivating_an_orphan_shows_the_roles_they_hold_then_pushes(
+    env: DemoEnv, path: Path, tmp_path: Path
+) -> None:
+    """The quick run's pass over the people push path: one offboarding, from the keyboard."""
+    store = Store(load_profile(path).store_path)
+    try:
+        xid = role_holder(env, open_people(store))
+        app = make_app(path, store, tmp_path)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot)
+            title, body = await confirm_dialog(pilot, xid)
+            holder = env.workforce.people[4].email
+            assert title == f"Deactivate {holder} in Procore?"
+            assert "Still holds: Project Manager on project 1002" in body
+            # Behind the dialog, the detail shows the person from both sides.
+            detail = app.screen_stack[-2]
+            assert isinstance(detail, DetailScreen)
+            idp = shown(detail.query_one("#erp", Static))
+            procore = shown(detail.query_one("#procore", Static))
+            assert "IdP" in idp and "DEPROVISIONED" in idp, idp
+            assert "1002: Project Manager" in procore, procore
+            assert writes(env) == []  # nothing is written before the confirmation
+            await pilot.press("y")
+            await settle(pilot)
+            assert decisions.status(store, xid) == "pushed", notes(app)[-3:]
+        user = next(u for u in env.procore.data["users"] if u.get("email_address") == holder)
+        assert user["is_active"] is False
+        assert len(writes(env)) == 1
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+async def test_every_people_push_kind_approved_and_applied(env: DemoEnv, path: Path, tmp_path: Path) -> None:
+    store = Store(load_profile(path).store_path)
+    try:
+        found = open_people(store)
+        #: push kind -> (exception id, the confirm dialog's question starts with)
+        pushes = {
+            "create": (pick(found, "missing_in_procore", procore=False), "Create "),
+            "update": (pick(found, "value_mismatch", "job_title"), "Update "),
+            "reactivate": (pick(found, "value_mismatch", "is_active"), "Reactivate "),
+            "deactivate": (role_holder(env, found), "Deactivate "),
+            "add to project": (pick(found, "access_mismatch", procore=False), "Add "),
+            "remove from project": (pick(found, "access_mismatch", erp=False), "Remove "),
+            "change template": (pick(found, "access_mismatch"), "Change "),
+        }
+        app = make_app(path, store, tmp_path)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot)
+            for what, (xid, question) in pushes.items():
+                title, body = await confirm_dialog(pilot, xid)
+                assert title.startswith(question), (what, title)
+                if what in ("deactivate", "remove from project"):
+                    # What the user still owns, read from Procore now, before anything is written.
+                    assert re.search(r"Still holds: |hold no project roles", body), (what, body)
+                await pilot.press("y")
+                await settle(pilot)
+                assert decisions.status(store, xid) == "pushed", (what, notes(app)[-3:])
+                await pilot.press("escape")
+                await settle(pilot)
+            assert len(writes(env)) == len(pushes)  # one write each, no retries
+            await pull_and_diff(app)
+        ids = [xid for xid, _ in pushes.values()]
+        still = store.query(
+            "SELECT exception_id FROM exceptions WHERE is_open AND exception_id IN "
+            f"({', '.join('?' for _ in ids)})",
+            ids,
+        )
+        assert still.is_empty(), still
+    finally:
+        store.close()
