@@ -10,10 +10,13 @@ function blocks on DuckDB; the app calls them from thread workers only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
 from reconcile import query
+from reconcile.people.views import people_counts, user_detail
+from reconcile.profile import Profile
 from reconcile.store import Store
 
 OBJECT = "user"
@@ -65,8 +68,13 @@ class Orphans:
 
     total: int
     shown: tuple[Orphan, ...]
-    #: Whether the store holds any people exceptions at all (else the panel stays hidden).
-    people: bool
+    #: Open user exceptions per kind, orphaned first (``reconcile.people.views.people_counts``).
+    counts: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def people(self) -> bool:
+        """Whether any people exception is open (else the panel stays hidden)."""
+        return bool(self.counts)
 
 
 def orphans(store: Store, *, limit: int = 8) -> Orphans:
@@ -78,5 +86,40 @@ def orphans(store: Store, *, limit: int = 8) -> Orphans:
     shown = tuple(
         Orphan(str(r["exception_id"]), str(r["key"]), r["erp_value"], str(r["status"])) for r in rows[:limit]
     )
-    people = bool(frame.height) or query.count(store, query.ExceptionFilter(object=OBJECT)) > 0
-    return Orphans(frame.height, shown, people)
+    return Orphans(frame.height, shown, tuple(people_counts(store)))
+
+
+def user_sides(store: Store, profile: Profile, email: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One user as the IdP and Procore see them, for the detail screen's two side tables.
+
+    Shared field names (``name``, ``active``) line up so the detail highlights where the two
+    sides differ; the rest is what an admin checks before acting: the IdP's raw status and
+    groups, Procore's company template, projects with their templates and last login.
+    """
+    if profile.people is None:
+        return {}, {}
+    detail = user_detail(store, profile, email)
+    r = detail.review
+    if not r:
+        return {}, {}
+    idp: dict[str, Any] = {}
+    if r.get("idp_id") is not None:
+        idp = {
+            "name": r.get("idp_name"),
+            "active": r.get("idp_enabled"),
+            "status": r.get("idp_status"),
+            "id": r.get("idp_id"),
+            "groups": r.get("idp_groups"),
+        }
+    procore: dict[str, Any] = {}
+    if r.get("procore_id") is not None:
+        procore = {
+            "name": r.get("procore_name"),
+            "active": r.get("procore_status") == "active",
+            "id": r.get("procore_id"),
+            "company_template": r.get("company_template"),
+            "projects": "; ".join(f"{n}: {t or '(no template)'}" for n, t in detail.memberships) or "none",
+            "employee": r.get("is_employee"),
+            "last_login_at": r.get("last_login_at"),
+        }
+    return idp, procore

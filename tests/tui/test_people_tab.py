@@ -6,9 +6,11 @@ Fast: a scripted ``Services`` (no network); the pushes against the simulators ar
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from tui_fakes import exception_rows, make_app, notes, settle, write_exceptions, write_snapshot
 
 from app.tui.screens.detail import DetailScreen
@@ -107,6 +109,14 @@ async def test_home_lists_orphaned_accounts_first_and_opens_them(tmp_path: Path,
         body = app.screen.query_one("#home-body")
         assert body.children.index(panel) < body.children.index(app.screen.query_one("#snapshots").parent)
         assert panel.border_title == "Orphaned accounts · 2"
+        assert app.screen.query_one("#counts").border_title == "Open exceptions · 30"  # money only
+        console = Console(width=160, file=io.StringIO(), record=True)
+        console.print(panel.content)
+        shown = console.export_text()
+        assert "orphaned 2 · missing_in_procore 1 · access_mismatch 1 · value_mismatch 1" in shown
+        lines = [line.split() for line in shown.splitlines()]
+        assert ["abe.gone@acme.example", "absent", "open"] in lines
+        assert ["dana.left@acme.example", "DEPROVISIONED", "open"] in lines
         await pilot.press("o")
         await settle(pilot)
         screen = app.screen

@@ -23,6 +23,7 @@ from textual.worker import Worker
 
 from app.tui.actions import bindings
 from app.tui.format import money
+from app.tui.people_services import user_sides
 from app.tui.safe import LINE_LIMIT, capped, plain, text
 from reconcile import query
 from reconcile.suggest import Suggestion, vendor_suggestions
@@ -56,6 +57,10 @@ def load_detail(app: Workstation, exception_id: str) -> DetailLoaded:
         return DetailLoaded(exception_id, None, [])
     history = app.services.history(exception_id)
     similar = vendor_suggestions(app.store, row)
+    if row["object"] == "user":  # a person: the IdP's and Procore's view of them (People tab)
+        return DetailLoaded(
+            exception_id, row, history, user_sides(app.store, app.profile, row["key"]), similar
+        )
     return DetailLoaded(exception_id, row, history, query.records(app.store, row), similar)
 
 

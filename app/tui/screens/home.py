@@ -99,6 +99,7 @@ class HomeScreen(Screen[None]):
             (keymap.get(a.id, a.keys).split(",")[0].replace("question_mark", "?"), a.description)
             for a in (
                 by_id("tieout.exceptions"),
+                *((by_id("tieout.people"),) if self.tieout.profile.people is not None else ()),
                 by_id("tieout.audit"),
                 by_id("tieout.log"),
                 by_id("tieout.help"),
@@ -145,14 +146,16 @@ class HomeScreen(Screen[None]):
         for _kind, label in KIND_COLUMNS:
             counts.add_column(label, justify="right")
         counts.add_column("total", justify="right", style="bold")
-        by = {(obj, kind): n for obj, kind, n in s.counts}
+        # People (object user) have kinds of their own: the orphans card above counts them.
+        money_counts = [c for c in s.counts if c[0] != "user"]
+        by = {(obj, kind): n for obj, kind, n in money_counts}
         objects = [o for o in OBJECTS if any(k[0] == o for k in by)]
         objects += sorted({o for o, _ in by} - set(objects))
         for obj in objects:
             cells = [by.get((obj, kind), 0) for kind, _ in KIND_COLUMNS]
             counts.add_row(text(obj), *(f"{n:,}" if n else "·" for n in cells), f"{sum(cells):,}")
-        total = sum(n for _, _, n in s.counts)
-        if not s.counts:
+        total = sum(n for _, _, n in money_counts)
+        if not money_counts:
             counts.add_row("—", *([""] * len(KIND_COLUMNS)), "0")
         card = self.query_one("#counts", Static)
         card.border_title = f"Open exceptions · {total:,}"

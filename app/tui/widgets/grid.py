@@ -32,8 +32,8 @@ WIDTHS: dict[str, int] = {
     "procore_value": 18,
     "rule": 18,
     # the People tab (app.tui.people_services.COLUMNS)
-    "email": 30,
-    "idp_value": 18,
+    "email": 36,
+    "idp_value": 20,
     # the audit log
     "when": 19,
     "who": 10,

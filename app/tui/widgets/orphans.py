@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -58,8 +59,14 @@ class OrphansPanel(Static):
         action = by_id("tieout.home.orphans")
         key = cast("TieoutApp", self.app).settings.keymap.get(action.id, action.keys).split(",")[0]
         self.border_subtitle = f"{key}: open in People" if o.total else None
+        counts = Text("open people exceptions  ", style="dim")
+        for i, (kind, n) in enumerate(o.counts):
+            counts.append(" · " if i else "")
+            counts.append(f"{kind} ", style="dim")
+            counts.append(f"{n:,}", style="bold")
         if not o.total:
-            self.update(Text("No active Procore account belongs to someone who has left.", style="dim"))
+            none = Text("No active Procore account belongs to someone who has left.", style="dim")
+            self.update(Group(counts, none))
             return
         grid = Table(box=None, padding=(0, 1), expand=True, show_header=True)
         grid.add_column("e-mail", ratio=3, no_wrap=True)
@@ -70,4 +77,4 @@ class OrphansPanel(Static):
             grid.add_row(text(row.email), text(row.idp_status or "absent"), Text(row.status, style=style))
         if o.total > len(o.shown):
             grid.add_row(Text(f"… and {o.total - len(o.shown):,} more", style="dim"), "", "")
-        self.update(grid)
+        self.update(Group(counts, grid))
