@@ -66,6 +66,8 @@ class PeopleSoftSimulator:
         self.inactive: set[str] = set()
         #: Posted journals: journal id → {"header": ..., "lines": [...]}.
         self.journals: dict[str, dict[str, Any]] = {}
+        #: Every row a read answered, in order: (operation name, row), so a test can count reads.
+        self.served: list[tuple[str, dict[str, Any]]] = []
         self._tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -179,6 +181,8 @@ class PeopleSoftSimulator:
             picked.append(r)
         page = picked[offset : offset + min(limit, self.page_cap)]
         more = "Y" if offset + len(page) < len(picked) else "N"
+        with self._lock:
+            self.served += [(name, r) for r in page]
         body = {f"TIEOUT_{name}_RESP": {"ROWS": page, "MORE": more}}
         return SimResponse(200, dumps_exact(body), {"Content-Type": "application/json"})
 
