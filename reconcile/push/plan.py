@@ -19,6 +19,7 @@ import polars as pl
 from reconcile import decisions
 from reconcile.profile import Profile
 from reconcile.push.clients import PushClients
+from reconcile.push.erp_ports import planner_keys, port_for
 from reconcile.push.model import Direction, PushError, PushPlan
 from reconcile.store import Store
 
@@ -86,12 +87,15 @@ class PlanContext:
 Planner = Callable[[PlanContext], Awaitable[None]]
 
 
-def routes_for(obj: str, kind: str, field: str | None) -> tuple[Direction, ...]:
-    """The directions that can fix an exception of this shape (empty: no automatic push).
+def routes_for(obj: str, kind: str, field: str | None, erp_kind: str = "sap-s4") -> tuple[Direction, ...]:
+    """The directions that can fix an exception of this shape in ERP ``erp_kind`` (empty: no
+    automatic push): ``procore_to_erp`` only where that ERP's push port has a planner for it.
 
     Cheap and offline, so the TUI can show or grey out its push action without a request.
     """
-    return ROUTES.get((obj, kind, field or ""), ())
+    routes = ROUTES.get((obj, kind, field or ""), ())
+    writable = planner_keys(erp_kind)
+    return tuple(d for d in routes if d != "procore_to_erp" or f"{d}:{obj}:{kind}" in writable)
 
 
 def load_exception(store: Store, exception_id: str) -> dict[str, Any]:
@@ -189,7 +193,7 @@ async def plan_push_async(
     clients: PushClients | None = None,
 ) -> PushPlan:
     """Plan the push that fixes one exception (see ``plan_push``)."""
-    from reconcile.push import plan_procore, plan_sap  # the planners register themselves below
+    from reconcile.push import plan_procore  # imports this module: imported here, not at the top
 
     exc = load_exception(store, exception_id)
     interrupted = open_push(store, exception_id)
@@ -212,7 +216,7 @@ async def plan_push_async(
         plan.refusal = stale
         return plan
     route_key = (exc["object"], exc["kind"], exc["field"] or "")
-    routes = ROUTES.get(route_key)
+    routes = routes_for(*route_key, erp_kind=profile.erp.kind) or None
     if routes is None:
         obj = exc["object"].replace("_", " ")
         kind = exc["kind"].replace("_", " ").replace("procore", "Procore").replace("erp", "the ERP")
@@ -232,7 +236,7 @@ async def plan_push_async(
     clients = clients or PushClients(profile)
     plan.base_urls = clients.base_urls()
     ctx = PlanContext(store, profile, clients, exc, exc["detail"], plan)
-    planners: dict[str, Planner] = {**plan_procore.PLANNERS, **plan_sap.PLANNERS}
+    planners: dict[str, Planner] = {**plan_procore.PLANNERS, **port_for(profile.erp.kind).planners}
     planner = planners[f"{chosen}:{route_key[0]}:{route_key[1]}"]
     try:
         await planner(ctx)
