@@ -34,6 +34,8 @@ ROUTES: dict[tuple[str, str, str], tuple[Direction, ...]] = {
     ("commitment_line", "value_mismatch", "cost_code"): ("erp_to_procore", "procore_to_erp"),
     ("actual", "value_mismatch", "amount"): ("procore_to_erp",),
     ("actual", "missing_in_erp", ""): ("procore_to_erp",),
+    # A PO made in Procore: only ERPs whose port can create a PO plan it (PeopleSoft).
+    ("commitment", "missing_in_erp", ""): ("procore_to_erp",),
 }
 
 NO_PUSH = "There is no automatic push for {what}; explain it or fix the mapping."

@@ -161,7 +161,7 @@ def _project_id(ctx: PlanContext, number: str | None) -> int | None:
 def _with_cost_codes(ctx: PlanContext, items: pl.DataFrame, project_id: int) -> pl.DataFrame | str:
     """Items with ``cost_code_id`` through cost_codes.csv, or a sentence naming the unmapped item."""
     try:
-        m = load_mappings(ctx.profile.mappings_dir)
+        m = load_mappings(ctx.profile.mappings_dir, shape=ctx.profile.erp.shape)
         resolved = resolve_cost_codes(items, m, hierarchy=ctx.table("erp_hierarchy"))
     except MappingError as exc:
         return str(exc)
@@ -237,7 +237,8 @@ async def commitment_missing(ctx: PlanContext) -> None:
             writes.create_purchase_order_contract(
                 project_id,
                 {
-                    "number": po,
+                    # The bare PO number: a key with a prefix (PeopleSoft's ``BU/``) links within it.
+                    "number": po.removeprefix(ctx.profile.erp.shape.keys.number_prefix),
                     "title": f"{_system(ctx)} PO {po}",
                     "vendor_id": int(vendor["id"]),
                     "origin_id": po,
