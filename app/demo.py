@@ -121,8 +121,10 @@ def demo_environment(
     for name, text in module.mappings(company).items():
         (directory / "mappings" / name).write_text(text, encoding="utf-8")
     key = read_answer_key(module.ANSWER_KEY) if seed == DEMO_SEED else module.answer_key(company)
+    # An ERP whose keys Procore's origin_ids spell differently gives its own view of Procore.
+    procore_seed = module.procore(company) if hasattr(module, "procore") else company.procore
     procore = ProcoreSimulator(
-        company.procore,
+        procore_seed,
         client_id=SIM_PROCORE_CLIENT,
         client_secret=SIM_PROCORE_SECRET,
         company_id=int(extras.get("company_id", 562949953421312)),

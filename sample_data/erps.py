@@ -12,7 +12,10 @@ engine are shared and only the ERP's wire shape differs. Each module exposes:
 - ``ANSWER_KEY``: the path of its committed answer key CSV for the demo seed (``KEY_COLUMNS``),
   and ``answer_key(company)``, which computes it (a test keeps the two equal; where the ERP
   cannot express a planted fact, the module's ``NOTES`` say so);
-- ``mappings(company) -> {file name: CSV text}``: the mapping tables in the ERP's columns.
+- ``mappings(company) -> {file name: CSV text}``: the mapping tables in the ERP's columns;
+- optionally ``procore(company)``: the Procore seed as a Procore linked to that ERP holds it
+  (its ``origin_id`` values spell the ERP's keys, e.g. PeopleSoft's ``BU/PO_ID``); without it,
+  ``company.procore``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from types import ModuleType
 #: ERP kind → the module that renders the demo company for it.
 DEMO_ERPS: dict[str, str] = {
     "sap-s4": "sample_data.sap_s4_demo",
+    "peoplesoft": "sample_data.peoplesoft_wire",
 }
 DEFAULT_ERP = "sap-s4"
 #: The seed every committed answer key is for (``generate(DEMO_SEED)``).

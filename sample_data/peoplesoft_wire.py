@@ -42,9 +42,10 @@ LEDGER = "ACTUALS"
 NODE = "PSFT_EP"
 OPRID = "TIEOUT_IB"
 #: The simulator's password for the OPRID: it opens nothing but the demo's loopback simulator.
-SIM_PASSWORD = "sim-erp-client-secret"
+SIM_PASSWORD = SECRET = "sim-erp-client-secret"
 #: The committed answer key of ``tieout demo --erp peoplesoft`` (seed 7).
-ANSWER_KEY = Path(__file__).parent / "demo" / "peoplesoft_answer_key.csv"
+ANSWER_KEY = Path(__file__).resolve().parent / "demo" / "answer_key_peoplesoft.csv"
+SHORT = "PeopleSoft"  # the demo profile is named "Demo GC / PeopleSoft"
 PROJECTS_HEADER = ["project_id", "procore_project_number"]
 COST_CODES_HEADER = ["account", "deptid", "project_id", "activity_id", "procore_cost_code"]
 NOTES = (
@@ -372,15 +373,6 @@ def render(company: DemoCompany, *, now: datetime | None = None) -> PeopleSoftDe
     return PeopleSoftDemo(rows, _procore(company.procore), _mappings(company.mappings, tree), key)
 
 
-def answer_key_csv(rows: list[dict[str, str]]) -> str:
-    """The answer key as the committed CSV holds it."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, KEY_COLUMNS, lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
-
-
 def erp_toml(base_url: str) -> str:
     """The demo profile's ``[erp]`` section for the PeopleSoft simulator (the password is the secret)."""
     return f"""[erp]
@@ -394,14 +386,47 @@ ledger = "{LEDGER}"
 """
 
 
-def start(company: DemoCompany) -> tuple[Any, str]:
-    """Start the PeopleSoft simulator serving ``company`` on loopback; return it and the profile's
-    ``[erp]`` section. The secret is the OPRID's password, ``TIEOUT_ERP_CLIENT_SECRET`` in the demo."""
+# -- the demo registry's interface (sample_data.erps) --------------------------------------------
+_rendered: dict[int, tuple[Any, PeopleSoftDemo]] = {}
+
+
+def _demo(company: Any) -> PeopleSoftDemo:
+    """``render(company)`` once per company object (the demo asks for its parts one by one)."""
+    hit = _rendered.get(id(company))
+    if hit is None or hit[0] is not company:
+        _rendered.clear()
+        hit = (company, render(company))
+        _rendered[id(company)] = hit
+    return hit[1]
+
+
+def answer_key(company: Any) -> list[dict[str, str]]:
+    """The SAP demo's key with PeopleSoft keys (what the diff reports for the PeopleSoft rendering)."""
+    return [{k: str(r.get(k) or "") for k in KEY_COLUMNS} for r in _demo(company).answer_key]
+
+
+def mappings(company: Any) -> dict[str, str]:
+    """``projects.csv`` and ``cost_codes.csv`` in PeopleSoft's columns; ``vendors.csv`` as is."""
+    return dict(_demo(company).mappings)
+
+
+def procore(company: Any) -> dict[str, Any]:
+    """The Procore seed as a Procore linked to PeopleSoft holds it (origin_ids ``US001/...``)."""
+    return _demo(company).procore
+
+
+def start(company: Any, **options: Any) -> tuple[Any, str]:
+    """Start the PeopleSoft simulator serving ``company`` on loopback; (simulator, ``[erp]`` section).
+    The secret is the OPRID's password, ``SECRET``."""
     from adapters.peoplesoft.simulator import PeopleSoftSimulator
 
-    demo = render(company)
     sim = PeopleSoftSimulator(
-        demo.rows, node=NODE, username=OPRID, password=SIM_PASSWORD, setid_of={BUSINESS_UNIT: SETID}
+        _demo(company).rows,
+        node=NODE,
+        username=OPRID,
+        password=SECRET,
+        setid_of={BUSINESS_UNIT: SETID},
+        **options,
     )
     sim.start()
     return sim, erp_toml(sim.base_url)

@@ -1,13 +1,12 @@
-"""End to end over loopback: the demo company seen from PeopleSoft reproduces its answer key.
+"""End to end over loopback: ``tieout demo --erp peoplesoft`` reproduces its answer key.
 
-Procore and PeopleSoft Integration Broker simulators run as real HTTP servers; the profile is a
-``kind = "peoplesoft"`` profile, and pull, diff and report are what ``tieout`` runs.
+The demo company seen from PeopleSoft: Procore and Integration Broker simulators run as real HTTP
+servers, the profile is a ``kind = "peoplesoft"`` profile, and pull, diff and report are what
+``tieout`` runs against a customer's systems.
 """
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,50 +14,22 @@ from typing import Any
 
 import pytest
 
-from adapters.peoplesoft.simulator import PeopleSoftSimulator
-from adapters.procore.simulator import ProcoreSimulator
-from app.demo import DEMO_PROCORE_LIMITS, SIM_PROCORE_CLIENT, SIM_PROCORE_SECRET, write_profile
+from app.cli import main
+from app.demo import DemoEnv, demo_environment
 from reconcile.exceptions import report, run_diff
 from reconcile.profile import load_profile
 from reconcile.pull import run_pull
 from reconcile.store import Store
-from sample_data.generate import generate
-from sample_data.peoplesoft_wire import ANSWER_KEY, SIM_PASSWORD, render, start
+from sample_data.erps import read_answer_key
+from sample_data.peoplesoft_wire import ANSWER_KEY
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, PeopleSoftSimulator]]:
-    directory = tmp_path_factory.mktemp("psdemo")
-    company = generate(7)
-    ps = render(company)
-    (directory / "mappings").mkdir()
-    for name, text in ps.mappings.items():
-        (directory / "mappings" / name).write_text(text, encoding="utf-8")
-    extras = company.profile_extras
-    procore = ProcoreSimulator(
-        ps.procore,
-        client_id=SIM_PROCORE_CLIENT,
-        client_secret=SIM_PROCORE_SECRET,
-        company_id=int(extras["company_id"]),
-        **DEMO_PROCORE_LIMITS,
-    )
-    procore_url = procore.start()
-    sim, section = start(company)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("TIEOUT_PROCORE_CLIENT_SECRET", SIM_PROCORE_SECRET)
-    mp.setenv("TIEOUT_ERP_CLIENT_SECRET", SIM_PASSWORD)
-    profile = directory / "demo.toml"
-    write_profile(profile, procore_url=procore_url, sap_url=sim.base_url, extras=extras)
-    text = re.sub(r"\[erp\]\n.*?\n\n", lambda _: section + "\n", profile.read_text(), flags=re.S)
-    profile.write_text(text, encoding="utf-8")
-    try:
-        yield profile, sim
-    finally:
-        mp.undo()
-        procore.stop()
-        sim.stop()
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoEnv]:
+    with demo_environment(tmp_path_factory.mktemp("psdemo"), erp="peoplesoft") as env:
+        yield env
 
 
 def _key(rows: Any) -> dict[tuple[str, str, str, str], Decimal | None]:
@@ -70,9 +41,8 @@ def _key(rows: Any) -> dict[tuple[str, str, str, str], Decimal | None]:
     }
 
 
-def test_pull_and_diff_reproduce_the_peoplesoft_answer_key(env: tuple[Path, PeopleSoftSimulator]) -> None:
-    profile_path, sim = env
-    profile = load_profile(profile_path)
+def test_pull_and_diff_reproduce_the_peoplesoft_answer_key(env: DemoEnv) -> None:
+    profile = load_profile(env.profile_path)
     assert profile.erp.kind == "peoplesoft"
     store = Store(profile.store_path)
     try:
@@ -82,12 +52,18 @@ def test_pull_and_diff_reproduce_the_peoplesoft_answer_key(env: tuple[Path, Peop
         found = _key(report(store).iter_rows(named=True))
     finally:
         store.close()
-    with ANSWER_KEY.open(encoding="utf-8", newline="") as fh:
-        expected = _key(csv.DictReader(fh))
+    expected = _key(read_answer_key(ANSWER_KEY))
     assert not sorted(set(expected) - set(found))[:10], "planted mismatches not found"
     assert not sorted(set(found) - set(expected))[:10], "reported but not planted"
     for k, diff in expected.items():
         if diff is not None:
             assert found[k] == diff, k
-    # Every read went through Integration Broker's paging and window.
-    assert sim.server.requests(r"TIEOUT_PO_DISTRIB\.v1/US001")
+    # Every read went through Integration Broker's window and paging.
+    assert env.erp.server.requests(r"TIEOUT_PO_DISTRIB\.v1/US001")
+
+
+def test_the_cli_diffs_and_exports_the_peoplesoft_demo(env: DemoEnv, tmp_path: Path) -> None:
+    assert main(["diff", "--profile", str(env.profile_path)]) == 0
+    out = tmp_path / "report.csv"
+    assert main(["export", "--profile", str(env.profile_path), "--format", "csv", "--out", str(out)]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(read_answer_key(ANSWER_KEY)) + 1
