@@ -193,3 +193,47 @@ async def test_a_fault_mid_pull_fails_the_snapshot_and_keeps_the_previous(
     assert resumed.ok, resumed.error
     po1 = store.canonical("erp_commitment_lines").filter(pl.col("po_number") == f"{BU}/PO00000001")
     assert sorted(po1["amount"].to_list()) == [Decimal("1234569.91"), Decimal("2469137.81")]
+
+
+async def test_an_oauth2_node_is_pulled_into_the_store_and_a_refused_token_names_the_mode(
+    store: Store,
+) -> None:
+    with PeopleSoftSimulator(peoplesoft_rows(), auth="oauth2", setid_of={BU: SETID}) as sim:
+        good = PeopleSoftAdapter(
+            ps_settings(sim.base_url, auth="oauth2", token_url=sim.token_url, client_id="tieout"),
+            Secret("sim-secret"),
+            clock=lambda: NOW,
+            backoff=0.001,
+            timeout=5,
+        )
+        outcome = await pull_source(store, good)
+        await good.aclose()
+        assert outcome.ok, outcome.error
+        assert store.canonical("erp_vendors").height == 7
+        assert sim.server.requests("oauth2/token")
+
+        bad = PeopleSoftAdapter(
+            ps_settings(sim.base_url, auth="oauth2", token_url=sim.token_url, client_id="tieout"),
+            Secret("wrong"),
+            clock=lambda: NOW,
+            backoff=0.001,
+            timeout=5,
+        )
+        failed = await pull_source(store, bad, full=True)
+        await bad.aclose()
+    # A wrong client secret is refused by the token endpoint: the sentence names the client, never the secret.
+    error = failed.error or ""
+    assert not failed.ok and "refused the credentials for client 'tieout'" in error and "wrong" not in error
+    assert store.canonical("erp_vendors").height == 7  # the failed pull left the snapshot as it was
+
+
+async def test_an_inactive_operation_fails_the_snapshot_with_the_admin_sentence(
+    sim: PeopleSoftSimulator, store: Store
+) -> None:
+    sim.inactive.add("LEDGER")
+    a = adapter(sim)
+    outcome = await pull_source(store, a)
+    await a.aclose()
+    assert not outcome.ok
+    assert "TIEOUT_LEDGER.v1 is not active on node PSFT_EP" in (outcome.error or "")
+    assert "activate" in (outcome.error or "")
