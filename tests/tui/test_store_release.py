@@ -18,7 +18,12 @@ def _reader(path: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_an_idle_workstation_releases_the_store_and_reopens_it_on_the_next_read(tmp_path, store):
+async def test_an_idle_workstation_releases_the_store_and_reopens_it_on_the_next_read(
+    tmp_path, store, monkeypatch
+):
+    import app.tui.app as tui_app
+
+    monkeypatch.setattr(tui_app, "STORE_IDLE_SECONDS", 24 * 3600.0)  # the test releases, not the clock
     write_snapshot(store)
     app = make_app(tmp_path, store)
     app.services = Services(app.profile, store)
