@@ -287,3 +287,21 @@ def test_the_journal_is_posted_exactly_once_when_the_process_dies_after_the_post
         "done"
     ]
     assert audit.verify(world.store) == []
+
+
+def test_a_line_amount_is_fixed_in_procore_from_the_peoplesoft_line(world: PsWorld) -> None:
+    key = f"{BUSINESS_UNIT}/4500000001/1"
+    frame = world.store.query(
+        "SELECT exception_id FROM exceptions WHERE object = 'commitment_line' AND kind = 'value_mismatch' "
+        "AND field = 'amount' AND key = ? AND is_open",
+        [key],
+    )
+    assert frame.height == 1
+    plan = plan_push(world.store, world.profile, str(frame["exception_id"][0]), direction="erp_to_procore")
+    assert plan.can_push, plan.refusal
+    assert plan.source is not None and plan.source.call.params == {"PO_ID": "4500000001"}
+    assert execute_push(world.store, world.profile, plan, actor="ana").ok
+    world.refresh()
+    assert world.store.query(
+        "SELECT 1 FROM exceptions WHERE key = ? AND object = 'commitment_line' AND is_open", [key]
+    ).is_empty()
