@@ -104,6 +104,8 @@ PROCORE_TABLES: dict[str, Schema] = {
         "amount": MONEY,
         "origin_id": pl.String(),
         "updated_at": TS,
+        # The direct cost's date or the invoice's billing date: places the line in a close period.
+        "document_date": pl.Date(),
     },
 }
 

@@ -19,6 +19,7 @@ from adapters.erp_shape import ErpShape, shape_for
 ERP_ADAPTERS: dict[str, str] = {
     "sap-s4": "adapters.sap.adapter:SapAdapter",
     "peoplesoft": "adapters.peoplesoft.adapter:PeopleSoftAdapter",
+    "sap-ecc": "adapters.sap_ecc.adapter:EccAdapter",
 }
 #: Kinds the contract names (shared/interfaces.md section 6) that may not be built yet.
 ERP_KINDS_PLANNED = ("sap-s4", "sap-ecc", "oracle-ebs", "peoplesoft")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -105,10 +105,27 @@ def report(
     return report_frame(store, f, grid_order=False)
 
 
-def _canonical(store: Store) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
-    procore = {t: store.canonical(t) for t in PROCORE_TABLES}
-    erp = {t: store.canonical(t) for t in ERP_TABLES}
+def canonical_frames(
+    store: Store, *, cutoff: date | None = None
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    """The current snapshots' canonical frames, cut at ``cutoff`` (default: the working close's).
+
+    Every diff, preview and tie-out reads them here, so a record dated after the close's
+    cut-off is in none of them: it belongs to the next period.
+    """
+    from reconcile.close import state
+    from reconcile.close.cutoff import apply_cutoff
+
+    if cutoff is None:
+        close = state.current(store)
+        cutoff = close.cutoff if close else None
+    procore = apply_cutoff({t: store.canonical(t) for t in PROCORE_TABLES}, cutoff)
+    erp = apply_cutoff({t: store.canonical(t) for t in ERP_TABLES}, cutoff)
     return procore, erp
+
+
+def _canonical(store: Store) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    return canonical_frames(store)
 
 
 def _load(profile: Profile, procore: dict[str, pl.DataFrame], directory: Path | None = None) -> Mappings:
@@ -119,6 +136,11 @@ def _load(profile: Profile, procore: dict[str, pl.DataFrame], directory: Path | 
         procore["procore_projects"],
         shape=profile.erp.shape,
     )
+
+
+def load_mappings_for(profile: Profile, procore: dict[str, pl.DataFrame]) -> Mappings:
+    """The profile's mapping tables, validated against the given Procore frames."""
+    return _load(profile, procore)
 
 
 def mappings_for(store: Store, profile: Profile, directory: Path | None = None) -> Mappings:

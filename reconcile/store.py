@@ -161,6 +161,68 @@ MIGRATIONS: list[list[str]] = [
         "DROP TABLE erp_wbs",
         "CREATE INDEX erp_hierarchy_snap ON erp_hierarchy(snapshot_id)",
     ],
+    # 5: the month-end close (reconcile/close): periods, sign-offs, the exceptions each
+    # sign-off bound, audited mapping changes, and the date that places a Procore actual in a period.
+    [
+        """CREATE TABLE closes (
+            period VARCHAR PRIMARY KEY,       -- YYYY-MM
+            cutoff DATE NOT NULL,             -- records dated after it belong to the next period
+            opened_by VARCHAR NOT NULL,
+            opened_at TIMESTAMPTZ NOT NULL
+        )""",
+        "CREATE SEQUENCE close_signoff_ids START 1",
+        """CREATE TABLE close_signoffs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('close_signoff_ids'),
+            period VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,            -- 'analyst' (signs) | 'reviewer' (locks)
+            signed_by VARCHAR NOT NULL,
+            signed_at TIMESTAMPTZ NOT NULL,
+            cutoff DATE NOT NULL,
+            audit_count BIGINT NOT NULL,      -- the chain head the sign-off is bound to
+            audit_head VARCHAR NOT NULL,
+            procore_snapshot_id BIGINT,
+            erp_snapshot_id BIGINT,
+            diff_run_id BIGINT,
+            exceptions BIGINT NOT NULL,
+            totals JSON NOT NULL,             -- per project and object: ERP, Procore, difference
+            items_sha256 VARCHAR NOT NULL     -- digest of the close_items rows it bound
+        )""",
+        f"""CREATE TABLE close_items (
+            period VARCHAR NOT NULL,
+            exception_id VARCHAR NOT NULL,
+            object VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            project VARCHAR,
+            field VARCHAR,
+            erp_value VARCHAR,
+            procore_value VARCHAR,
+            difference {MONEY_SQL},
+            rule VARCHAR,
+            status VARCHAR NOT NULL,
+            reason_code VARCHAR,
+            assigned_to VARCHAR,
+            note VARCHAR,
+            decided_by VARCHAR,
+            decided_at TIMESTAMPTZ,
+            first_seen TIMESTAMPTZ,
+            is_open BOOLEAN NOT NULL,
+            PRIMARY KEY (period, exception_id)
+        )""",
+        "CREATE SEQUENCE mapping_change_ids START 1",
+        """CREATE TABLE mapping_changes (
+            id BIGINT PRIMARY KEY DEFAULT nextval('mapping_change_ids'),
+            file VARCHAR NOT NULL,            -- projects.csv | cost_codes.csv | vendors.csv
+            line BIGINT,                      -- the line replaced; NULL when a row was added
+            before_row VARCHAR,
+            after_row VARCHAR NOT NULL,
+            changed_by VARCHAR NOT NULL,
+            changed_at TIMESTAMPTZ NOT NULL,
+            resolved JSON NOT NULL,           -- exception ids the change resolved
+            added JSON NOT NULL               -- exception ids it brought up
+        )""",
+        "ALTER TABLE procore_actual_lines ADD COLUMN IF NOT EXISTS document_date DATE",
+    ],
 ]
 
 

@@ -29,6 +29,7 @@ from types import ModuleType
 DEMO_ERPS: dict[str, str] = {
     "sap-s4": "sample_data.sap_s4_demo",
     "peoplesoft": "sample_data.peoplesoft_wire",
+    "sap-ecc": "sample_data.sap_ecc_demo",
 }
 DEFAULT_ERP = "sap-s4"
 #: The seed every committed answer key is for (``generate(DEMO_SEED)``).

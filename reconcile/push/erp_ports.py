@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 ERP_PUSH: dict[str, str] = {
     "sap-s4": "reconcile.push.erp_sap",
     "peoplesoft": "reconcile.push.erp_peoplesoft",
+    "sap-ecc": "reconcile.push.erp_sap_ecc",
 }
 
 SourceObject = Literal["po", "supplier"]

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from reconcile import decisions
+from reconcile.close import state as close_state
 from reconcile.profile import Profile
 from reconcile.push.clients import PushClients
 from reconcile.push.erp_ports import planner_keys, port_for
@@ -34,7 +35,8 @@ ROUTES: dict[tuple[str, str, str], tuple[Direction, ...]] = {
     ("commitment_line", "value_mismatch", "cost_code"): ("erp_to_procore", "procore_to_erp"),
     ("actual", "value_mismatch", "amount"): ("procore_to_erp",),
     ("actual", "missing_in_erp", ""): ("procore_to_erp",),
-    # A PO made in Procore: only ERPs whose port can create a PO plan it (PeopleSoft).
+    # A PO made in Procore: offered only where the ERP's push port plans it (SAP ECC:
+    # BAPI_PO_CREATE1; PeopleSoft: TIEOUT_PO.v1).
     ("commitment", "missing_in_erp", ""): ("procore_to_erp",),
 }
 
@@ -132,10 +134,13 @@ def stale_reason(store: Store, exception_id: str) -> str | None:
             "SELECT procore_snapshot_id, erp_snapshot_id FROM diff_runs ORDER BY id DESC LIMIT 1"
         ).fetchone()
         current = dict(cur.execute("SELECT source, snapshot_id FROM current_snapshots").fetchall())
+        locked = close_state.refusal(cur)  # a push records a decision: a locked period refuses it
     finally:
         cur.close()
     if row is None:
         raise PushError(f"There is no exception {exception_id} in the store.")
+    if locked is not None:
+        return locked
     if not row[0]:
         return (
             f"Exception {exception_id} is no longer open in the latest diff, so there is nothing to push; "
