@@ -18,6 +18,7 @@ from adapters.erp_shape import ErpShape, shape_for
 #: (``module:Class``). A new adapter adds its line here; the profile accepts exactly these.
 ERP_ADAPTERS: dict[str, str] = {
     "sap-s4": "adapters.sap.adapter:SapAdapter",
+    "peoplesoft": "adapters.peoplesoft.adapter:PeopleSoftAdapter",
     "sap-ecc": "adapters.sap_ecc.adapter:EccAdapter",
     "oracle-ebs": "adapters.oracle_ebs.adapter:OracleEbsAdapter",
 }

@@ -152,7 +152,9 @@ def demo_environment(
     for name, text in module.mappings(company).items():
         (directory / "mappings" / name).write_text(text, encoding="utf-8")
     key = read_answer_key(module.ANSWER_KEY) if seed == DEMO_SEED else module.answer_key(company)
-    people_of, procore_seed = None, module.procore(company)
+    # An ERP whose keys Procore's origin_ids spell differently gives its own view of Procore.
+    procore_seed = module.procore(company) if hasattr(module, "procore") else company.procore
+    people_of = None
     if idp is not None:
         from sample_data.people import workforce
 

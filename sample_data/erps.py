@@ -26,6 +26,7 @@ from types import ModuleType
 #: ERP kind → the module that renders the demo company for it.
 DEMO_ERPS: dict[str, str] = {
     "sap-s4": "sample_data.sap_s4_demo",
+    "peoplesoft": "sample_data.peoplesoft_wire",
     "sap-ecc": "sample_data.sap_ecc_demo",
     "oracle-ebs": "sample_data.oracle_ebs_demo",
 }

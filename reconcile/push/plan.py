@@ -37,7 +37,8 @@ ROUTES: dict[tuple[str, str, str], tuple[Direction, ...]] = {
     ("commitment_line", "value_mismatch", "cost_code"): ("erp_to_procore", "procore_to_erp"),
     ("actual", "value_mismatch", "amount"): ("procore_to_erp",),
     ("actual", "missing_in_erp", ""): ("procore_to_erp",),
-    # Offered only where the ERP's push port plans it (SAP ECC: BAPI_PO_CREATE1).
+    # A PO made in Procore: offered only where the ERP's push port plans it (SAP ECC:
+    # BAPI_PO_CREATE1; PeopleSoft: TIEOUT_PO.v1).
     ("commitment", "missing_in_erp", ""): ("procore_to_erp",),
     **cast(dict[tuple[str, str, str], tuple[Direction, ...]], PEOPLE_ROUTES),  # idp_to_procore
 }

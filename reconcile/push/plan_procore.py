@@ -237,7 +237,8 @@ async def commitment_missing(ctx: PlanContext) -> None:
             writes.create_purchase_order_contract(
                 project_id,
                 {
-                    "number": po,
+                    # The bare PO number: a key with a prefix (PeopleSoft's ``BU/``) links within it.
+                    "number": po.removeprefix(ctx.profile.erp.shape.keys.number_prefix),
                     "title": f"{_system(ctx)} PO {po}",
                     "vendor_id": int(vendor["id"]),
                     "origin_id": po,
@@ -295,7 +296,7 @@ async def line_fix(ctx: PlanContext) -> None:
     plan.snapshot_stamp = stamp(snap["updated_at"])
     plan.current_stamp = stamp(target.get("updated_at"))
     # The value written is the ERP's as it is now, never the snapshot's (refused when they differ).
-    po, _, item = key.partition("/")
+    po, _, item = key.rpartition("/")  # PeopleSoft keys hold a slash: BU/PO_ID/LINE_NBR
     now = await erp_po_now(ctx, po, item)
     if now is None:
         return
@@ -351,7 +352,7 @@ async def line_fix(ctx: PlanContext) -> None:
 
 async def line_missing(ctx: PlanContext) -> None:
     key, plan = ctx.exc["key"], ctx.plan
-    po, _, item = key.partition("/")
+    po, _, item = key.rpartition("/")
     contracts = ctx.table("procore_commitments").filter(
         (pl.col("origin_id") == po) | (pl.col("number") == po)
     )
