@@ -24,9 +24,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--idp",
-        choices=["okta", "entra"],
+        choices=["okta", "entra", "none"],
         default="okta",
-        help="the demo workforce's identity provider simulator (default okta)",
+        help="the demo workforce's identity provider simulator (default okta; none: money only)",
     )
     p.set_defaults(handler=handle)
 
@@ -35,7 +35,9 @@ def handle(args: argparse.Namespace) -> int:
     from app.demo import demo_environment
 
     allow = ["erp_to_procore", "procore_to_erp", "idp_to_procore"] if args.allow_push else []
-    with demo_environment(args.dir, push_allow=allow, erp=args.erp, idp=args.idp) as env:
+    with demo_environment(
+        args.dir, push_allow=allow, erp=args.erp, idp=None if args.idp == "none" else args.idp
+    ) as env:
         profile = load_profile(env.profile_path)
         say(f"Demo company in {env.dir} (profile {env.profile_path.name}).")
         with Store(profile.store_path) as store:

@@ -47,7 +47,7 @@ def _expected(key: list[dict[str, str]]) -> dict[Row, Decimal | None]:
 
 @pytest.fixture(scope="module")
 def ebs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoEnv, dict[Row, Decimal | None]]]:
-    with demo_environment(tmp_path_factory.mktemp("ebs"), erp="oracle-ebs") as env:
+    with demo_environment(tmp_path_factory.mktemp("ebs"), erp="oracle-ebs", idp=None) as env:
         yield env, _found(env)
 
 
@@ -67,7 +67,7 @@ def test_the_ebs_demo_reproduces_its_answer_key_exactly(ebs) -> None:
 def test_the_same_company_through_sap_and_ebs_gives_the_same_exceptions(ebs, tmp_path: Path) -> None:
     """Every SAP exception, written in EBS's keys, is an EBS exception with the same difference."""
     _env, from_ebs = ebs
-    with demo_environment(tmp_path / "sap") as sap_env:
+    with demo_environment(tmp_path / "sap", idp=None) as sap_env:
         from_sap = _found(sap_env)
     translated = oracle_ebs_demo.answer_key(sap_env.company)  # SAP's key → EBS's words
     assert len(from_sap) == len(from_ebs) == len(translated)

@@ -33,7 +33,7 @@ def _keyed(rows: list[dict]) -> dict[tuple[str, str, str, str], Decimal | None]:
 
 
 def test_the_ecc_demo_reproduces_its_answer_key(tmp_path: Path) -> None:
-    with demo_environment(tmp_path, erp="sap-ecc") as env:
+    with demo_environment(tmp_path, erp="sap-ecc", idp=None) as env:
         profile = load_profile(env.profile_path)
         assert profile.erp.kind == "sap-ecc"
         with Store(profile.store_path) as store:
@@ -56,7 +56,7 @@ def test_the_ecc_demo_reproduces_its_answer_key(tmp_path: Path) -> None:
 
 
 def test_tieout_demo_headless_with_erp_sap_ecc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--erp", "sap-ecc", "--headless", "--dir", str(tmp_path)]) == 0
+    assert main(["demo", "--erp", "sap-ecc", "--idp", "none", "--headless", "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Demo GC / SAP ECC" in (tmp_path / "demo.toml").read_text(encoding="utf-8")
     assert "86 exceptions" in out, out

@@ -55,7 +55,9 @@ def exception(store: Store, obj: str, kind: str, key: str) -> str:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoEnv, Profile]]:
-    with demo_environment(tmp_path_factory.mktemp("ebs-push"), erp="oracle-ebs", push_allow=BOTH) as env:
+    with demo_environment(
+        tmp_path_factory.mktemp("ebs-push"), erp="oracle-ebs", idp=None, push_allow=BOTH
+    ) as env:
         profile = load_profile(env.profile_path)
         with Store(profile.store_path) as store:
             refresh(profile, store)

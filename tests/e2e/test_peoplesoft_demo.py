@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoEnv]:
-    with demo_environment(tmp_path_factory.mktemp("psdemo"), erp="peoplesoft") as env:
+    with demo_environment(tmp_path_factory.mktemp("psdemo"), erp="peoplesoft", idp=None) as env:
         yield env
 
 
