@@ -8,6 +8,8 @@ screens (modes), startup and the app-wide actions.
 
 from __future__ import annotations
 
+import webbrowser
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from app.logs import setup_logging
 from app.tui.actions import bindings
 from app.tui.commands import TieoutCommands
 from app.tui.flows.base import Clock
+from app.tui.flows.decide import DecideFlow
 from app.tui.flows.detail import DetailFlow
 from app.tui.flows.export import ExportFlow, slug
 from app.tui.flows.mapping import MappingFlow, apply_edit
@@ -38,7 +41,7 @@ from reconcile.store import Store
 __all__ = ["TieoutApp", "apply_edit", "run_tui", "slug"]
 
 
-class TieoutApp(PullFlow, DetailFlow, PushFlow, MappingFlow, ExportFlow):
+class TieoutApp(PullFlow, DetailFlow, DecideFlow, PushFlow, MappingFlow, ExportFlow):
     """The month-end workstation for one profile and its store."""
 
     TITLE = "Tieout"
@@ -57,6 +60,7 @@ class TieoutApp(PullFlow, DetailFlow, PushFlow, MappingFlow, ExportFlow):
         pull_on_start: bool | None = None,
         grid_limit: int = 1_000,
         export_dir: Path | None = None,
+        browse: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__()
         self.log_file = setup_logging()
@@ -67,12 +71,17 @@ class TieoutApp(PullFlow, DetailFlow, PushFlow, MappingFlow, ExportFlow):
         self.pull_on_start = pull_on_start
         self.grid_limit = grid_limit
         self.export_dir = export_dir or Path.cwd()
+        self.browse = browse or webbrowser.open
         self.log_lines = []
         self.cancel_event = None
         self.home = None
         self.exceptions = None
         self.log_screen = None
         self.detail = None
+        self.last_decision = None
+        self.session_status = {}
+        self.push_busy = None
+        self.push_queue = []
         try:
             self.settings = load_settings(settings_path)
         except SettingsError as exc:

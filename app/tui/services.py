@@ -17,7 +17,7 @@ import polars as pl
 
 from adapters.base import AdapterError, Progress
 from mappings import MappingError
-from reconcile import audit, decisions, exceptions, export, push, query
+from reconcile import audit, batch, decisions, exceptions, export, groups, push, query
 from reconcile import pull as pulls
 from reconcile.profile import Profile, ProfileError
 from reconcile.secrets import SecretMissing
@@ -150,6 +150,32 @@ class Services:
     def assign(self, exception_id: str, team: str, *, actor: str | None = None) -> str:
         """Assign an exception to a team (its status stays); returns that status."""
         return str(decisions.assign(self.store, exception_id, team, actor=actor)["status"])
+
+    def explain_many(
+        self, ids: list[str], reason_code: str, note: str | None, *, actor: str | None = None
+    ) -> batch.BatchOutcome:
+        """Explain each exception of ``ids`` (one audited decision each; refusals collected)."""
+        return batch.explain_all(
+            self.store,
+            ids,
+            reason_code,
+            note=note,
+            actor=actor,
+            allowed_reason_codes=self.profile.rules.reason_codes,
+        )
+
+    def assign_many(self, ids: list[str], team: str, *, actor: str | None = None) -> batch.BatchOutcome:
+        """Assign each exception of ``ids`` to ``team`` (one audited decision each)."""
+        return batch.assign_all(self.store, ids, team, actor=actor)
+
+    def consequences(self, exception_id: str) -> list[str]:
+        """The open exceptions the same cause produces (a PO's lines, one WBS element's items)."""
+        row = query.exception(self.store, exception_id)
+        return [] if row is None else groups.consequences(self.store, row)
+
+    def matching_ids(self, f: query.ExceptionFilter) -> list[str]:
+        """Every exception id of a filter, in its order (the grid's "all rows of this filter")."""
+        return [str(i) for i in query.report_frame(self.store, f).get_column("exception_id").to_list()]
 
     def history(self, exception_id: str) -> list[dict[str, Any]]:
         """Every decision on one exception, oldest first."""

@@ -52,6 +52,8 @@ class Workstation(App[int]):
     #: Where tracebacks go (None: the state directory could not be written).
     log_file: Path | None
     log_lines: list[str]
+    #: Opens an address in a browser (``webbrowser.open``; tests pass a recorder).
+    browse: Callable[[str], bool]
     cancel_event: threading.Event | None
     home: HomeScreen | None
     exceptions: ExceptionsScreen | None

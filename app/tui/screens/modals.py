@@ -155,26 +155,51 @@ class Explanation:
 
 
 class ExplainModal(_Modal):
-    """A reason code from the profile's list, plus a note."""
+    """A reason code from the profile's list, plus an optional note.
 
-    def __init__(self, reason_codes: list[str], exception_id: str) -> None:
+    The first nine codes have number hotkeys: a digit picks its code and moves to the note,
+    so ``x 1 enter`` explains. Digits typed into the note stay text (the Input takes them).
+    """
+
+    BINDINGS = [
+        *_CANCEL,
+        *(
+            Binding(str(i), f"pick({i})", f"Reason {i}", show=False, id=f"tieout.explain.reason{i}")
+            for i in range(1, 10)
+        ),
+    ]
+
+    def __init__(self, reason_codes: list[str], exception_id: str, *, count: int = 1) -> None:
         super().__init__()
         self.reason_codes = reason_codes
         self.exception_id = exception_id
+        self.count = count
 
     def compose(self) -> ComposeResult:
+        title = f"Explain {self.exception_id}" if self.count == 1 else f"Explain {self.count:,} exceptions"
         with Vertical(classes="dialog"):
-            yield Label(text(f"Explain {self.exception_id}"), classes="title")
+            yield Label(text(title), classes="title")
             yield Select(
-                [(c, c) for c in self.reason_codes], prompt="Reason code", id="reason", allow_blank=False
+                [(f"{i} {c}" if i <= 9 else c, c) for i, c in enumerate(self.reason_codes, 1)],
+                prompt="Reason code",
+                id="reason",
+                allow_blank=False,
             )
-            yield Input(placeholder="Note (Enter to save)", id="note")
+            yield Input(placeholder="Note, optional (Enter saves)", id="note")
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#reason", Select).focus()
+
+    def action_pick(self, number: int) -> None:
+        """Digit ``number``: that reason code, then the note (Enter saves without one)."""
+        if not 1 <= number <= len(self.reason_codes):
+            self.notify(f"There is no reason code {number}.", severity="warning")
+            return
+        self.query_one("#reason", Select).value = self.reason_codes[number - 1]
+        self.query_one("#note", Input).focus()
 
     def _save(self) -> None:
         reason = self.query_one("#reason", Select).value
@@ -194,7 +219,7 @@ class ExplainModal(_Modal):
 
 
 class AssignModal(_Modal):
-    """Send the exception to the side that must fix it."""
+    """Send the exception (or the marked ones) to the side that must fix it."""
 
     BINDINGS = [
         *_CANCEL,
@@ -202,9 +227,15 @@ class AssignModal(_Modal):
         Binding("2", "pick('erp_team')", "ERP team", id="tieout.assign.erp"),
     ]
 
+    def __init__(self, count: int = 1) -> None:
+        super().__init__()
+        self.count = count
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Assign to", classes="title")
+            yield Label(
+                "Assign to" if self.count == 1 else f"Assign {self.count:,} exceptions to", classes="title"
+            )
             with Horizontal(classes="buttons"):
                 yield Button("1 Project team", id="project_team", variant="primary")
                 yield Button("2 ERP team", id="erp_team")

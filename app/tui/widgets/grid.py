@@ -63,11 +63,16 @@ def sanitise(table: pa.Table) -> pa.Table:
 
 
 class ExceptionGrid(DataTable):
-    """A read-only, row-cursor grid; Rich markup in cells is never interpreted."""
+    """A read-only, row-cursor grid; Rich markup in cells is never interpreted.
+
+    ``marked_rows`` (row numbers) are drawn bold with a ``●`` in the first column: the rows a
+    bulk decision will apply to.
+    """
 
     def __init__(self, table: pa.Table, **kwargs: object) -> None:
         widths = [WIDTHS.get(name, 14) for name in table.column_names]
         self._widths = widths
+        self.marked_rows: frozenset[int] = frozenset()
         super().__init__(
             backend=FixedWidthBackend(sanitise(table), widths),
             column_widths=list(widths),
@@ -97,6 +102,14 @@ class ExceptionGrid(DataTable):
             self.cursor_coordinate = Coordinate(0, column)
             self.scroll_to(y=0, animate=False)
         self.refresh()
+
+    def set_marked(self, rows: frozenset[int]) -> None:
+        """Draw ``rows`` as marked (a repaint, no reload)."""
+        if rows != self.marked_rows:
+            self.marked_rows = rows
+            self._update_count += 1  # the cell cache keys on it
+            self._clear_caches()
+            self.refresh()
 
     def _render_cell(
         self,
@@ -160,7 +173,11 @@ class ExceptionGrid(DataTable):
             + component_style
             + post_style
         )
-        lines = [[Segment(" " + shown + " ", style)]]
+        if row_index in self.marked_rows:
+            style += Style(bold=True)
+            lines = [[Segment(("●" if column_index == 0 else " ") + shown + " ", style)]]
+        else:
+            lines = [[Segment(" " + shown + " ", style)]]
         self._cell_render_cache[key] = lines
         return lines
 
