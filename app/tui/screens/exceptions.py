@@ -395,6 +395,11 @@ class ExceptionsScreen(Screen[None]):
         if exception_id in ids:
             grid.move_cursor(row=ids.index(exception_id), animate=False)
 
+    def follow(self, exception_id: str) -> None:
+        """The cursor on ``exception_id`` now, and after the load under way lands."""
+        self._cursor_target = exception_id
+        self.focus_id(exception_id)
+
     def _show_marks(self) -> None:
         grid = self._grid()
         if grid is not None:

@@ -55,6 +55,18 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Button(f"{self._yes} (y)", id="yes", variant="primary")
                 yield Button(f"{self._no} (n)", id="no")
 
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The body scrolls within what the terminal leaves after the title, buttons and border,
+        so the buttons stay on screen at 80x24 however long a push plan is."""
+        chrome = 10  # border 2, title 2, buttons 4, the screen's margin 2
+        self.query_one(".body").styles.max_height = max(3, self.app.size.height - chrome)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
