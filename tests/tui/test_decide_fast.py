@@ -294,7 +294,9 @@ async def test_the_detail_shows_source_records_and_opens_procore_in_a_browser(tm
         assert opened == ["https://app.procore.com/1/company/directory/vendors/2"]
 
 
-LONG_PLAN = "\n".join(f"line {i:02d}: PATCH /rest/v1.0/projects/1/purchase_order_contracts/5 field {i}" for i in range(60))
+LONG_PLAN = "\n".join(
+    f"line {i:02d}: PATCH /rest/v1.0/projects/1/purchase_order_contracts/5 field {i}" for i in range(60)
+)
 
 
 async def test_the_push_dialog_shows_its_buttons_at_80x24(tmp_path, seeded):
@@ -311,3 +313,80 @@ async def test_the_push_dialog_shows_its_buttons_at_80x24(tmp_path, seeded):
         for button in dialog.query("Button"):
             region = button.region
             assert region.height > 0 and region.bottom <= 24 and region.right <= 80, (button.id, region)
+
+
+async def test_the_palette_reaches_other_screens_actions(tmp_path, seeded):
+    from app.tui.commands import TieoutCommands
+
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)  # home
+        provider = TieoutCommands(app.screen)
+        found = {str(h.display): h async for h in provider.discover()}
+        assert {"Pull", "Exceptions: Explain", "Exceptions: Mark all", "Audit: Expand"} <= set(found)
+        await found["Exceptions: Mark all"].command()
+        await settle(pilot)
+        assert isinstance(app.screen, ExceptionsScreen) and app.screen.all_marked
+
+
+async def test_the_audit_view_expands_an_entry(tmp_path, seeded):
+    from app.tui.screens.modals import TextModal
+
+    decisions.decide(seeded, ORDER[0], "explained", actor="ana", reason_code="tax", note="VAT in April")
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, TextModal)
+        assert '"note": "VAT in April"' in modal._body and "who    ana" in modal._body
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TextModal)
+
+
+def test_help_explains_each_exception_kind():
+    from rich.console import Console
+
+    from app.tui.screens.help import KIND_HELP, help_table
+
+    console = Console(width=200, record=True)
+    console.print(help_table({}))
+    lines = console.export_text().splitlines()
+    for kind, sentence in KIND_HELP.items():
+        assert any(kind in line and sentence in line for line in lines), kind
+
+
+def test_amounts_in_value_columns_show_to_the_cent():
+    from app.tui.format import amount_text
+
+    assert amount_text("3600.5000") == "3,600.50"
+    assert amount_text("-12.0000") == "-12.00"
+    assert amount_text("Bravo") == "Bravo" and amount_text("4500000001") == "4500000001"
+
+
+async def test_the_grid_shows_diff_amount_text_with_two_decimals(tmp_path, store):
+    from tui_fakes import write_snapshot
+
+    rows = exception_rows()
+    rows[2] = (*rows[2][:6], "3600.5000", "3500.5000", *rows[2][8:])
+    write_snapshot(store)
+    write_exceptions(store, rows)
+    app = make_app(tmp_path, store)
+    async with app.run_test(size=(160, 40)) as pilot:
+        grid = await _grid(pilot)
+        grid.query_one("#search", Input).value = "4500000001"
+        await settle(pilot)
+        table = grid.query_one("#grid")
+        names = grid.page.table.column_names
+        cells = [
+            "".join(
+                seg.text
+                for line in table._render_cell(0, names.index(c), table.rich_style, 20)
+                for seg in line
+            )
+            for c in ("erp_value", "procore_value")
+        ]
+        assert [c.strip() for c in cells] == ["3,600.50", "3,500.50"]

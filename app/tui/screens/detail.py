@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.console import Group
@@ -22,7 +23,7 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
 from app.tui.actions import bindings
-from app.tui.format import money
+from app.tui.format import amount_text, money
 from app.tui.safe import LINE_LIMIT, capped, plain, text
 from mappings import MappingError
 from reconcile import query, sources
@@ -158,7 +159,8 @@ def side_table(
         t.add_row("", Text("no record on this side", style="italic yellow"))
     for k, v in record.items():
         differs = k in other and plain(other[k]) != plain(v)
-        t.add_row(text(k), text(v, "bold reverse red" if differs else "", limit=limit, hint=FULL_HINT))
+        shown = money(v) if isinstance(v, Decimal) else amount_text(v) if isinstance(v, str) else v
+        t.add_row(text(k), text(shown, "bold reverse red" if differs else "", limit=limit, hint=FULL_HINT))
     return t
 
 
@@ -257,9 +259,9 @@ class DetailScreen(Screen[None]):
             head.append("  field " + cut(row["field"]))
         if row.get("erp_value") is not None or row.get("procore_value") is not None:
             head.append("\nERP ")
-            head.append(cut(row.get("erp_value") or "—"), style="bold")
+            head.append(cut(amount_text(row.get("erp_value") or "—")), style="bold")
             head.append("  Procore ")
-            head.append(cut(row.get("procore_value") or "—"), style="bold")
+            head.append(cut(amount_text(row.get("procore_value") or "—")), style="bold")
         head.append("\ndifference (ERP − Procore) ")
         head.append(money(row["difference"]), style="bold red" if row["difference"] else "bold")
         head.append("  rule ")

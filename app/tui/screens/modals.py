@@ -74,6 +74,27 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(value)
 
 
+class TextModal(_Modal):
+    """Read-only text in full (an audit entry), closed with escape or enter."""
+
+    BINDINGS = [
+        Binding("escape,enter", "cancel", "Close", id="tieout.text.close", tooltip="Close"),
+    ]
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self._title, self._body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(text(self._title), classes="title")
+            with VerticalScroll(classes="body"):
+                yield Static(text(self._body, limit=None))
+
+    def on_mount(self) -> None:
+        self.query_one(".body").styles.max_height = max(3, self.app.size.height - 8)
+
+
 class PullModal(_Modal):
     """The pull plan, then the choice: incremental, full, or resume the interrupted pull.
 
