@@ -248,3 +248,39 @@ def procore_url(api_base_url: str, company_id: int, groups: list[RecordGroup], o
         if obj == "actual" and "project_id" in r:
             return f"{base}/{r['project_id']}/project/direct_costs"
     return None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A Procore value a mapping row may name: a project number, a cost code or a vendor id."""
+
+    kind: str  # "project" | "cost_code" | "vendor"
+    value: str
+    label: str
+
+
+def lookups(store: Store, *, limit: int = 20_000) -> list[Lookup]:
+    """Projects, cost codes and vendors of the current Procore snapshot, for the mapping dialog."""
+    pc = _current(store).get("procore")
+    if pc is None:
+        return []
+    queries = (
+        (
+            "project",
+            "SELECT DISTINCT project_number, name FROM procore_projects WHERE snapshot_id = ? AND project_number IS NOT NULL",
+        ),
+        (
+            "cost_code",
+            "SELECT DISTINCT full_code, name FROM procore_cost_codes WHERE snapshot_id = ? AND full_code IS NOT NULL",
+        ),
+        ("vendor", "SELECT CAST(id AS VARCHAR), name FROM procore_vendors WHERE snapshot_id = ?"),
+    )
+    out: list[Lookup] = []
+    cur = store.cursor()
+    try:
+        for kind, sql in queries:
+            for value, label in cur.execute(f"{sql} ORDER BY 1 LIMIT {int(limit)}", [pc]).fetchall():
+                out.append(Lookup(kind, str(value), str(label or "")))
+    finally:
+        cur.close()
+    return out

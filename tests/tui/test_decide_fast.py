@@ -390,3 +390,30 @@ async def test_the_grid_shows_diff_amount_text_with_two_decimals(tmp_path, store
             for c in ("erp_value", "procore_value")
         ]
         assert [c.strip() for c in cells] == ["3,600.50", "3,500.50"]
+
+
+async def test_the_mapping_dialog_looks_up_procore_values_and_refuses_an_empty_row(tmp_path, seeded):
+    from app.tui.screens.modals import MappingModal
+
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        grid = await _grid(pilot)
+        grid.query_one("#search", Input).value = "1001/01-100"
+        await settle(pilot)
+        grid.action_open_detail()
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, MappingModal)
+        row = modal.query_one("#row", Input)
+        row.value = " , ,"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is modal
+        assert any("An empty row maps nothing: give cost_codes.csv a value for" in n for n in notes(app))
+        row.value = ",,P-1001,cob"
+        await settle(pilot)
+        assert "vendor 3 Cobalt" in str(modal.query_one("#matches").render())
+        suggestion = await modal.suggester.get_suggestion(",,P-1001,")
+        assert suggestion is None  # nothing typed in the field yet: no guess

@@ -11,10 +11,45 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, Select, Static
 
 from app.tui.safe import plain, text
 from reconcile.export import Format
+from reconcile.sources import Lookup
+
+
+def _last_field(row: str) -> str:
+    return row.rsplit(",", 1)[-1].strip()
+
+
+class RowSuggester(Suggester):
+    """Completes the field being typed (after the last comma) with a Procore number or code."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.lookups: list[Lookup] = []
+
+    async def get_suggestion(self, value: str) -> str | None:
+        typed = _last_field(value)
+        if not typed:
+            return None
+        low = typed.lower()
+        for item in self.lookups:
+            if item.value.lower().startswith(low) and item.value != typed:
+                return value + item.value[len(typed) :]
+        return None
+
+
+def matches(lookups: list[Lookup], typed: str, *, limit: int = 5) -> list[Lookup]:
+    """Lookups whose number starts with, or whose name contains, what is typed."""
+    low = typed.strip().lower()
+    if not low:
+        return []
+    first = [x for x in lookups if x.value.lower().startswith(low)]
+    named = [x for x in lookups if low in x.label.lower() and x not in first]
+    return (first + named)[:limit]
+
 
 _CANCEL: list[BindingType] = [
     Binding("escape", "cancel", "Cancel", id="tieout.modal.cancel", tooltip="Close without changes")
@@ -298,6 +333,18 @@ class MappingModal(_Modal):
         self.file = file if file in files else (next(iter(files)) if files else None)
         self.line = line
         self.new_row = new_row  # a suggested row to add (line None), e.g. a vendors.csv link
+        self.suggester = RowSuggester()
+
+    def set_lookups(self, lookups: list[Lookup]) -> None:
+        """Procore's projects, cost codes and vendors, read by a worker after the dialog opened."""
+        self.suggester.lookups = lookups
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "row" or not self.is_mounted:
+            return
+        found = matches(self.suggester.lookups, _last_field(event.value))
+        shown = " · ".join(f"{x.kind} {x.value} {x.label}".strip() for x in found)
+        self.query_one("#matches", Label).update(text(shown))
 
     def _current(self) -> str:
         if self.file is None:
@@ -322,7 +369,10 @@ class MappingModal(_Modal):
                 placeholder="file line number (blank: add a row)",
                 id="line",
             )
-            yield Input(value=self._current(), placeholder="row, comma separated", id="row")
+            yield Input(
+                value=self._current(), placeholder="row, comma separated", id="row", suggester=self.suggester
+            )
+            yield Label("", id="matches", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Preview", id="preview", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -345,7 +395,14 @@ class MappingModal(_Modal):
             line = int(raw_line)
         if self.file is None:
             return
-        self.dismiss(MappingEdit(self.file, line, self.query_one("#row", Input).value))
+        row = self.query_one("#row", Input).value
+        if not row.replace(",", "").strip():
+            header = self.files[self.file][0] if self.files.get(self.file) else "its columns"
+            self.notify(
+                f"An empty row maps nothing: give {self.file} a value for {header}.", severity="error"
+            )
+            return
+        self.dismiss(MappingEdit(self.file, line, row))
 
     def on_input_submitted(self) -> None:
         self._preview()
