@@ -19,7 +19,7 @@ from app.commands.common import BAD_INPUT, FAILED, CommandError, warn
 from app.logs import get_logger, log_path, setup_logging
 
 #: The verb modules, each with ``register(subparsers)``.
-COMMANDS = ("demo", "tui", "login", "pull", "diff", "export", "push", "audit")
+COMMANDS = ("demo", "tui", "login", "pull", "diff", "export", "push", "audit", "close")
 
 
 def build_parser() -> argparse.ArgumentParser:

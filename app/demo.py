@@ -2,7 +2,7 @@
 
 ``tieout demo`` and the end-to-end tests use the same environment, so the demo runs
 exactly the code a customer runs: the real adapters over real HTTP, only the far end
-is simulated.
+is simulated. The ERP side is any kind in ``sample_data.erps.DEMO_ERPS`` (default SAP S/4).
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sample_data import sap_s4_demo
+from sample_data.erps import DEFAULT_ERP, demo_module, read_answer_key
+
 #: Credentials of the simulated systems (not secrets: the simulators accept nothing else).
 SIM_PROCORE_CLIENT = "tieout-demo-dmsa"
 SIM_PROCORE_SECRET = "sim-procore-client-secret"
-SIM_ERP_CLIENT = "TIEOUT_COMM_USER"
-SIM_ERP_SECRET = "sim-erp-client-secret"
+SIM_ERP_CLIENT = sap_s4_demo.CLIENT
+SIM_ERP_SECRET = sap_s4_demo.SECRET
 
 #: The demo's Procore grants a generous rate limit. At Procore's default (3,600 an hour,
 #: 100 per 10 s) the demo's ~2,300 requests are paced over minutes, correct but not a
@@ -34,8 +37,16 @@ class DemoEnv:
     dir: Path
     profile_path: Path
     procore: Any  # ProcoreSimulator
-    sap: Any  # SapSimulator
+    erp: Any  # the ERP's simulator (SapSimulator, EbsSimulator, ...)
     company: Any  # sample_data.generate.DemoCompany
+    erp_kind: str = DEFAULT_ERP
+    #: The exceptions the demo plants, as that ERP sees them (its committed answer key).
+    answer_key: list[dict[str, str]] | None = None
+
+    @property
+    def sap(self) -> Any:
+        """The ERP simulator under its first name (the SAP demo's tests call it ``sap``)."""
+        return self.erp
 
 
 def _toml_str(value: str) -> str:
@@ -43,11 +54,23 @@ def _toml_str(value: str) -> str:
 
 
 def write_profile(
-    path: Path, *, procore_url: str, sap_url: str, extras: dict[str, Any], push_allow: list[str] | None = None
+    path: Path,
+    *,
+    procore_url: str,
+    sap_url: str = "",
+    extras: dict[str, Any],
+    push_allow: list[str] | None = None,
+    erp_section: str | None = None,
+    name: str = "Demo GC / SAP",
 ) -> None:
-    """Write a demo profile pointing at the simulators (contract section 1 format)."""
+    """Write a demo profile pointing at the simulators (contract section 1 format).
+
+    ``erp_section`` is the ``[erp]`` section of the ERP's demo module; without it, an SAP
+    S/4 at ``sap_url``.
+    """
     allow = ", ".join(_toml_str(a) for a in (push_allow or []))
-    text = f"""name = "Demo GC / SAP"
+    erp = erp_section or sap_s4_demo.erp_section(sap_url, extras)
+    text = f"""name = {_toml_str(name)}
 store = "demo.duckdb"
 
 [procore]
@@ -58,14 +81,7 @@ client_id = {_toml_str(SIM_PROCORE_CLIENT)}
 projects = "active"
 budget_view = {_toml_str(str(extras.get("budget_view", "Procore Standard Budget")))}
 
-[erp]
-kind = "sap-s4"
-base_url = {_toml_str(sap_url)}
-token_url = {_toml_str(sap_url + "/sap/bc/sec/oauth2/token")}
-client_id = {_toml_str(SIM_ERP_CLIENT)}
-sap_client = "100"
-company_code = {_toml_str(str(extras.get("company_code", "1000")))}
-
+{erp}
 [mappings]
 dir = "mappings"
 
@@ -86,18 +102,25 @@ def demo_environment(
     push_allow: list[str] | None = None,
     procore_options: dict[str, Any] | None = None,
     sap_options: dict[str, Any] | None = None,
+    erp: str = DEFAULT_ERP,
 ) -> Iterator[DemoEnv]:
-    """Generate the demo company, start both simulators, write mappings and a profile."""
+    """Generate the demo company, start both simulators, write mappings and a profile.
+
+    ``erp`` is the ERP kind the company is seen from (``sample_data.erps.DEMO_ERPS``);
+    ``sap_options`` go to that ERP's simulator (SAP's, by its first name).
+    """
     from adapters.procore.simulator import ProcoreSimulator
-    from adapters.sap.simulator import SapSimulator
+    from sample_data.erps import DEMO_SEED
     from sample_data.generate import generate
 
+    module = demo_module(erp)
     company = generate(seed)
     extras = dict(getattr(company, "profile_extras", {}) or {})
     directory = Path(directory or tempfile.mkdtemp(prefix="tieout-demo-"))
     (directory / "mappings").mkdir(parents=True, exist_ok=True)
-    for name, text in company.mappings.items():
+    for name, text in module.mappings(company).items():
         (directory / "mappings" / name).write_text(text, encoding="utf-8")
+    key = read_answer_key(module.ANSWER_KEY) if seed == DEMO_SEED else module.answer_key(company)
     procore = ProcoreSimulator(
         company.procore,
         client_id=SIM_PROCORE_CLIENT,
@@ -105,23 +128,29 @@ def demo_environment(
         company_id=int(extras.get("company_id", 562949953421312)),
         **{**DEMO_PROCORE_LIMITS, **(procore_options or {})},
     )
-    sap = SapSimulator(
-        company.sap, client_id=SIM_ERP_CLIENT, client_secret=SIM_ERP_SECRET, **(sap_options or {})
-    )
     procore_url = procore.start()
-    sap_url = sap.start()
+    try:
+        erp_sim, section = module.start(company, **(sap_options or {}))
+    except BaseException:
+        procore.stop()
+        raise
     saved = {k: os.environ.get(k) for k in ("TIEOUT_PROCORE_CLIENT_SECRET", "TIEOUT_ERP_CLIENT_SECRET")}
     os.environ["TIEOUT_PROCORE_CLIENT_SECRET"] = SIM_PROCORE_SECRET
-    os.environ["TIEOUT_ERP_CLIENT_SECRET"] = SIM_ERP_SECRET
+    os.environ["TIEOUT_ERP_CLIENT_SECRET"] = module.SECRET
     profile_path = directory / "demo.toml"
     write_profile(
-        profile_path, procore_url=procore_url, sap_url=sap_url, extras=extras, push_allow=push_allow
+        profile_path,
+        procore_url=procore_url,
+        extras=extras,
+        push_allow=push_allow,
+        erp_section=section,
+        name=f"Demo GC / {module.SHORT}",
     )
     try:
-        yield DemoEnv(directory, profile_path, procore, sap, company)
+        yield DemoEnv(directory, profile_path, procore, erp_sim, company, erp, key)
     finally:
         procore.stop()
-        sap.stop()
+        erp_sim.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

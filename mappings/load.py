@@ -15,38 +15,39 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from adapters.erp_shape import SAP_S4, ErpShape
 from mappings.errors import MappingError
 
 if TYPE_CHECKING:
     from _csv import Reader
 
-PROJECT_COLUMNS = ("wbs_element", "procore_project_number")
-COST_CODE_KEYS = ("gl_account", "cost_center", "wbs_element")
-COST_CODE_COLUMNS = (*COST_CODE_KEYS, "procore_cost_code")
 VENDOR_COLUMNS = ("erp_vendor", "procore_vendor_id")
 #: The files ``load_mappings`` reads from the mapping folder.
 TABLE_FILES = ("projects.csv", "cost_codes.csv", "vendors.csv")
-
-PROJECTS_SCHEMA = {"wbs_element": pl.String, "procore_project_number": pl.String, "line": pl.Int64}
-COST_CODES_SCHEMA = {
-    "gl_account": pl.String,
-    "cost_center": pl.String,
-    "wbs_element": pl.String,
-    "procore_cost_code": pl.String,
-    "line": pl.Int64,
-}
 VENDORS_SCHEMA = {"erp_vendor": pl.String, "procore_vendor_id": pl.Int64, "line": pl.Int64}
+
+
+def projects_schema(shape: ErpShape) -> dict[str, type[pl.DataType]]:
+    """``projects.csv`` as a frame: the ERP's project key, the Procore project, the line."""
+    return {shape.project.column: pl.String, "procore_project_number": pl.String, "line": pl.Int64}
+
+
+def cost_codes_schema(shape: ErpShape) -> dict[str, type[pl.DataType]]:
+    """``cost_codes.csv`` as a frame: the ERP's dimensions in table order, the code, the line."""
+    return {**dict.fromkeys(shape.cost_code_columns, pl.String), "line": pl.Int64}
 
 
 @dataclass(frozen=True)
 class Mappings:
-    """The three tables, each with a ``line`` column (the CSV line the row came from)."""
+    """The three tables, each with a ``line`` column (the CSV line the row came from), keyed by
+    the columns ``shape`` declares for its ERP kind (SAP: ``wbs_element``, ``gl_account``...)."""
 
     label: str  # how errors and exception details name the folder, e.g. "mappings"
     projects: pl.DataFrame
     cost_codes: pl.DataFrame
     vendors: pl.DataFrame
     fingerprint: str = ""
+    shape: ErpShape = SAP_S4
 
     def file(self, name: str) -> str:
         """The name a message uses for one of the tables, e.g. ``mappings/cost_codes.csv``."""
@@ -56,21 +57,25 @@ class Mappings:
     def from_rows(
         cls,
         projects: list[tuple[str, str]],
-        cost_codes: list[tuple[str | None, str | None, str | None, str]],
+        cost_codes: list[tuple[str | None, ...]],
         vendors: list[tuple[str, int]] | None = None,
         label: str = "mappings",
+        shape: ErpShape = SAP_S4,
     ) -> Mappings:
-        """Build tables in memory (tests, previews); line numbers count from 2 like a CSV's."""
+        """Build tables in memory (tests, previews); line numbers count from 2 like a CSV's.
+        ``cost_codes`` rows hold the shape's dimensions in table order, then the cost code."""
         proj = pl.DataFrame(
-            [(*r, i + 2) for i, r in enumerate(projects)] or None, schema=PROJECTS_SCHEMA, orient="row"
+            [(*r, i + 2) for i, r in enumerate(projects)] or None, schema=projects_schema(shape), orient="row"
         )
         cc = pl.DataFrame(
-            [(*r, i + 2) for i, r in enumerate(cost_codes)] or None, schema=COST_CODES_SCHEMA, orient="row"
+            [(*r, i + 2) for i, r in enumerate(cost_codes)] or None,
+            schema=cost_codes_schema(shape),
+            orient="row",
         )
         ven = pl.DataFrame(
             [(*r, i + 2) for i, r in enumerate(vendors or [])] or None, schema=VENDORS_SCHEMA, orient="row"
         )
-        m = cls(label, proj, cc, ven)
+        m = cls(label, proj, cc, ven, shape=shape)
         _check_projects(m)
         _check_cost_codes(m)
         return m
@@ -105,12 +110,13 @@ def _read_rows(data: bytes, label: str, columns: tuple[str, ...]) -> list[tuple[
 
 def _parse(reader: Reader, label: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
     header = [h.strip() for h in next(reader)]
+    expected = ",".join(columns)
     for name in header:
         if name not in columns:
-            raise MappingError(label, 1, f"unknown column {name!r}; the columns are {', '.join(columns)}.")
+            raise MappingError(label, 1, f"unknown column {name!r}; the header must be {expected}.")
     for name in columns:
         if name not in header:
-            raise MappingError(label, 1, f"missing column {name!r}.")
+            raise MappingError(label, 1, f"missing column {name!r}; the header must be {expected}.")
     if len(set(header)) != len(header):
         raise MappingError(label, 1, "a column appears twice in the header.")
     rows: list[tuple[int, dict[str, str | None]]] = []
@@ -127,30 +133,33 @@ def _parse(reader: Reader, label: str, columns: tuple[str, ...]) -> list[tuple[i
 
 def _check_projects(m: Mappings) -> None:
     label = m.file("projects.csv")
+    key = m.shape.project.column
     seen: dict[str, tuple[int, str]] = {}
-    for wbs, number, line in m.projects.iter_rows():
-        if wbs is None or number is None:
-            raise MappingError(label, line, "wbs_element and procore_project_number must both be filled in.")
-        if wbs in seen:
-            first, other = seen[wbs]
+    for project, number, line in m.projects.select(key, "procore_project_number", "line").iter_rows():
+        if project is None or number is None:
+            raise MappingError(label, line, f"{key} and procore_project_number must both be filled in.")
+        if project in seen:
+            first, other = seen[project]
             if other == number:
                 raise MappingError(label, line, f"duplicate row (same as line {first}).")
             raise MappingError(
                 label,
                 line,
-                f"two equally specific rows map {wbs} to different projects (lines {first} and {line}).",
+                f"two equally specific rows map {project} to different projects (lines {first} and {line}).",
             )
-        seen[wbs] = (line, number)
+        seen[project] = (line, number)
 
 
 def _check_cost_codes(m: Mappings) -> None:
     """Static checks: a filled cost code, and no two rows with the same key cells."""
     label = m.file("cost_codes.csv")
     seen: dict[tuple[str | None, ...], tuple[int, str]] = {}
-    for gl, cc, wbs, code, line in m.cost_codes.iter_rows():
+    keys = m.shape.cost_code_keys
+    for row in m.cost_codes.iter_rows(named=True):
+        code, line = row["procore_cost_code"], row["line"]
         if code is None:
             raise MappingError(label, line, "procore_cost_code is empty.")
-        key = (gl, cc, wbs)
+        key = tuple(row[k] for k in keys)
         if key in seen:
             first, other = seen[key]
             if other == code:
@@ -178,7 +187,8 @@ def _check_vendors(m: Mappings) -> None:
 def _check_codes_exist(
     m: Mappings, procore_cost_codes: pl.DataFrame, procore_projects: pl.DataFrame | None
 ) -> None:
-    """Every mapped cost code must exist in the Procore project its WBS element maps to."""
+    """Every mapped cost code must exist in the Procore project its row's project key maps to
+    (any Procore project when the row names none, or the table has no project column)."""
     from mappings.resolve import resolve_projects
 
     label = m.file("cost_codes.csv")
@@ -191,11 +201,18 @@ def _check_codes_exist(
         )
         for number, code in joined.select("project_number", "full_code").iter_rows():
             by_number.setdefault(number, set()).add(code)
-    rows = resolve_projects(m.cost_codes, m, wbs_column="wbs_element")
-    for code, wbs, number, line in rows.select(
-        "procore_cost_code", "wbs_element", "project_number", "line"
+    key = m.shape.project.column
+    rows = (
+        resolve_projects(m.cost_codes, m)
+        if key in m.shape.cost_code_keys
+        else m.cost_codes.with_columns(
+            pl.lit(None, pl.String).alias(key), pl.lit(None, pl.String).alias("project_number")
+        )
+    )
+    for code, project, number, line in rows.select(
+        "procore_cost_code", key, "project_number", "line"
     ).iter_rows():
-        if wbs is not None and number is not None and number in by_number:
+        if project is not None and number is not None and number in by_number:
             if code not in by_number[number]:
                 raise MappingError(
                     label, line, f"cost code {code} does not exist in Procore project {number}."
@@ -208,11 +225,14 @@ def load_mappings(
     dir: Path,
     procore_cost_codes: pl.DataFrame | None = None,
     procore_projects: pl.DataFrame | None = None,
+    *,
+    shape: ErpShape = SAP_S4,
 ) -> Mappings:
-    """Load and validate ``projects.csv``, ``cost_codes.csv`` and the optional ``vendors.csv``.
+    """Load and validate ``projects.csv``, ``cost_codes.csv`` and the optional ``vendors.csv``,
+    with the columns ``shape`` declares for the profile's ERP kind.
 
     With ``procore_cost_codes`` (and ``procore_projects`` to map project ids to numbers), every
-    mapped cost code is checked against the Procore project its WBS element maps to.
+    mapped cost code is checked against the Procore project its row maps to.
     """
     dir = Path(dir)
     label = dir.name or str(dir)
@@ -223,8 +243,8 @@ def load_mappings(
     digest = hashlib.sha1()
     tables: dict[str, pl.DataFrame] = {}
     specs = (
-        ("projects.csv", PROJECT_COLUMNS, PROJECTS_SCHEMA, True),
-        ("cost_codes.csv", COST_CODE_COLUMNS, COST_CODES_SCHEMA, True),
+        ("projects.csv", shape.project_columns, projects_schema(shape), True),
+        ("cost_codes.csv", shape.cost_code_columns, cost_codes_schema(shape), True),
         ("vendors.csv", VENDOR_COLUMNS, VENDORS_SCHEMA, False),
     )
     for name, columns, schema, required in specs:
@@ -261,6 +281,7 @@ def load_mappings(
         tables["cost_codes.csv"],
         tables["vendors.csv"],
         digest.hexdigest(),
+        shape,
     )
     _check_projects(m)
     _check_cost_codes(m)

@@ -146,6 +146,41 @@ _TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
             "epoch_us(updated_at)",
         ),
     ),
+    # The month-end close (reconcile/close): a sign-off binds the chain head and the
+    # exceptions it signed; a mapping change names the row it wrote and what it resolved.
+    "close_signoffs": (
+        "id",
+        (
+            "id",
+            "period",
+            "role",
+            "signed_by",
+            "epoch_us(signed_at)",
+            "strftime(cutoff, '%Y-%m-%d')",
+            "audit_count",
+            "audit_head",
+            "procore_snapshot_id",
+            "erp_snapshot_id",
+            "diff_run_id",
+            "exceptions",
+            "CAST(totals AS VARCHAR)",
+            "items_sha256",
+        ),
+    ),
+    "mapping_changes": (
+        "id",
+        (
+            "id",
+            "file",
+            "line",
+            "before_row",
+            "after_row",
+            "changed_by",
+            "epoch_us(changed_at)",
+            "CAST(resolved AS VARCHAR)",
+            "CAST(added AS VARCHAR)",
+        ),
+    ),
 }
 
 
@@ -155,7 +190,7 @@ def _row_select(table: str) -> str:
 
 
 def row_digest(table: str, values: Sequence[Any]) -> str:
-    """sha256 of a decisions or pushes row as read back by ``_row_select`` (JSON columns parsed)."""
+    """sha256 of a covered row (decisions, pushes, close sign-offs, mapping changes) as read back by ``_row_select`` (JSON columns parsed)."""
     _, cols = _TABLES[table]
     named: dict[str, Any] = {}
     for col, value in zip(cols, values, strict=True):

@@ -1,211 +1,42 @@
-"""The canonical model: the tables every adapter's pull is reduced to, and the diff reads.
+"""The canonical model (re-exported): the schemas live in ``adapters.canonical_schema`` so that
+adapters and the engine share them without importing each other."""
 
-Adapters speak their own wire shapes; the engine never sees them. Each adapter's
-``canonical.py`` turns a snapshot's raw payloads into frames with exactly these
-schemas (``conform`` enforces it), the store keeps them per snapshot, and
-``reconcile.diff`` reads them. Money is always ``MONEY`` (a fixed-point decimal),
-never float, so totals tie to the cent.
-"""
+from adapters.canonical_schema import (
+    ERP_BASE_TABLES,
+    ERP_TABLES,
+    MONEY,
+    MONEY_SQL,
+    PROCORE_TABLES,
+    QUANTITY,
+    SOURCE_TABLES,
+    TABLES,
+    TS,
+    Schema,
+    conform,
+    empty,
+    erp_tables,
+    money,
+    schema,
+    sql_type,
+    stored_schema,
+)
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-from decimal import Decimal
-
-import polars as pl
-
-#: Fixed point with four places: SAP amounts carry three, Procore's two; 18 digits
-#: keep DuckDB on 64-bit integers and still hold any job a contractor runs.
-MONEY = pl.Decimal(18, 4)
-MONEY_SQL = "DECIMAL(18,4)"
-QUANTITY = pl.Decimal(18, 3)
-TS = pl.Datetime("us", "UTC")
-
-Schema = Mapping[str, pl.DataType]
-
-PROCORE_TABLES: dict[str, Schema] = {
-    "procore_projects": {
-        "id": pl.Int64(),
-        "project_number": pl.String(),
-        "name": pl.String(),
-        "active": pl.Boolean(),
-        "origin_id": pl.String(),
-        "updated_at": TS,
-    },
-    "procore_vendors": {
-        "id": pl.Int64(),
-        "name": pl.String(),
-        "is_active": pl.Boolean(),
-        "origin_id": pl.String(),
-        "updated_at": TS,
-    },
-    "procore_cost_codes": {
-        "id": pl.Int64(),
-        "project_id": pl.Int64(),
-        "full_code": pl.String(),
-        "name": pl.String(),
-        "origin_id": pl.String(),
-    },
-    # Purchase order and work order contracts in one table; contract_type tells them apart.
-    "procore_commitments": {
-        "id": pl.Int64(),
-        "project_id": pl.Int64(),
-        "contract_type": pl.String(),  # "purchase_order" | "work_order"
-        "number": pl.String(),
-        "title": pl.String(),
-        "status": pl.String(),
-        "vendor_id": pl.Int64(),
-        "origin_id": pl.String(),
-        "grand_total": MONEY,
-        "updated_at": TS,
-    },
-    "procore_commitment_lines": {
-        "id": pl.Int64(),
-        "contract_id": pl.Int64(),
-        "project_id": pl.Int64(),
-        "position": pl.Int64(),
-        "description": pl.String(),
-        "cost_code_id": pl.Int64(),
-        "cost_code": pl.String(),  # the cost code's full_code
-        "line_item_type_id": pl.Int64(),
-        "amount": MONEY,
-        "origin_id": pl.String(),
-        "updated_at": TS,
-    },
-    "procore_commitment_change_orders": {
-        "id": pl.Int64(),
-        "project_id": pl.Int64(),
-        "contract_id": pl.Int64(),
-        "number": pl.String(),
-        "status": pl.String(),
-        "grand_total": MONEY,
-        "updated_at": TS,
-    },
-    # Detail rows of the profile's budget view (budget_row_type=all), one per cost code and cost type.
-    "procore_budget_lines": {
-        "project_id": pl.Int64(),
-        "cost_code_id": pl.Int64(),
-        "cost_code": pl.String(),
-        "category_id": pl.Int64(),
-        "original_budget_amount": MONEY,
-    },
-    # Direct cost line items and subcontractor-invoice (requisition) amounts, by cost code.
-    "procore_actual_lines": {
-        "id": pl.String(),  # "direct_cost:<line id>" | "requisition:<id>:<item id>"
-        "project_id": pl.Int64(),
-        "source": pl.String(),  # "direct_cost" | "requisition"
-        "document_id": pl.Int64(),
-        "status": pl.String(),
-        "cost_code": pl.String(),
-        "amount": MONEY,
-        "origin_id": pl.String(),
-        "updated_at": TS,
-    },
-}
-
-ERP_TABLES: dict[str, Schema] = {
-    "erp_wbs": {
-        "wbs_element": pl.String(),
-        "project": pl.String(),
-        "parent_wbs": pl.String(),
-        "level": pl.Int64(),
-        "description": pl.String(),
-    },
-    "erp_vendors": {
-        "supplier": pl.String(),
-        "name": pl.String(),
-        "blocked": pl.Boolean(),
-    },
-    "erp_commitments": {
-        "po_number": pl.String(),
-        "supplier": pl.String(),
-        "company_code": pl.String(),
-        "currency": pl.String(),
-        "po_date": pl.Date(),
-        "last_change": TS,
-        "etag": pl.String(),
-    },
-    # One row per PO item and account assignment: SAP can split an item across WBS elements.
-    "erp_commitment_lines": {
-        "po_number": pl.String(),
-        "item": pl.String(),  # "00010"
-        "description": pl.String(),
-        "quantity": QUANTITY,
-        "net_price": MONEY,
-        "price_unit": QUANTITY,
-        "amount": MONEY,
-        "currency": pl.String(),
-        "wbs_element": pl.String(),
-        "gl_account": pl.String(),
-        "cost_center": pl.String(),
-        "etag": pl.String(),
-    },
-    "erp_budgets": {
-        "wbs_element": pl.String(),
-        "fiscal_year": pl.String(),
-        "amount": MONEY,
-        "currency": pl.String(),
-    },
-    "erp_actuals": {
-        "wbs_element": pl.String(),
-        "gl_account": pl.String(),
-        "cost_center": pl.String(),
-        "amount": MONEY,
-        "currency": pl.String(),
-    },
-}
-
-TABLES: dict[str, Schema] = {**PROCORE_TABLES, **ERP_TABLES}
-
-#: Which source fills which tables.
-SOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    "procore": tuple(PROCORE_TABLES),
-    "erp": tuple(ERP_TABLES),
-}
-
-
-def empty(table: str) -> pl.DataFrame:
-    """An empty frame with the table's schema."""
-    return pl.DataFrame(schema=dict(TABLES[table]))
-
-
-def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Select and cast ``frame`` to the canonical schema of ``table``.
-
-    Missing columns become nulls; extra columns are dropped; a value that cannot be
-    cast raises, because a silently wrong amount is worse than a failed pull.
-    """
-    schema = TABLES[table]
-    if not frame.columns:  # selecting only literals from a frame with no columns would yield one null row
-        return empty(table)
-    cols = []
-    for name, dtype in schema.items():
-        if name in frame.columns:
-            cols.append(pl.col(name).cast(dtype, strict=True))
-        else:
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    return frame.select(cols)
-
-
-def money(value: str | int | Decimal | None) -> Decimal | None:
-    """Parse a wire amount into a Decimal without ever passing through float."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, float):  # pragma: no cover - guarded by the wire models
-        raise TypeError("money must never be a float")
-    return Decimal(str(value))
-
-
-def sql_type(dtype: pl.DataType) -> str:
-    """The DuckDB column type for a canonical Polars dtype."""
-    if isinstance(dtype, pl.Decimal):
-        return f"DECIMAL({dtype.precision},{dtype.scale})"
-    if isinstance(dtype, pl.Datetime):
-        return "TIMESTAMPTZ"
-    mapping: dict[type[pl.DataType], str] = {
-        pl.Int64: "BIGINT",
-        pl.String: "VARCHAR",
-        pl.Boolean: "BOOLEAN",
-        pl.Date: "DATE",
-    }
-    return mapping[type(dtype)]
+__all__ = [
+    "ERP_BASE_TABLES",
+    "ERP_TABLES",
+    "MONEY",
+    "MONEY_SQL",
+    "PROCORE_TABLES",
+    "QUANTITY",
+    "SOURCE_TABLES",
+    "TABLES",
+    "TS",
+    "Schema",
+    "conform",
+    "empty",
+    "erp_tables",
+    "money",
+    "schema",
+    "sql_type",
+    "stored_schema",
+]

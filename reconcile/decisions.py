@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from reconcile import audit
+from reconcile.close import state as close_state
 from reconcile.store import Store, now
 
 STATUSES = ("open", "approved", "pushed", "failed", "explained")
@@ -27,6 +28,10 @@ PUSH_OUTCOMES = {"pushed": ("approved",), "failed": ("approved",)}
 
 class DecisionError(Exception):
     """A decision that cannot be recorded; the message says why in one sentence."""
+
+
+class PeriodLocked(DecisionError):
+    """The store's working period is locked by a reviewer; the message names it and who."""
 
 
 def default_actor() -> str:
@@ -106,6 +111,8 @@ def decide_in(
         raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
     if status == "explained" and not reason_code:
         raise DecisionError("An explanation needs a reason code.")
+    if status not in PUSH_OUTCOMES:  # a push started before the lock still records how it ended
+        _refuse_if_locked(cur)
     exists = cur.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
     if not exists:
         raise DecisionError(f"There is no exception {exception_id} in this store.")
@@ -120,6 +127,13 @@ def decide_in(
     return _insert(
         cur, exception_id, status, reason_code, assigned_to, note, actor, before, f"decision:{status}", detail
     )
+
+
+def _refuse_if_locked(cur: duckdb.DuckDBPyConnection) -> None:
+    """A locked period's decisions are final: refuse naming the period and who locked it."""
+    sentence = close_state.refusal(cur)
+    if sentence is not None:
+        raise PeriodLocked(sentence)
 
 
 def _insert(
@@ -164,6 +178,7 @@ def assign(
     if assigned_to not in ASSIGNEES:
         raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
     with store.transaction() as tx:
+        _refuse_if_locked(tx)
         exists = tx.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
         if not exists:
             raise DecisionError(f"There is no exception {exception_id} in this store.")
@@ -179,6 +194,50 @@ def assign(
             actor or default_actor(),
             before,
             "decision:assigned",
+        )
+
+
+def carry_forward(
+    store: Store,
+    exception_id: str,
+    note: str,
+    *,
+    actor: str | None = None,
+    reason_code: str | None = None,
+    allowed_reason_codes: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Carry an open exception into the next period with a reason (a note, optionally a code).
+
+    The month-end sign-off accepts an exception that is decided (explained, approved, pushed)
+    or carried forward with a reason; this records the reason and keeps status and assignee.
+    """
+    if not (note or "").strip():
+        raise DecisionError("Carrying an exception forward needs a reason; write one in the note.")
+    if (
+        reason_code is not None
+        and allowed_reason_codes is not None
+        and reason_code not in allowed_reason_codes
+    ):
+        raise DecisionError(
+            f"Reason code {reason_code!r} is not in the profile's list ({', '.join(allowed_reason_codes)})."
+        )
+    with store.transaction() as tx:
+        _refuse_if_locked(tx)
+        exists = tx.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
+        if not exists:
+            raise DecisionError(f"There is no exception {exception_id} in this store.")
+        before = _latest(tx, exception_id)
+        keep = before or {"status": "open", "reason_code": None, "assigned_to": None}
+        return _insert(
+            tx,
+            exception_id,
+            keep["status"],
+            reason_code if reason_code is not None else keep["reason_code"],
+            keep["assigned_to"],
+            note.strip(),
+            actor or default_actor(),
+            before,
+            "decision:carried",
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -105,10 +105,27 @@ def report(
     return report_frame(store, f, grid_order=False)
 
 
-def _canonical(store: Store) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
-    procore = {t: store.canonical(t) for t in PROCORE_TABLES}
-    erp = {t: store.canonical(t) for t in ERP_TABLES}
+def canonical_frames(
+    store: Store, *, cutoff: date | None = None
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    """The current snapshots' canonical frames, cut at ``cutoff`` (default: the working close's).
+
+    Every diff, preview and tie-out reads them here, so a record dated after the close's
+    cut-off is in none of them: it belongs to the next period.
+    """
+    from reconcile.close import state
+    from reconcile.close.cutoff import apply_cutoff
+
+    if cutoff is None:
+        close = state.current(store)
+        cutoff = close.cutoff if close else None
+    procore = apply_cutoff({t: store.canonical(t) for t in PROCORE_TABLES}, cutoff)
+    erp = apply_cutoff({t: store.canonical(t) for t in ERP_TABLES}, cutoff)
     return procore, erp
+
+
+def _canonical(store: Store) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    return canonical_frames(store)
 
 
 def _load(profile: Profile, procore: dict[str, pl.DataFrame], directory: Path | None = None) -> Mappings:
@@ -117,7 +134,13 @@ def _load(profile: Profile, procore: dict[str, pl.DataFrame], directory: Path | 
         directory or profile.mappings_dir,
         codes if codes.height else None,
         procore["procore_projects"],
+        shape=profile.erp.shape,
     )
+
+
+def load_mappings_for(profile: Profile, procore: dict[str, pl.DataFrame]) -> Mappings:
+    """The profile's mapping tables, validated against the given Procore frames."""
+    return _load(profile, procore)
 
 
 def mappings_for(store: Store, profile: Profile, directory: Path | None = None) -> Mappings:
@@ -138,7 +161,7 @@ def run_diff(store: Store, profile: Profile) -> DiffResult:
     """
     procore, erp = _canonical(store)
     mappings = _load(profile, procore)
-    frame = diff(procore, erp, mappings, profile.rules.amount_tolerance)
+    frame = diff(procore, erp, mappings, profile.rules.amount_tolerance, currency=profile.procore.currency)
     p_snap, e_snap = store.current_snapshot("procore"), store.current_snapshot("erp")
     run_id = persist(
         store,
@@ -163,12 +186,14 @@ def mapping_change_effect(
     is a diff with the mappings on disk, or the store's open exceptions if those do not load.
     """
     procore, erp = _canonical(store)
-    tolerance = profile.rules.amount_tolerance
+    tolerance, currency = profile.rules.amount_tolerance, profile.procore.currency
     try:
-        before = diff(procore, erp, _load(profile, procore), tolerance).select(EFFECT_COLUMNS)
+        before = diff(procore, erp, _load(profile, procore), tolerance, currency=currency).select(
+            EFFECT_COLUMNS
+        )
     except MappingError:  # the table on disk is the one being fixed; fall back to what is stored
         before = report(store).select(EFFECT_COLUMNS)
-    after = diff(procore, erp, mappings_override, tolerance).select(EFFECT_COLUMNS)
+    after = diff(procore, erp, mappings_override, tolerance, currency=currency).select(EFFECT_COLUMNS)
     added = after.join(before, on="exception_id", how="anti").sort("exception_id")
     removed = before.join(after, on="exception_id", how="anti").sort("exception_id")
     return added, removed

@@ -29,10 +29,11 @@ import polars as pl
 from reconcile.canonical import MONEY
 from reconcile.exceptions import REPORT_COLUMNS
 from reconcile.export_text import clean_text, neutralise, neutralise_text, safe
-from reconcile.export_xlsx import XLSX_CELL_LIMIT, truncate_cell, write_xlsx
+from reconcile.export_xlsx import XLSX_CELL_LIMIT, Evidence, truncate_cell, write_xlsx
 
 if TYPE_CHECKING:
     from reconcile.audit import ChainHead
+    from reconcile.close.period import ClosePeriod
     from reconcile.profile import Profile
     from reconcile.store import Store
 
@@ -228,6 +229,7 @@ def write_report(
     audit: pl.DataFrame | None = None,
     profile_name: str = "",
     head: ChainHead | None = None,
+    evidence: Evidence | None = None,
 ) -> ExportResult:
     """Write the report atomically and say what was written.
 
@@ -243,10 +245,19 @@ def write_report(
         if fmt == "csv":
             data.write_csv(tmp)
         elif fmt == "parquet":
-            data.write_parquet(tmp, metadata=_parquet_metadata(profile_name, data.height, head))
+            meta = _parquet_metadata(profile_name, data.height, head)
+            if evidence is not None:
+                meta["tieout.period"] = evidence.period
+            data.write_parquet(tmp, metadata=meta)
         else:
             safe_audit = safe(audit, spreadsheet=True) if audit is not None else None
-            truncated = write_xlsx(data, tmp, safe_audit, profile_name, head)
+            if evidence is not None:
+                evidence = Evidence(
+                    evidence.period,
+                    evidence.lines,
+                    [(name, safe(sheet, spreadsheet=True)) for name, sheet in evidence.sheets],
+                )
+            truncated = write_xlsx(data, tmp, safe_audit, profile_name, head, evidence)
     digest = _sha256(path)
     manifest = None
     if fmt == "csv":
@@ -257,7 +268,11 @@ def write_report(
             "sha256": digest,
             "rows": data.height,
             "profile": profile_name,
-            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **(
+                {"period": evidence.period}
+                if evidence is not None
+                else {"exported_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            ),
             "audit": None if head is None else {"entries": head.count, "head_hash": head.head_hash},
         }
         with atomic_file(manifest) as tmp:
@@ -274,11 +289,15 @@ def export_store(
     overwrite: bool,
     frame: pl.DataFrame | None = None,
     open_only: bool = True,
+    period: ClosePeriod | None = None,
 ) -> ExportResult:
     """The one export path of the CLI and the workstation: checked target, report, audit, head.
 
     ``frame`` is the report to write (the workstation passes its filtered view); by default
-    the store's report (open exceptions unless ``open_only`` is False).
+    the store's report (open exceptions unless ``open_only`` is False). With ``period`` the
+    default is the period's exceptions with their current status, closed ones included; the
+    file carries the period instead of the wall clock, and an XLSX is the period's evidence
+    (tie-out per project, sign-offs, this close against the last, mapping changes).
     """
     from reconcile import audit
     from reconcile.exceptions import report
@@ -286,9 +305,24 @@ def export_store(
     target = check_target(path, profile, overwrite=overwrite)
     if fmt == "csv":
         check_target(target.with_name(target.name + MANIFEST_SUFFIX), profile, overwrite=True)
-    data = report(store, open_only=open_only) if frame is None else frame
+    evidence = None
+    if period is not None:
+        from reconcile.close.evidence import evidence_of, period_report
+
+        data = period_report(store, period) if frame is None else frame
+        evidence = evidence_of(store, profile, period, with_sheets=fmt == "xlsx")
+    else:
+        data = report(store, open_only=open_only) if frame is None else frame
     log = audit.entries(store) if fmt == "xlsx" else None
-    return write_report(data, target, fmt, audit=log, profile_name=profile.name, head=audit.chain_head(store))
+    return write_report(
+        data,
+        target,
+        fmt,
+        audit=log,
+        profile_name=profile.name,
+        head=audit.chain_head(store),
+        evidence=evidence,
+    )
 
 
 def _parquet_metadata(profile_name: str, rows: int, head: ChainHead | None) -> dict[str, str]:

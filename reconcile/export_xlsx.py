@@ -9,6 +9,7 @@ rather than cut silently by the writer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -103,20 +104,50 @@ def _object_order(objects: Sequence[str]) -> list[str]:
 _SUMMARY_TOP = 5
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """A close period's evidence (``reconcile.close.evidence``): the period replaces the wall
+    clock on the summary, its lines follow the audit head, its sheets come before the exceptions."""
+
+    period: str
+    lines: list[str] = field(default_factory=list)
+    sheets: list[tuple[str, pl.DataFrame]] = field(default_factory=list)
+
+
 def write_xlsx(
-    data: pl.DataFrame, path: Path, audit: pl.DataFrame | None, profile_name: str, head: ChainHead | None
+    data: pl.DataFrame,
+    path: Path,
+    audit: pl.DataFrame | None,
+    profile_name: str,
+    head: ChainHead | None,
+    evidence: Evidence | None = None,
 ) -> int:
     """Write the workbook; returns how many cells were cut to Excel's limit."""
     book = _Book(path)
     try:
         ws = book.wb.add_worksheet("Summary")
-        ws.write_string(
-            0, 0, neutralise_text(clean_text(f"Tieout exceptions {profile_name}".strip())), book.title
+        title = (
+            f"Tieout close {evidence.period} {profile_name}"
+            if evidence
+            else f"Tieout exceptions {profile_name}"
         )
-        ws.write_string(1, 0, f"Exported {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {data.height} exceptions")
+        ws.write_string(0, 0, neutralise_text(clean_text(title.strip())), book.title)
+        if evidence is not None:
+            ws.write_string(1, 0, f"Period {evidence.period}: {data.height} exceptions, closed ones included")
+        else:
+            ws.write_string(
+                1, 0, f"Exported {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {data.height} exceptions"
+            )
         if head is not None:
             ws.write_string(2, 0, f"Audit log: {head.count} entries, head hash {head.head_hash}")
-        book.table(ws, _summary(data), top=_SUMMARY_TOP)
+        top = _SUMMARY_TOP
+        if evidence is not None:
+            for i, line in enumerate(evidence.lines):
+                ws.write_string(top + i, 0, neutralise_text(clean_text(line)))
+            top += len(evidence.lines) + 1
+        book.table(ws, _summary(data), top=top)
+        for name, sheet in evidence.sheets if evidence else []:
+            book.table(book.wb.add_worksheet(name[:31]), sheet)
         for obj in _object_order(data["object"].drop_nulls().unique().to_list()):
             sheet = book.wb.add_worksheet(obj[:31])
             book.table(sheet, data.filter(pl.col("object") == obj))

@@ -10,20 +10,38 @@ import re
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adapters.oracle_ebs.settings import OracleEbsSettings
+from adapters.peoplesoft.settings import PeopleSoftSettings
+from adapters.sap_ecc.settings import SapEccSettings
+from adapters.settings import (
+    ERP_ADAPTERS,
+    ERP_KINDS_PLANNED,
+    ErpBase,
+    ErpSettings,
+    ProcoreSettings,
+    check_url,
+    kind_problem,
+)
 from reconcile.people.settings import PeopleSettings
 
-#: The ERP kinds this build can pull, each with the adapter class that reads it
-#: (``module:Class``). A new adapter adds its line here; the profile accepts exactly these.
-ERP_ADAPTERS: dict[str, str] = {
-    "sap-s4": "adapters.sap.adapter:SapAdapter",
-}
-#: Kinds the contract names (shared/interfaces.md section 6) that may not be built yet.
-ERP_KINDS_PLANNED = ("sap-s4", "sap-ecc", "oracle-ebs", "peoplesoft")
+__all__ = [
+    "ERP_ADAPTERS",
+    "ERP_KINDS_PLANNED",
+    "ErpSettings",
+    "MappingSettings",
+    "ProcoreSettings",
+    "Profile",
+    "ProfileError",
+    "PullSettings",
+    "PushSettings",
+    "RuleSettings",
+    "check_url",
+    "load_profile",
+]
 
 
 class ProfileError(Exception):
@@ -32,74 +50,6 @@ class ProfileError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def check_url(value: object) -> object:
-    """An absolute http(s) URL with a host, or a ValueError naming what is wrong with it.
-
-    Checked here so a typo is a profile error at load, not "connection dropped" at pull.
-    """
-    if not isinstance(value, str):
-        return value
-    example = "e.g. https://host.example.com"
-    if not value.strip():
-        raise ValueError(f"the value is empty; give an http(s) URL, {example}")
-    if any(c.isspace() for c in value):
-        raise ValueError(f"{value!r} contains a space; give an http(s) URL, {example}")
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
-    except ValueError:
-        raise ValueError(f"{value!r} is not a valid URL; give an http(s) URL, {example}") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{value!r} is not an http(s) URL, {example}")
-    if not parts.hostname:
-        raise ValueError(f"{value!r} has no host name, {example}")
-    return value
-
-
-class ProcoreSettings(_Section):
-    base_url: str = "https://api.procore.com"
-    login_url: str = "https://login.procore.com"
-    company_id: int
-    client_id: str
-    projects: Literal["active"] | list[str] = "active"
-    budget_view: str = "Procore Standard Budget"
-    per_page: int = Field(default=1000, ge=1, le=2000)
-    max_concurrency: int = Field(default=4, ge=1, le=16)
-    #: Share of the hourly rate-limit budget left to the company's other integrations.
-    reserve_share: Decimal = Field(default=Decimal("0.20"), ge=0, lt=1)
-    #: The longest one rate-limit wait may last; a longer one stops the pull resumably
-    #: (`tieout pull --resume`). A quarter of an hour rides out most of an hour's tail.
-    max_wait_minutes: float = Field(default=15, ge=0, le=24 * 60)
-
-    _urls = field_validator("base_url", "login_url", mode="before")(check_url)
-
-
-class ErpSettings(_Section):
-    kind: str
-    base_url: str
-    token_url: str | None = None
-    auth: Literal["oauth2", "basic"] = "oauth2"
-    client_id: str
-    sap_client: str | None = None
-    company_code: str | None = None
-    page_size: int = Field(default=1000, ge=1, le=5000)
-    fiscal_year: str | None = None
-    #: How far before the newest change stamp an incremental pull reads again (a late commit).
-    delta_overlap_minutes: int = Field(default=5, ge=0, le=1440)
-
-    _urls = field_validator("base_url", "token_url", mode="before")(check_url)
-
-    @field_validator("kind")
-    @classmethod
-    def _kind_has_adapter(cls, value: str) -> str:
-        if value in ERP_ADAPTERS:
-            return value
-        available = ", ".join(f'"{k}"' for k in ERP_ADAPTERS)
-        if value in ERP_KINDS_PLANNED:
-            raise ValueError(f'"{value}" has no adapter in this build of Tieout yet; available: {available}')
-        raise ValueError(f'"{value}" is not an ERP kind Tieout knows; available: {available}')
 
 
 class MappingSettings(_Section):
@@ -145,12 +95,18 @@ class PullSettings(_Section):
     auto_pull_after_minutes: int = 12 * 60
 
 
+#: The ``[erp]`` section: the settings model of its ``kind`` (each ERP kind declares its own keys).
+ErpSection = Annotated[
+    ErpSettings | OracleEbsSettings | PeopleSoftSettings | SapEccSettings, Field(discriminator="kind")
+]
+
+
 class Profile(_Section):
     name: str
     store: Path
     procore: ProcoreSettings
     #: Optional when ``people`` is present (an IT admin's profile); read it through ``erp``.
-    erp_section: ErpSettings | None = Field(default=None, alias="erp")
+    erp_section: ErpSection | None = Field(default=None, alias="erp")
     people: PeopleSettings | None = None
     mappings: MappingSettings = Field(default_factory=MappingSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
@@ -159,6 +115,16 @@ class Profile(_Section):
     #: The file the profile came from; relative paths inside it resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
 
+    @field_validator("erp_section", mode="before")
+    @classmethod
+    def _kind_is_pulled(cls, value: object) -> object:
+        # Checked before the kind's own model, so an unbuilt or unknown kind is one sentence.
+        if isinstance(value, dict) and "kind" in value:
+            problem = kind_problem(value["kind"])
+            if problem:
+                raise ValueError(f"kind {problem}")
+        return value
+
     @model_validator(mode="after")
     def _something_to_compare(self) -> Profile:
         if self.erp_section is None and self.people is None:
@@ -166,7 +132,7 @@ class Profile(_Section):
         return self
 
     @property
-    def erp(self) -> ErpSettings:
+    def erp(self) -> ErpBase:
         """The ERP connection; asking a people-only profile for it is a ``ProfileError``."""
         if self.erp_section is None:
             where = f"Profile {self.source_path}" if self.source_path else f"Profile {self.name!r}"
@@ -264,8 +230,16 @@ def load_profile(path: str | Path) -> Profile:
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = _where(first["loc"])
+        first: dict[str, Any] = dict(exc.errors()[0])
+        loc = tuple(first["loc"])
+        if loc[:1] == ("erp",) and len(loc) > 1 and loc[1] in ERP_KINDS_PLANNED:
+            loc = loc[:1] + loc[2:]  # the union's tag (the kind) is not a key the user wrote
+        if loc == ("erp",) and str(first["msg"]).startswith("Value error, kind "):
+            loc, first["msg"] = ("erp", "kind"), str(first["msg"]).replace("Value error, kind ", "", 1)
+        if first["type"] == "union_tag_not_found":
+            first["type"], loc = "missing", (*loc, "kind")
+        first["loc"] = loc
+        key = _where(loc)
         if not first["loc"]:
             raise ProfileError(f"Profile {path}: {first['msg'].removeprefix('Value error, ')}.") from None
         line = line_of(text, data, first["loc"])

@@ -75,9 +75,32 @@ LEFT JOIN ({LATEST_DECISIONS}) d USING (exception_id)
 _SEARCHED = ("e.exception_id", "e.key", "e.project", "e.field", "e.erp_value", "e.procore_value", "e.rule")
 
 
+#: The month-end progress filters (issue 14): state -> SQL over ``e`` and the latest decision ``d``.
+#: ``undecided`` is the sign-off's own rule (``reconcile.close.signoff.UNDECIDED_SQL``): open,
+#: neither explained, approved nor pushed, and not carried forward with a reason. ``closed``
+#: are exceptions the latest diff no longer finds; pass ``open_only=False`` to see them.
+STATES: dict[str, str] = {
+    "undecided": (
+        "(e.is_open AND coalesce(d.status, 'open') NOT IN ('explained', 'approved', 'pushed') "
+        "AND d.reason_code IS NULL AND coalesce(trim(d.note), '') = '')"
+    ),
+    "explained": "coalesce(d.status, 'open') = 'explained'",
+    "assigned": "d.assigned_to IS NOT NULL",
+    "approved": "coalesce(d.status, 'open') = 'approved'",
+    "pushed": "coalesce(d.status, 'open') = 'pushed'",
+    "failed": "coalesce(d.status, 'open') = 'failed'",
+    "closed": "NOT e.is_open",
+}
+
+
 @dataclass(frozen=True)
 class ExceptionFilter:
-    """What the analyst narrowed the grid to; empty fields do not filter."""
+    """What the analyst narrowed the grid to; empty fields do not filter.
+
+    ``state`` is one of ``STATES`` (progress through the close); ``seen_since`` keeps
+    exceptions open now or seen on or after that moment (a close period's exceptions,
+    closed ones included, with ``open_only=False``).
+    """
 
     object: str | None = None
     kind: str | None = None
@@ -88,10 +111,14 @@ class ExceptionFilter:
     open_only: bool = True
     sort: str = "difference"
     descending: bool = True
+    state: str | None = None
+    seen_since: datetime | None = None
 
     def is_empty(self) -> bool:
         """True when nothing but the default open-only rule narrows the set."""
-        return not (self.object or self.kind or self.project or self.status or self.band or self.search)
+        return not (
+            self.object or self.kind or self.project or self.status or self.band or self.search or self.state
+        )
 
 
 @dataclass(frozen=True)
@@ -120,6 +147,13 @@ def _where(f: ExceptionFilter) -> tuple[str, list[Any]]:
     if f.status:
         clauses.append("coalesce(d.status, 'open') = ?")
         params.append(f.status)
+    if f.state:
+        if f.state not in STATES:
+            raise ValueError(f"no state filter {f.state!r}; use one of {', '.join(STATES)}")
+        clauses.append(STATES[f.state])
+    if f.seen_since is not None:
+        clauses.append("(e.is_open OR e.last_seen >= ?)")
+        params.append(f.seen_since)
     if f.band:
         low, high = AMOUNT_BANDS[f.band]
         if low is not None:
@@ -160,7 +194,33 @@ def _order(f: ExceptionFilter) -> str:
 
 
 def _needs_decisions(f: ExceptionFilter) -> bool:
-    return bool(f.status) or f.sort == "status" or f.sort in _DECIDED
+    return bool(f.status) or bool(f.state) or f.sort == "status" or f.sort in _DECIDED
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``undecided N of M`` and the count of each state, over the open exceptions."""
+
+    undecided: int
+    open: int
+    states: dict[str, int]
+
+    def sentence(self) -> str:
+        """What home shows: ``undecided N of M``."""
+        return f"undecided {self.undecided:,} of {self.open:,}"
+
+
+def progress(store: Store) -> Progress:
+    """The counts the home screen and the close show, in one query."""
+    counts = ", ".join(f"count(*) FILTER (WHERE {sql})" for sql in STATES.values())
+    cur = store.cursor()
+    try:
+        row = cur.execute(f"SELECT count(*) FILTER (WHERE e.is_open), {counts} {_BASE}").fetchone()
+    finally:
+        cur.close()
+    values = [int(v or 0) for v in (row or [0] * (len(STATES) + 1))]
+    states = dict(zip(STATES, values[1:], strict=True))
+    return Progress(undecided=states["undecided"], open=values[0], states=states)
 
 
 def count(store: Store, f: ExceptionFilter) -> int:
@@ -216,7 +276,8 @@ class GridCache:
         """Read every open exception's grid columns plus a lower-case search haystack."""
         hay = ", ".join(c for c in _SEARCHED)
         sql = (
-            f"SELECT {_select(GRID_COLUMNS)}, lower(concat_ws(chr(31), {hay})) AS _hay "
+            f"SELECT {_select(GRID_COLUMNS)}, lower(concat_ws(chr(31), {hay})) AS _hay, "
+            f"{STATES['undecided']} AS _undecided, d.assigned_to IS NOT NULL AS _assigned "
             f"{_BASE} WHERE e.is_open"
         )
         cur = store.cursor()
@@ -230,14 +291,30 @@ class GridCache:
     def __len__(self) -> int:
         return self.frame.height
 
-    def set_status(self, exception_id: str, status: str) -> None:
-        """Reflect one new decision without re-reading the store."""
-        self.frame = self.frame.with_columns(
-            pl.when(pl.col("exception_id") == exception_id)
-            .then(pl.lit(status))
-            .otherwise(pl.col("status"))
-            .alias("status")
-        )
+    def set_status(
+        self,
+        exception_id: str,
+        status: str,
+        *,
+        undecided: bool | None = None,
+        assigned: bool | None = None,
+    ) -> None:
+        """Reflect one new decision without re-reading the store.
+
+        ``undecided`` defaults to False for a deciding status (explained, approved, pushed)
+        and is otherwise kept; pass it (and ``assigned``) when the decision changed them.
+        """
+        if undecided is None and status in ("explained", "approved", "pushed"):
+            undecided = False
+        hit = pl.col("exception_id") == exception_id
+        cols = [pl.when(hit).then(pl.lit(status)).otherwise(pl.col("status")).alias("status")]
+        if undecided is not None and "_undecided" in self.frame.columns:
+            cols.append(
+                pl.when(hit).then(pl.lit(undecided)).otherwise(pl.col("_undecided")).alias("_undecided")
+            )
+        if assigned is not None and "_assigned" in self.frame.columns:
+            cols.append(pl.when(hit).then(pl.lit(assigned)).otherwise(pl.col("_assigned")).alias("_assigned"))
+        self.frame = self.frame.with_columns(cols)
         self._orders.pop("status", None)
 
     def _ascending(self, column: str) -> pl.Series:
@@ -276,7 +353,25 @@ class GridCache:
                 preds.append(amount < high)
         if f.search:
             preds.append(pl.col("_hay").str.contains(f.search.lower(), literal=True))
+        if f.state:
+            preds.append(self._state(f.state))
         return preds
+
+    def _state(self, state: str) -> pl.Expr:
+        """A ``STATES`` filter over the cached columns (the cache holds open exceptions only)."""
+        if state not in STATES:
+            raise ValueError(f"no state filter {state!r}; use one of {', '.join(STATES)}")
+        if state == "closed":
+            return pl.lit(False)
+        if state == "undecided":
+            return pl.col("_undecided")
+        if state == "assigned":
+            return pl.col("_assigned")
+        return pl.col("status") == state
+
+    def progress(self) -> tuple[int, int]:
+        """(undecided, open) from the cache: home's ``undecided N of M`` without a query."""
+        return int(self.frame["_undecided"].sum()), self.frame.height
 
     def page(self, f: ExceptionFilter, *, limit: int = 10_000) -> GridPage:
         """The first ``limit`` rows of ``f`` in its order, with counts (same contract as ``grid_page``)."""

@@ -9,6 +9,19 @@ from __future__ import annotations
 import os
 from typing import Literal
 
+from adapters.secret import Secret
+
+__all__ = [
+    "ENV",
+    "SERVICE",
+    "Secret",
+    "SecretMissing",
+    "Side",
+    "get_secret",
+    "keyring_username",
+    "set_secret",
+]
+
 Side = Literal["procore", "erp", "idp"]
 SERVICE = "tieout"
 #: ``idp`` is the Okta API token or the Entra client secret of a profile's ``[people]`` section.
@@ -21,24 +34,6 @@ ENV = {
 
 class SecretMissing(Exception):
     """No secret for a side in either the environment or the keyring."""
-
-
-class Secret:
-    """A string that refuses to show itself."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The value, for the one place that sends it (an auth flow)."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('****')"
-
-    __str__ = __repr__
 
 
 def keyring_username(profile_name: str, side: Side) -> str:

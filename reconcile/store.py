@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,20 +23,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from reconcile.canonical import MONEY_SQL, TABLES, conform, sql_type
+from reconcile.canonical import ERP_BASE_TABLES, MONEY_SQL, conform, sql_type, stored_schema
+from reconcile.store_v1 import V1_CANONICAL_DDL
 
 
 class StoreError(Exception):
     """The store file cannot be opened or is from a newer Tieout."""
-
-
-def _canonical_ddl() -> list[str]:
-    out = []
-    for table, schema in TABLES.items():
-        cols = ", ".join(f"{name} {sql_type(dtype)}" for name, dtype in schema.items())
-        out.append(f"CREATE TABLE {table} (snapshot_id BIGINT NOT NULL, {cols})")
-        out.append(f"CREATE INDEX {table}_snap ON {table}(snapshot_id)")
-    return out
 
 
 #: Ordered migrations. Never edit one that has shipped; append a new one.
@@ -87,7 +79,7 @@ MIGRATIONS: list[list[str]] = [
             records BIGINT NOT NULL,
             PRIMARY KEY (snapshot_id, resource, scope)
         )""",
-        *_canonical_ddl(),
+        *V1_CANONICAL_DDL,
         "CREATE SEQUENCE diff_run_ids START 1",
         """CREATE TABLE diff_runs (
             id BIGINT PRIMARY KEY DEFAULT nextval('diff_run_ids'),
@@ -158,6 +150,79 @@ MIGRATIONS: list[list[str]] = [
     # 3: an audit entry names the decisions or pushes row it wrote and that row's digest
     # (hashed into the chain), so `audit verify` catches an edited or deleted row.
     ["ALTER TABLE audit_log ADD COLUMN covers JSON"],
+    # 4: the ERP seam. SAP's WBS table becomes the generic hierarchy of any ERP's nested
+    # dimension (SAP WBS elements, EBS tasks). Dimension columns of other ERP kinds are added
+    # when a pull first writes them (``Store.complete_snapshot``).
+    [
+        "CREATE TABLE erp_hierarchy (snapshot_id BIGINT NOT NULL, node VARCHAR, project VARCHAR, "
+        "parent VARCHAR, level BIGINT, description VARCHAR)",
+        "INSERT INTO erp_hierarchy SELECT snapshot_id, wbs_element, project, parent_wbs, level, description "
+        "FROM erp_wbs",
+        "DROP TABLE erp_wbs",
+        "CREATE INDEX erp_hierarchy_snap ON erp_hierarchy(snapshot_id)",
+    ],
+    # 5: the month-end close (reconcile/close): periods, sign-offs, the exceptions each
+    # sign-off bound, audited mapping changes, and the date that places a Procore actual in a period.
+    [
+        """CREATE TABLE closes (
+            period VARCHAR PRIMARY KEY,       -- YYYY-MM
+            cutoff DATE NOT NULL,             -- records dated after it belong to the next period
+            opened_by VARCHAR NOT NULL,
+            opened_at TIMESTAMPTZ NOT NULL
+        )""",
+        "CREATE SEQUENCE close_signoff_ids START 1",
+        """CREATE TABLE close_signoffs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('close_signoff_ids'),
+            period VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,            -- 'analyst' (signs) | 'reviewer' (locks)
+            signed_by VARCHAR NOT NULL,
+            signed_at TIMESTAMPTZ NOT NULL,
+            cutoff DATE NOT NULL,
+            audit_count BIGINT NOT NULL,      -- the chain head the sign-off is bound to
+            audit_head VARCHAR NOT NULL,
+            procore_snapshot_id BIGINT,
+            erp_snapshot_id BIGINT,
+            diff_run_id BIGINT,
+            exceptions BIGINT NOT NULL,
+            totals JSON NOT NULL,             -- per project and object: ERP, Procore, difference
+            items_sha256 VARCHAR NOT NULL     -- digest of the close_items rows it bound
+        )""",
+        f"""CREATE TABLE close_items (
+            period VARCHAR NOT NULL,
+            exception_id VARCHAR NOT NULL,
+            object VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            project VARCHAR,
+            field VARCHAR,
+            erp_value VARCHAR,
+            procore_value VARCHAR,
+            difference {MONEY_SQL},
+            rule VARCHAR,
+            status VARCHAR NOT NULL,
+            reason_code VARCHAR,
+            assigned_to VARCHAR,
+            note VARCHAR,
+            decided_by VARCHAR,
+            decided_at TIMESTAMPTZ,
+            first_seen TIMESTAMPTZ,
+            is_open BOOLEAN NOT NULL,
+            PRIMARY KEY (period, exception_id)
+        )""",
+        "CREATE SEQUENCE mapping_change_ids START 1",
+        """CREATE TABLE mapping_changes (
+            id BIGINT PRIMARY KEY DEFAULT nextval('mapping_change_ids'),
+            file VARCHAR NOT NULL,            -- projects.csv | cost_codes.csv | vendors.csv
+            line BIGINT,                      -- the line replaced; NULL when a row was added
+            before_row VARCHAR,
+            after_row VARCHAR NOT NULL,
+            changed_by VARCHAR NOT NULL,
+            changed_at TIMESTAMPTZ NOT NULL,
+            resolved JSON NOT NULL,           -- exception ids the change resolved
+            added JSON NOT NULL               -- exception ids it brought up
+        )""",
+        "ALTER TABLE procore_actual_lines ADD COLUMN IF NOT EXISTS document_date DATE",
+    ],
 ]
 
 
@@ -405,10 +470,14 @@ class Store:
             assert snap is not None, f"no snapshot {snapshot_id}"
             source = str(snap[0])
             for table, frame in canonical.items():
-                frame = conform(table, frame).with_columns(pl.lit(snapshot_id, pl.Int64).alias("snapshot_id"))
-                cols = ", ".join(["snapshot_id", *TABLES[table]])
+                schema = stored_schema(table, frame.columns)
+                frame = conform(table, frame, of=schema).with_columns(
+                    pl.lit(snapshot_id, pl.Int64).alias("snapshot_id")
+                )
+                self._add_dimension_columns(tx, table, schema)
+                cols = ", ".join(["snapshot_id", *(f'"{c}"' for c in schema)])
                 tx.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", [snapshot_id])
-                tx.register("_incoming", frame.select(["snapshot_id", *TABLES[table]]).to_arrow())
+                tx.register("_incoming", frame.select(["snapshot_id", *schema]).to_arrow())
                 tx.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
                 tx.unregister("_incoming")
             tx.execute("DELETE FROM snapshot_stats WHERE snapshot_id = ?", [snapshot_id])
@@ -627,10 +696,31 @@ class Store:
             if snap is None:
                 return conform(table, pl.DataFrame())
             snapshot_id = snap.id
-        cols = ", ".join(TABLES[table])
         cur = self.cursor()
         try:
+            schema = stored_schema(table, self._columns(cur, table))
+            cols = ", ".join(f'"{c}"' for c in schema)
             frame = cur.sql(f"SELECT {cols} FROM {table} WHERE snapshot_id = {int(snapshot_id)}").pl()
         finally:
             cur.close()
-        return conform(table, frame)
+        return conform(table, frame, of=schema)
+
+    @staticmethod
+    def _columns(cur: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+        rows = cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def _add_dimension_columns(
+        self, tx: duckdb.DuckDBPyConnection, table: str, schema: Mapping[str, pl.DataType]
+    ) -> None:
+        """An ERP kind's dimension columns, added the first time a pull of that kind writes them
+        (names are checked by its ``ErpShape``; quoted all the same)."""
+        if table not in ERP_BASE_TABLES:
+            return
+        have = set(self._columns(tx, table))
+        for name, dtype in schema.items():
+            if name not in have:
+                tx.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {sql_type(dtype)}')

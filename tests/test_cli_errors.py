@@ -287,7 +287,7 @@ def test_an_unexpected_error_is_logged_with_its_traceback(
     def bug(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug deep inside")
 
-    monkeypatch.setattr("reconcile.exceptions.report", bug)
+    monkeypatch.setattr("reconcile.export.write_report", bug)
     code, err = run(capsys, "export", "-p", str(profile), "-f", "csv", "-o", str(profile.parent / "r.csv"))
     assert code == 1
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_diff_model import PROJECTS, Side, as_erp, as_procore, mappings, pairs, project_of, sides
+from test_diff_model import (
+    PROJECTS,
+    Side,
+    as_erp,
+    as_procore,
+    foreign,
+    mappings,
+    pairs,
+    project_of,
+    sides,
+)
 
 from reconcile.diff import diff
 
@@ -16,14 +27,68 @@ M = mappings()
 FAST = settings(max_examples=60, deadline=None)
 
 
-def run(erp: Side, procore: Side, tolerance: Decimal = Decimal("0.01")) -> pl.DataFrame:
-    return diff(as_procore(procore), as_erp(erp), M, tolerance)
+def run(
+    erp: Side, procore: Side, tolerance: Decimal = Decimal("0.01"), currency: str = "USD"
+) -> pl.DataFrame:
+    return diff(as_procore(procore), as_erp(erp), M, tolerance, currency=currency)
 
 
 @FAST
 @given(sides())
 def test_a_snapshot_diffed_against_itself_yields_nothing(side: Side) -> None:
     assert run(side, side).height == 0
+
+
+@FAST
+@given(sides(), st.data())
+def test_a_snapshot_in_mixed_currencies_diffed_against_itself_yields_only_the_currency_rows(
+    side: Side, data: st.DataObject
+) -> None:
+    """Each PO, budget key and actual key in another currency is one ``currency`` mismatch, and
+    nothing else is reported: no amount compared across currencies, no false difference."""
+    side = replace(side, fx=data.draw(foreign(side)))
+    found = run(side, side)
+    expected = set()
+    for k, cur in side.fx.items():
+        if isinstance(k, str):
+            expected.add(("commitment", k, cur))
+        else:
+            obj, project, code = k  # type: ignore[misc]
+            expected.add((obj, f"{PROJECTS[project]}/{code}", cur))
+    assert set(found["field"]) <= {"currency"}
+    assert set(found["kind"]) <= {"value_mismatch"}
+    assert set(found.select("object", "key", "erp_value").iter_rows()) == expected
+    assert found.height == len(expected)
+    assert set(found["procore_value"]) <= {"USD"}
+
+
+@FAST
+@given(sides())
+def test_a_snapshot_in_the_profile_currency_diffed_against_itself_yields_nothing(side: Side) -> None:
+    every = {**dict.fromkeys(side.pos, "EUR")}
+    every |= {("budget", *k): "EUR" for k in side.budgets} | {("actual", *k): "EUR" for k in side.actuals}
+    assert run(replace(side, fx=every), side, currency="EUR").height == 0
+
+
+@FAST
+@given(pairs(), st.data())
+def test_a_foreign_currency_po_never_yields_an_amount_mismatch(
+    pair: tuple[Side, Side], data: st.DataObject
+) -> None:
+    erp, procore = pair
+    erp = replace(erp, fx=data.draw(foreign(erp)))
+    found = run(erp, procore, Decimal(0))
+    pos = {k for k in erp.fx if isinstance(k, str)}
+    keys = {(k[0], f"{PROJECTS[k[1]]}/{k[2]}") for k in erp.fx if not isinstance(k, str)}  # type: ignore[index]
+    amounts = found.filter(pl.col("field") == "amount")
+    for obj, key in amounts.select("object", "key").iter_rows():
+        po = key.split("/")[0]
+        assert not (obj in ("commitment", "commitment_line") and po in pos), (obj, key)
+        assert (obj, key) not in keys, (obj, key)
+    # Missing rows in another currency carry no difference: it would be in another currency.
+    missing = found.filter(pl.col("kind") == "missing_in_procore", pl.col("object") == "commitment")
+    for key, difference in missing.select("key", "difference").iter_rows():
+        assert (difference is None) == (key in pos)
 
 
 def _facts(frame: pl.DataFrame) -> set[tuple[str, str, str, str]]:

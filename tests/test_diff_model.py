@@ -33,6 +33,9 @@ class Side:
     )  # (po, item) -> (amount, code)
     budgets: dict[tuple[int, str], Decimal] = field(default_factory=dict)  # (project, code) -> amount
     actuals: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+    #: The ERP currency of a PO (po), a budget ("budget", project, code) or an actual ("actual", ...)
+    #: where it is not USD, the Procore projects' currency. Procore has no say: it is in USD.
+    fx: dict[object, str] = field(default_factory=dict)
 
 
 def mappings() -> Mappings:
@@ -53,6 +56,7 @@ def as_erp(s: Side) -> dict[str, pl.DataFrame]:
             "amount": amt,
             "wbs_element": wbs(project_of(po), code),
             "gl_account": "5000",
+            "currency": s.fx.get(po, "USD"),
         }
         for (po, item), (amt, code) in s.lines.items()
     ]
@@ -67,8 +71,9 @@ def as_erp(s: Side) -> dict[str, pl.DataFrame]:
         "erp_commitments": conform(
             "erp_commitments",
             pl.DataFrame(
-                [{"po_number": k, "supplier": v} for k, v in s.pos.items()] or None,
-                schema={"po_number": pl.String, "supplier": pl.String},
+                [{"po_number": k, "supplier": v, "currency": s.fx.get(k, "USD")} for k, v in s.pos.items()]
+                or None,
+                schema={"po_number": pl.String, "supplier": pl.String, "currency": pl.String},
             ),
         ),
         "erp_commitment_lines": conform(
@@ -81,6 +86,7 @@ def as_erp(s: Side) -> dict[str, pl.DataFrame]:
                     "amount": pl.Decimal(18, 4),
                     "wbs_element": pl.String,
                     "gl_account": pl.String,
+                    "currency": pl.String,
                 },
             ),
         ),
@@ -88,22 +94,42 @@ def as_erp(s: Side) -> dict[str, pl.DataFrame]:
             "erp_budgets",
             pl.DataFrame(
                 [
-                    {"wbs_element": wbs(p, c), "fiscal_year": "2026", "amount": a}
+                    {
+                        "wbs_element": wbs(p, c),
+                        "fiscal_year": "2026",
+                        "amount": a,
+                        "currency": s.fx.get(("budget", p, c), "USD"),
+                    }
                     for (p, c), a in s.budgets.items()
                 ]
                 or None,
-                schema={"wbs_element": pl.String, "fiscal_year": pl.String, "amount": pl.Decimal(18, 4)},
+                schema={
+                    "wbs_element": pl.String,
+                    "fiscal_year": pl.String,
+                    "amount": pl.Decimal(18, 4),
+                    "currency": pl.String,
+                },
             ),
         ),
         "erp_actuals": conform(
             "erp_actuals",
             pl.DataFrame(
                 [
-                    {"wbs_element": wbs(p, c), "gl_account": "5000", "amount": a}
+                    {
+                        "wbs_element": wbs(p, c),
+                        "gl_account": "5000",
+                        "amount": a,
+                        "currency": s.fx.get(("actual", p, c), "USD"),
+                    }
                     for (p, c), a in s.actuals.items()
                 ]
                 or None,
-                schema={"wbs_element": pl.String, "gl_account": pl.String, "amount": pl.Decimal(18, 4)},
+                schema={
+                    "wbs_element": pl.String,
+                    "gl_account": pl.String,
+                    "amount": pl.Decimal(18, 4),
+                    "currency": pl.String,
+                },
             ),
         ),
     }
@@ -210,6 +236,18 @@ def sides(draw: st.DrawFn) -> Side:
     actuals = draw(st.dictionaries(st.tuples(st.sampled_from(list(PROJECTS)), codes), amounts, max_size=4))
     # Names never collide across suppliers, so the name fallback cannot link two different ones.
     return Side({k: f"Vendor {k} {v}" for k, v in vendors.items()}, pos, lines, budgets, actuals)
+
+
+@st.composite
+def foreign(draw: st.DrawFn, side: Side) -> dict[object, str]:
+    """Some of a side's POs, budgets and actuals in another currency than USD."""
+    keys: list[object] = [
+        *side.pos,
+        *(("budget", *k) for k in side.budgets),
+        *(("actual", *k) for k in side.actuals),
+    ]
+    chosen = draw(st.lists(st.sampled_from(keys), unique=True)) if keys else []
+    return {k: draw(st.sampled_from(["EUR", "CAD"])) for k in chosen}
 
 
 @st.composite

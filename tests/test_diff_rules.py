@@ -354,7 +354,7 @@ def test_mapping_lookup_by_hash_and_by_strings_agree() -> None:
         tolerance=TOL,
         active_projects=projects.filter("active").select(pl.col("id").alias("project_id"), "project_number"),
         inactive_numbers=projects.filter(~pl.col("active"))["project_number"],
-        erp_wbs=None,
+        hierarchy=None,
     )
     keyed = key_lines(t("procore_commitment_lines", []), lines, ctx)
     assert keyed.hashed

@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.erp_shape import SAP_S4
 from mappings import (
     MappingError,
     Mappings,
+    ancestors,
     load_mappings,
     resolve_cost_codes,
     resolve_projects,
-    wbs_ancestors,
 )
 
 PROJECTS = "wbs_element,procore_project_number\nP-1001,1001\nP-1001-02,1002\n"
@@ -58,7 +59,8 @@ def test_unknown_column(tmp_path: Path) -> None:
 def test_missing_column(tmp_path: Path) -> None:
     assert (
         error(tmp_path, projects="wbs_element\nP-1\n")
-        == "mappings/projects.csv line 1: missing column 'procore_project_number'."
+        == "mappings/projects.csv line 1: missing column 'procore_project_number'; "
+        "the header must be wbs_element,procore_project_number."
     )
 
 
@@ -129,12 +131,11 @@ def test_nearest_listed_ancestor_wins() -> None:
 
 
 def test_parent_table_beats_prefix_guessing() -> None:
-    erp_wbs = pl.DataFrame(
-        {"wbs_element": ["X.01", "X.01.7"], "parent_wbs": [None, "X.01"], "project": ["PRJ", "PRJ"]}
-    )
-    anc = wbs_ancestors(["X.01.7", "Q-1-2"], erp_wbs)
-    assert anc.filter(pl.col("wbs_element") == "X.01.7")["ancestor"].to_list() == ["X.01.7", "X.01", "PRJ"]
-    assert anc.filter(pl.col("wbs_element") == "Q-1-2")["ancestor"].to_list() == ["Q-1-2", "Q-1", "Q"]
+    tree = pl.DataFrame({"node": ["X.01", "X.01.7"], "parent": [None, "X.01"], "project": ["PRJ", "PRJ"]})
+    assert SAP_S4.hierarchy is not None
+    anc = ancestors([(None, "X.01.7"), (None, "Q-1-2")], SAP_S4.hierarchy, tree)
+    assert anc.filter(pl.col("node") == "X.01.7")["ancestor"].to_list() == ["X.01.7", "X.01", "PRJ"]
+    assert anc.filter(pl.col("node") == "Q-1-2")["ancestor"].to_list() == ["Q-1-2", "Q-1", "Q"]
 
 
 # -- the cost-code rule against a brute-force reference ---------------------------------------

@@ -17,9 +17,9 @@ import polars as pl
 from adapters.base import Cancelled, Progress, PullSink, RawReader
 from adapters.entra import models as m
 from adapters.entra.client import GraphClient
-from reconcile.people.schema import people_frame
-from reconcile.people.settings import PeopleSettings
-from reconcile.secrets import Secret
+from adapters.people_schema import people_frame
+from adapters.people_settings import PeopleSettings
+from adapters.secret import Secret
 
 RESOURCE = "idp_users"
 

@@ -25,8 +25,8 @@ from adapters.base import AdapterError
 from adapters.entra import models as m
 from adapters.idp_http import IdpHttp
 from adapters.oauth import ClientCredentialsAuth
-from reconcile.people.settings import PeopleSettings
-from reconcile.secrets import Secret
+from adapters.people_settings import PeopleSettings
+from adapters.secret import Secret
 
 ADVANCED = {"ConsistencyLevel": "eventual"}
 

@@ -18,8 +18,8 @@ import httpx
 from adapters.base import AdapterError
 from adapters.idp_http import IdpHttp, server_now
 from adapters.okta import models as m
-from reconcile.people.settings import PeopleSettings
-from reconcile.secrets import Secret
+from adapters.people_settings import PeopleSettings
+from adapters.secret import Secret
 
 
 class OktaAuth(httpx.Auth):

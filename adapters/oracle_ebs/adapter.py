@@ -25,7 +25,7 @@ from adapters.oracle_ebs import canonical as c
 from adapters.oracle_ebs.client import EbsClient
 from adapters.oracle_ebs.settings import OracleEbsSettings
 from adapters.oracle_ebs.wire import parse_ts
-from reconcile.secrets import Secret
+from adapters.secret import Secret
 
 SCOPE = "procedure"
 

@@ -32,7 +32,7 @@ from adapters.oracle_ebs.wire import (
     request_body,
     table_rows,
 )
-from reconcile.secrets import Secret
+from adapters.secret import Secret
 
 SIDE = "ERP (Oracle EBS)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)

@@ -32,7 +32,7 @@ from adapters.base import AdapterError, Cancelled
 from adapters.oracle_ebs.client import EbsClient
 from adapters.oracle_ebs.settings import OracleEbsSettings
 from adapters.oracle_ebs.wire import WRITE_PACKAGE, amount_text, procedure_path, request_body
-from reconcile.secrets import Secret
+from adapters.secret import Secret
 
 LookupState = Literal["NONE", "PENDING", "ERROR", "IMPORTED"]
 Hook = Callable[[], Awaitable[None] | None]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from adapters.settings import ErpBase
 
 _SEGMENT = re.compile(r"^SEGMENT([1-9]|[12][0-9]|30)$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -19,10 +21,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESERVED = {"erp_project", "task", "amount", "currency", "po_number", "item", "quantity", "description"}
 
 
-class OracleEbsSettings(BaseModel):
+class OracleEbsSettings(ErpBase):
     """Where the EBS instance is, whom Tieout logs in as, and in which application context."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Literal["oracle-ebs"] = "oracle-ebs"
     #: The OAFM web entry point, e.g. ``https://ebs.example.com:4443`` (ISG REST lives under /webservices/rest).

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from adapters.settings import ErpBase
 
 CONNECTOR = "/PSIGW/RESTListeningConnector/"
 
 
-class PeopleSoftSettings(BaseModel):
+class PeopleSoftSettings(ErpBase):
     """Where the node is, how to authenticate, and which business unit, SETID and ledger count."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Literal["peoplesoft"] = "peoplesoft"
     #: ``https://host:port/PSIGW/RESTListeningConnector/<NODE>``

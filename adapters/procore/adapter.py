@@ -33,8 +33,8 @@ from adapters.procore import models as m
 from adapters.procore.client import FROM_PROFILE, FromProfile, ProcoreClient
 from adapters.procore.reads import CONTRACT_KINDS, Pull, V, selected
 from adapters.procore.writes import ProcoreWrites
-from reconcile.profile import ProcoreSettings
-from reconcile.secrets import Secret
+from adapters.secret import Secret
+from adapters.settings import ProcoreSettings
 
 RESOURCES = (
     "projects",

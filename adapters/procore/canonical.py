@@ -7,15 +7,15 @@ resources (a line's project, a direct cost line's status) happen here, once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
 from adapters.base import RawReader
+from adapters.canonical_schema import TABLES, conform
 from adapters.procore import models as m
-from reconcile.canonical import TABLES, conform
 
 PLACES = Decimal("0.0001")
 
@@ -25,6 +25,16 @@ def _ts(value: str | None) -> datetime | None:
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _date(value: str | None) -> date | None:
+    """A Procore date (``2026-11-30``, or a timestamp whose day is taken); None when unreadable."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
     except ValueError:
         return None
 
@@ -207,6 +217,7 @@ def _actuals(raw: RawReader, code_of: dict[int, str | None]) -> list[dict[str, A
                 "amount": _money(li.amount),
                 "origin_id": li.origin_id or (dc.origin_id if dc else None),
                 "updated_at": _ts(li.updated_at),
+                "document_date": _date(dc.direct_cost_date) if dc else None,
             }
         )
     reqs = {r.id: (_scope_id(s), r) for s, r in _records(raw, "requisitions", m.Requisition)}
@@ -232,6 +243,7 @@ def _actuals(raw: RawReader, code_of: dict[int, str | None]) -> list[dict[str, A
                 "amount": _money(item.period_amount),
                 "origin_id": req.origin_id if req else None,
                 "updated_at": _ts(req.updated_at) if req else None,
+                "document_date": _date(req.billing_date) if req else None,
             }
         )
     return rows

@@ -30,8 +30,8 @@ from adapters.base import AdapterError, AuthError, PermissionDenied, ResponseErr
 from adapters.oauth import ClientCredentialsAuth
 from adapters.procore.decode import decode_body
 from adapters.procore.pacing import Pacer, http_date
-from reconcile.profile import ProcoreSettings
-from reconcile.secrets import Secret
+from adapters.secret import Secret
+from adapters.settings import ProcoreSettings
 
 TRANSIENT_STATUS = {500, 502, 503, 504}
 #: Which Procore tool a path belongs to, for a 403 sentence an admin can act on.

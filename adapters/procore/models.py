@@ -134,12 +134,14 @@ class DirectCost(Wire):
     grand_total: Money = None
     origin_id: str | None = None
     updated_at: str | None = None
+    direct_cost_date: str | None = None  # the cost's own date: places it in a close period
 
 
 class Requisition(Wire):
     id: int
     commitment_id: int | None = None
     status: str | None = None
+    billing_date: str | None = None  # the invoice's billing date: places it in a close period
     origin_id: str | None = None
     updated_at: str | None = None
 

@@ -14,7 +14,7 @@ import anyio
 from adapters.base import Cancelled, Progress, PullSink, ResponseError
 from adapters.procore import models as m
 from adapters.procore.client import ProcoreClient
-from reconcile.profile import ProcoreSettings
+from adapters.settings import ProcoreSettings
 
 V = "/rest/v1.0"
 CONTRACT_KINDS = ("purchase_order_contracts", "work_order_contracts")

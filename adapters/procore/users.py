@@ -19,11 +19,11 @@ from typing import Any
 import polars as pl
 
 from adapters.base import PullSink, RawReader, ResponseError
+from adapters.people_schema import people_frame
 from adapters.procore import models as m
 from adapters.procore.client import ProcoreClient
 from adapters.procore.reads import Pull
-from reconcile.people.schema import people_frame
-from reconcile.profile import ProcoreSettings
+from adapters.settings import ProcoreSettings
 
 V10, V13 = "/rest/v1.0", "/rest/v1.3"
 RESOURCES = ("projects", "company_users", "inactive_users", "permission_templates", "project_users")

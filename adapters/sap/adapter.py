@@ -26,8 +26,8 @@ from adapters.base import Cancelled, PlanRow, PreviousPull, Progress, PullSink, 
 from adapters.sap import canonical as c
 from adapters.sap.client import SapClient
 from adapters.sap.wire import datetimeoffset_literal, parse_date, string_literal
-from reconcile.profile import ErpSettings
-from reconcile.secrets import Secret
+from adapters.secret import Secret
+from adapters.settings import ErpSettings
 
 SCOPE = "entityset"
 #: high-water key: the page size the server cut each entity set into, from the last pull.

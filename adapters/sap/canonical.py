@@ -13,8 +13,9 @@ from typing import Any
 import polars as pl
 
 from adapters.base import RawReader
+from adapters.canonical_schema import conform, schema
+from adapters.erp_shape import SAP_S4
 from adapters.sap import models as m
-from reconcile.canonical import conform
 
 #: Resource names (entity sets) as kept in the store.
 SUPPLIERS = "A_Supplier"
@@ -34,13 +35,11 @@ def journal_key(p: dict[str, Any]) -> str:
 
 
 def _frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    from reconcile.canonical import TABLES
-
-    schema = dict(TABLES[table])
+    target = dict(schema(table, SAP_S4))
     if not rows:
-        return pl.DataFrame(schema=schema)
-    cols = {name: [r.get(name) for r in rows] for name in schema}
-    return conform(table, pl.DataFrame(cols, schema=schema))
+        return pl.DataFrame(schema=target)
+    cols = {name: [r.get(name) for r in rows] for name in target}
+    return conform(table, pl.DataFrame(cols, schema=target), SAP_S4)
 
 
 def _payloads(raw: RawReader, resource: str) -> list[dict[str, Any]]:
@@ -157,14 +156,14 @@ def wbs(raw: RawReader, company_code: str | None) -> pl.DataFrame:
         parent = parent_of(el)
         rows.append(
             {
-                "wbs_element": el.ProjectElement,
+                "node": el.ProjectElement,
                 "project": projects[el.ProjectUUID.lower()].Project,
-                "parent_wbs": parent.ProjectElement if parent else None,
+                "parent": parent.ProjectElement if parent else None,
                 "level": level,
                 "description": el.ProjectElementDescription,
             }
         )
-    return _frame("erp_wbs", rows)
+    return _frame("erp_hierarchy", rows)
 
 
 def budgets(raw: RawReader) -> pl.DataFrame:
@@ -204,7 +203,7 @@ def canonicalize(raw: RawReader, company_code: str | None) -> dict[str, pl.DataF
     """All ``erp_*`` tables of one snapshot."""
     heads, lines = commitments(raw)
     return {
-        "erp_wbs": wbs(raw, company_code),
+        "erp_hierarchy": wbs(raw, company_code),
         "erp_vendors": vendors(raw, company_code),
         "erp_commitments": heads,
         "erp_commitment_lines": lines,

@@ -26,8 +26,8 @@ from adapters.oauth import ClientCredentialsAuth
 from adapters.sap.errors import ServerFailure, TargetChanged
 from adapters.sap.paging import PagingGuard
 from adapters.sap.wire import ODATA_ROOT, error_sentence, key_predicate
-from reconcile.profile import ErpSettings
-from reconcile.secrets import Secret
+from adapters.secret import Secret
+from adapters.settings import ErpSettings
 
 SIDE = "ERP (SAP)"
 #: Statuses a read retries: the rate limit, and the server or a gateway failing for now.

@@ -18,8 +18,8 @@ from adapters.base import ResponseError
 from adapters.sap.client import SapClient
 from adapters.sap.errors import TargetChanged
 from adapters.sap.wire import ODATA_ROOT, format_date, key_predicate, string_literal
-from reconcile.profile import ErpSettings
-from reconcile.secrets import Secret
+from adapters.secret import Secret
+from adapters.settings import ErpSettings
 
 PO_SERVICE = "API_PURCHASEORDER_PROCESS_SRV"
 INVOICE_SERVICE = "API_SUPPLIERINVOICE_PROCESS_SRV"

@@ -21,6 +21,7 @@ from adapters.sap_ecc.client import EccClient
 from adapters.sap_ecc.reads import read_table
 from adapters.sap_ecc.settings import SapEccSettings
 from adapters.sap_ecc.values import dats_literal, quote
+from adapters.secret import Secret
 
 SCOPE = "table"
 #: high-water key: the day the last complete pull started (UTC), ``YYYY-MM-DD``.
@@ -38,9 +39,21 @@ VENDORS, PROJECTS, WBS, POS, BUDGETS, ACTUALS, CURRENCIES = (
     "TCURX",
 )
 
-_EKKO = ["BUKRS", "BSTYP", "BSART", "LOEKZ", "AEDAT", "LIFNR", "WAERS", "UNSEZ"]
-_EKPO = ["LOEKZ", "AEDAT", "TXZ01", "BUKRS", "MENGE", "MEINS", "NETPR", "PEINH", "NETWR", "KNTTP", "VRTKZ"]
-_EKKN = ["LOEKZ", "SAKTO", "KOSTL", "PS_PSP_PNR", "MENGE", "VPROZ", "NETWR"]
+EKKO_FIELDS = ["BUKRS", "BSTYP", "BSART", "LOEKZ", "AEDAT", "LIFNR", "WAERS", "UNSEZ"]
+EKPO_FIELDS = [
+    "LOEKZ",
+    "AEDAT",
+    "TXZ01",
+    "BUKRS",
+    "MENGE",
+    "MEINS",
+    "NETPR",
+    "PEINH",
+    "NETWR",
+    "KNTTP",
+    "VRTKZ",
+]
+EKKN_FIELDS = ["LOEKZ", "SAKTO", "KOSTL", "PS_PSP_PNR", "MENGE", "VPROZ", "NETWR"]
 _BPGE_KEY = ["LEDNR", "OBJNR", "POSIT", "TRGKZ", "WRTTP", "GEBER", "VERSN", "VORGA", "TWAER"]
 _COSP_KEY = [
     "LEDNR",
@@ -73,13 +86,15 @@ class EccAdapter:
     def __init__(
         self,
         settings: SapEccSettings,
-        secret: Callable[[], str],
+        secret: Secret | Callable[[], str],
         *,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         **client_options: Any,
     ) -> None:
         self.settings = settings
-        self.client = EccClient(settings, secret, **client_options)
+        # The client asks for the password per request (Basic auth), so it holds a function.
+        reveal = secret.reveal if isinstance(secret, Secret) else secret
+        self.client = EccClient(settings, reveal, **client_options)
         self._today = today
 
     def since(self, previous: PreviousPull | None, full: bool) -> date | None:
@@ -171,8 +186,8 @@ class EccAdapter:
         cc = quote(self.settings.company_code)
         if since is None:
             sink.replace_scope(POS, SCOPE)
-            heads = await self._table("EKKO", ["EBELN"], _EKKO, [f"BUKRS = {cc}"])
-            items = await self._table("EKPO", ["EBELN", "EBELP"], _EKPO, [f"BUKRS = {cc}"])
+            heads = await self._table("EKKO", ["EBELN"], EKKO_FIELDS, [f"BUKRS = {cc}"])
+            items = await self._table("EKPO", ["EBELN", "EBELP"], EKPO_FIELDS, [f"BUKRS = {cc}"])
             numbers = sorted({h["EBELN"] for h in heads})
         else:
             changed = await self._table(
@@ -185,14 +200,13 @@ class EccAdapter:
             heads, items = [], []
             for chunk in _chunks(numbers):
                 sel = [f"EBELN IN ( {' , '.join(quote(n) for n in chunk)} )"]
-                heads += await self._table("EKKO", ["EBELN"], _EKKO, sel)
-                items += await self._table("EKPO", ["EBELN", "EBELP"], _EKPO, sel)
+                heads += await self._table("EKKO", ["EBELN"], EKKO_FIELDS, sel)
+                items += await self._table("EKPO", ["EBELN", "EBELP"], EKPO_FIELDS, sel)
         accounts: list[dict[str, str]] = []
         for chunk in _chunks(numbers):
             sel = [f"EBELN IN ( {' , '.join(quote(n) for n in chunk)} )"]
-            accounts += await self._table("EKKN", ["EBELN", "EBELP", "ZEKKN"], _EKKN, sel)
-        trees = _trees(heads, items, accounts)
-        records = [(po, tree) for po, tree in trees.items()]
+            accounts += await self._table("EKKN", ["EBELN", "EBELP", "ZEKKN"], EKKN_FIELDS, sel)
+        records = list(po_trees(heads, items, accounts).items())
         sink.page(POS, SCOPE, records)
         sink.progress(Progress(POS, requests=self.client.requests - before, pages=1, records=len(records)))
         sink.unit_done(POS, SCOPE, self.client.requests - before, len(records))
@@ -219,7 +233,7 @@ def _chunks(numbers: list[str]) -> list[list[str]]:
     return [numbers[i : i + IN_CHUNK] for i in range(0, len(numbers), IN_CHUNK)]
 
 
-def _trees(
+def po_trees(
     heads: list[dict[str, str]], items: list[dict[str, str]], accounts: list[dict[str, str]]
 ) -> dict[str, dict[str, Any]]:
     """EKKO rows holding their EKPO items holding their EKKN assignments, by PO number."""

@@ -116,6 +116,8 @@ class EccClient:
         self._http = httpx.AsyncClient(auth=auth, params=params, timeout=timeout, follow_redirects=False)
         self._service: Any = None
         self._lock = anyio.Lock()
+        #: The binding's endpoint (``base_url``'s host, the WSDL's path) once the WSDL is read.
+        self.endpoint: str | None = None
 
     async def aclose(self) -> None:
         self._wsdl_http.close()
@@ -155,6 +157,7 @@ class EccClient:
             ) from None
         binding = next(iter(client.wsdl.bindings))
         address = self._address(client, binding)
+        self.endpoint = address
         from zeep.proxy import AsyncServiceProxy
 
         return AsyncServiceProxy(client, client.wsdl.bindings[binding], address=address)  # type: ignore[no-untyped-call]

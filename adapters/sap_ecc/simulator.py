@@ -89,7 +89,7 @@ def parse_where(text: str) -> list[tuple[str, str, Any]]:
                 if tokens[j] != ",":
                     values.append(_literal(tokens[j]))
                 j += 1
-            conds.append((field, "IN", values))
+            conds.append((field, "IN", frozenset(v.rstrip() for v in values)))
             i = j + 1
         else:
             conds.append((field, op, _literal(tokens[i + 2])))
@@ -105,17 +105,20 @@ def _compare(value: str, op: str, lit: Any) -> bool:
     if op in (">=", ">", "<=", "<"):
         return bool({">=": value >= lit, ">": value > lit, "<=": value <= lit, "<": value < lit}[op])
     if op == "IN":
-        return bool(value in [v.rstrip() for v in lit])
+        return bool(value in lit)
     if op == "LIKE":
         return re.fullmatch(re.escape(lit).replace("%", ".*").replace("_", "."), value) is not None
     raise _Fault("OPTION_NOT_VALID", f"operator {op}")
 
 
-def _matches(row: dict[str, str], conds: list[tuple[str, str, Any]]) -> bool:
+def _matches(
+    row: dict[str, Any], conds: list[tuple[str, str, Any]], ddic: dict[str, tuple[str, int]]
+) -> bool:
+    """Whether a stored row meets the WHERE clause, comparing fields as ``WA`` would hold them."""
     for field, op, lit in conds:
-        if field not in row:
+        if field not in ddic:
             raise _Fault("OPTION_NOT_VALID", f"unknown field {field}")
-        if not _compare(row[field].rstrip(), op, lit):
+        if not _compare(render(row.get(field), *ddic[field]).rstrip(), op, lit):
             return False
     return True
 
@@ -280,13 +283,10 @@ class EccSimulator:
         skips = int(p.get("ROWSKIPS") or 0)
         count = int(p.get("ROWCOUNT") or 0) or MAX_ROWS
         with self._lock:
-            rendered = [
-                {f: render(row.get(f), t, n) for f, (t, n) in ddic.items()} for row in self.tables[table]
-            ]
-        hits = [r for r in rendered if _matches(r, conds)]
-        page = hits[skips : skips + min(count, MAX_ROWS)]
-        # SAP's SOAP runtime drops a row's trailing blanks.
-        data = [{"WA": "".join(r[f] for f, _, _, _ in layout).rstrip()} for r in page]
+            hits = [row for row in self.tables[table] if _matches(row, conds, ddic)]
+            page = hits[skips : skips + min(count, MAX_ROWS)]
+            # SAP's SOAP runtime drops a row's trailing blanks.
+            data = [{"WA": "".join(render(r.get(f), t, n) for f, t, n, _ in layout).rstrip()} for r in page]
         return [("DATA", data), *fields, ("OPTIONS", p.get("OPTIONS", []))]
 
     # -- BAPIs --------------------------------------------------------------------------
@@ -328,9 +328,47 @@ class EccSimulator:
                         )
                 staged.append((line, change))
                 returns.append(_ret("S", "06", "023", f"Item {item} of purchase order {po} changed"))
+            account_x = {
+                (str(a.get("PO_ITEM") or "").zfill(5), str(a.get("SERIAL_NO") or "").zfill(2)): a
+                for a in p.get("POACCOUNTX", [])
+            }
+            assigned: list[tuple[dict[str, Any], str]] = []
+            for acc in p.get("POACCOUNT", []) if not any(r["TYPE"] == "E" for r in returns) else []:
+                item, serial = (
+                    str(acc.get("PO_ITEM") or "").zfill(5),
+                    str(acc.get("SERIAL_NO") or "").zfill(2),
+                )
+                if str(account_x.get((item, serial), {}).get("WBS_ELEMENT") or "").strip() != "X":
+                    continue
+                posid = str(acc.get("WBS_ELEMENT") or "")
+                pspnr = next((r["PSPNR"] for r in self.tables["PRPS"] if r["POSID"] == posid), None)
+                row = next(
+                    (
+                        r
+                        for r in self.tables["EKKN"]
+                        if (r["EBELN"], str(r["EBELP"]).zfill(5), str(r["ZEKKN"]).zfill(2))
+                        == (po, item, serial)
+                    ),
+                    None,
+                )
+                if pspnr is None or row is None:
+                    what = (
+                        f"WBS element {posid} does not exist"
+                        if pspnr is None
+                        else f"No account assignment {serial}"
+                    )
+                    returns.append(_ret("E", "ME", "045", f"Item {item}: {what}"))
+                    break
+                line = next((r for r in lines if str(r["EBELP"]).zfill(5) == item), None)
+                if line is not None and all(line is not s_line for s_line, _ in staged):
+                    staged.append((line, {}))
+                assigned.append((row, pspnr))
+                returns.append(_ret("S", "06", "023", f"Account assignment {serial} of item {item} changed"))
             today = date.today().strftime("%Y%m%d")
 
             def apply() -> None:
+                for row, pspnr in assigned:
+                    row["PS_PSP_PNR"] = pspnr
                 for line, change in staged:
                     line.update(change)
                     line["NETWR"] = (

@@ -8,6 +8,7 @@ from pathlib import Path
 from app.commands.common import FAILED, OK, say, warn
 from reconcile.profile import Profile, load_profile
 from reconcile.store import Store
+from sample_data.erps import DEFAULT_ERP, DEMO_ERPS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,6 +16,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--dir", type=Path, help="keep the demo's profile, mappings and store here")
     p.add_argument("--headless", action="store_true", help="pull and diff, print the result, no workstation")
     p.add_argument("--allow-push", action="store_true", help="let the demo profile push in both directions")
+    p.add_argument(
+        "--erp",
+        default=DEFAULT_ERP,
+        choices=sorted(DEMO_ERPS),
+        help=f"the ERP the demo company is seen from (default {DEFAULT_ERP})",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -22,7 +29,7 @@ def handle(args: argparse.Namespace) -> int:
     from app.demo import demo_environment
 
     allow = ["erp_to_procore", "procore_to_erp"] if args.allow_push else []
-    with demo_environment(args.dir, push_allow=allow) as env:
+    with demo_environment(args.dir, push_allow=allow, erp=args.erp) as env:
         profile = load_profile(env.profile_path)
         say(f"Demo company in {env.dir} (profile {env.profile_path.name}).")
         with Store(profile.store_path) as store:
@@ -30,7 +37,7 @@ def handle(args: argparse.Namespace) -> int:
                 from app.tui.app import run_tui
 
                 return run_tui(profile, store, pull_on_start=True)
-            return _headless(profile, store, len(env.company.answer_key))
+            return _headless(profile, store, len(env.answer_key or ()))
 
 
 def _headless(profile: Profile, store: Store, planted: int) -> int:

@@ -1,5 +1,9 @@
 """`tieout export`: the exception report as CSV, XLSX or Parquet for month-end close.
 
+By default the report is one close period's exceptions with their current status, closed
+ones included (``--period``, else the store's open close, else last month until the 10th);
+an XLSX of a period is its evidence. ``--open-only`` and ``--all`` are the other two scopes.
+
 Where the file may go is decided by ``reconcile.export.check_target`` (the workstation asks
 the same question): never over the store, the profile or a mapping table; over another
 existing file only after a yes at the terminal, or with ``--force`` (cron has no terminal).
@@ -10,8 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.commands.common import FAILED, OK, CommandError, add_profile_arg, open_store, say, warn
+
+if TYPE_CHECKING:
+    from reconcile.close.period import ClosePeriod
+    from reconcile.store import Store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +28,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_profile_arg(p)
     p.add_argument("--format", "-f", choices=["csv", "xlsx", "parquet"], required=True)
     p.add_argument("--out", "-o", type=Path, required=True, help="the file to write")
-    p.add_argument("--all", action="store_true", help="include exceptions closed by later pulls")
+    p.add_argument(
+        "--period",
+        metavar="YYYY-MM",
+        help="the close period to export (default: the store's open close, else last month until the 10th)",
+    )
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--all", action="store_true", help="every exception ever found, not one period's")
+    scope.add_argument("--open-only", action="store_true", help="only the exceptions the latest diff found")
     p.add_argument(
         "--force",
         action="store_true",
@@ -36,6 +52,24 @@ def _confirm(path: Path) -> bool:
     except EOFError:
         return False
     return answer.strip().lower() in ("y", "yes")
+
+
+def _period(args: argparse.Namespace, store: Store) -> ClosePeriod:
+    """The period to export: ``--period``, else the store's open close, else the default month."""
+    from datetime import datetime
+
+    from reconcile.close import state
+    from reconcile.close.period import ClosePeriod, PeriodError, default_period
+
+    try:
+        if args.period:
+            known = store.query(
+                "SELECT strftime(cutoff, '%Y-%m-%d') AS c FROM closes WHERE period = ?", [args.period]
+            )
+            return ClosePeriod.of(args.period, known["c"][0] if known.height else None)
+        return state.current(store) or ClosePeriod.of(default_period(datetime.now().date()))
+    except PeriodError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -55,9 +89,14 @@ def handle(args: argparse.Namespace) -> int:
             raise CommandError(f"Nothing written; {args.out} is unchanged.", FAILED) from None
         overwrite = True
     with open_store(args, read_only=True) as (profile, store):
-        result = export_store(
-            store, profile, args.out, args.format, overwrite=overwrite, open_only=not args.all
-        )
+        if args.all or args.open_only:
+            result = export_store(
+                store, profile, args.out, args.format, overwrite=overwrite, open_only=bool(args.open_only)
+            )
+        else:
+            result = export_store(
+                store, profile, args.out, args.format, overwrite=overwrite, period=_period(args, store)
+            )
     say(f"Wrote {result.rows} exceptions to {result.path}.")
     if result.head is not None:
         where = f" (also in {result.manifest.name})" if result.manifest else ""

@@ -21,7 +21,7 @@ def handle(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     sides: list[Side] = args.side or ["procore", "erp"]
     for side in sides:
-        client = profile.procore.client_id if side == "procore" else profile.erp.client_id
+        client = profile.procore.client_id if side == "procore" else profile.erp.principal
         value = getpass.getpass(f"{side} client secret for {client}: ")
         if not value:
             raise CommandError(f"No {side} secret given; nothing stored.")

@@ -41,6 +41,10 @@ from reconcile.store import Store
 __all__ = ["TieoutApp", "apply_edit", "run_tui", "slug"]
 
 
+#: How often an idle workstation lets go of the store's file for read-only commands.
+STORE_IDLE_SECONDS = 10.0
+
+
 class TieoutApp(PullFlow, DetailFlow, DecideFlow, PushFlow, MappingFlow, ExportFlow):
     """The month-end workstation for one profile and its store."""
 
@@ -113,10 +117,19 @@ class TieoutApp(PullFlow, DetailFlow, DecideFlow, PushFlow, MappingFlow, ExportF
         self.switch_mode("home")
         for line in self.log_lines:
             self.say(line, severity="error")
+        self.set_interval(STORE_IDLE_SECONDS, self._release_store_when_idle)
         if self._should_pull():
             never = any(self.store.current_snapshot(s) is None for s in ("procore", "erp"))
             reason = "no snapshot yet" if never else "the last snapshot is older than the profile's limit"
             self.post_message(PullRequested(reason=reason))
+
+    def _release_store_when_idle(self) -> None:
+        """Close the store's file while no worker uses it, so `tieout export` and `tieout audit`
+        (read-only opens, which DuckDB refuses beside another process's writer) work while the
+        workstation is open. The next read reopens it; the UI thread runs this, so no UI read
+        is in flight."""
+        if all(worker.is_finished for worker in self.workers):
+            self.store.release()
 
     def _should_pull(self) -> bool:
         if self.pull_on_start is not None:

@@ -2,7 +2,9 @@
 
 Only active Procore projects are compared; ERP records that map to an inactive Procore
 project are left out too. Money stays decimal throughout; a difference whose absolute value
-is at most the tolerance is not an exception.
+is at most the tolerance is not an exception, and amounts in different currencies are never
+compared. Which columns place an ERP record comes from its declaration (``mappings.shape``):
+no rule here names an ERP's dimensions.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from decimal import Decimal
 
 import polars as pl
 
+from adapters.erp_shape import ErpShape
 from mappings import Mappings
-from reconcile.canonical import TABLES, conform, empty
+from reconcile.canonical import conform, empty, schema
 from reconcile.diff.commitments import (
     Context,
     diff_commitment_lines,
@@ -30,13 +33,29 @@ from reconcile.diff.vendors import diff_vendors, vendor_links
 __all__ = ["EXCEPTION_SCHEMA", "KINDS", "OBJECTS", "diff", "empty_exceptions", "exception_id"]
 
 
-def _table(frames: dict[str, pl.DataFrame], name: str) -> pl.DataFrame:
+def _table(frames: dict[str, pl.DataFrame], name: str, shape: ErpShape) -> pl.DataFrame:
     frame = frames.get(name)
     if frame is None:
-        return empty(name)
-    if frame.schema != pl.Schema(TABLES[name]):
-        return conform(name, frame)
+        return empty(name, shape)
+    if frame.schema != pl.Schema(schema(name, shape)):
+        return conform(name, frame, shape)
     return frame
+
+
+def _foreign_pos(heads: pl.DataFrame, lines: pl.DataFrame, currency: str) -> pl.DataFrame:
+    """``po_number, erp_currency`` of the POs whose header (or a line) is in another currency."""
+    other = pl.col("currency").is_not_null() & (pl.col("currency") != currency)
+    found = pl.concat(
+        [
+            heads.lazy().filter(other).select("po_number", "currency"),
+            lines.lazy().filter(other).select("po_number", "currency").unique(),
+        ]
+    )
+    return (
+        found.group_by("po_number")
+        .agg(pl.col("currency").unique().sort().str.join(",").alias("erp_currency"))
+        .collect()
+    )
 
 
 def diff(
@@ -44,27 +63,39 @@ def diff(
     erp: dict[str, pl.DataFrame],
     mappings: Mappings,
     tolerance: Decimal,
+    *,
+    currency: str = "USD",
 ) -> pl.DataFrame:
     """Compare the canonical tables of both sides; one row per exception (``EXCEPTION_SCHEMA``).
 
     ``procore`` and ``erp`` map canonical table names (``procore_vendors``, ``erp_commitment_lines``…)
-    to frames; absent tables count as empty. Raises ``MappingError`` when two equally specific
-    mapping rows match one record.
+    to frames; absent tables count as empty; ERP tables carry the dimensions ``mappings.shape``
+    declares. ``currency`` is the Procore projects' (profile ``[procore].currency``). Raises
+    ``MappingError`` when two equally specific mapping rows match one record.
     """
-    projects = _table(procore, "procore_projects")
+    shape = mappings.shape
+
+    def table(frames: dict[str, pl.DataFrame], name: str) -> pl.DataFrame:
+        return _table(frames, name, shape)
+
+    projects = table(procore, "procore_projects")
     active = projects.filter(pl.col("active").fill_null(True))
-    wbs = _table(erp, "erp_wbs")
+    hierarchy = table(erp, "erp_hierarchy")
+    erp_heads, erp_lines = table(erp, "erp_commitments"), table(erp, "erp_commitment_lines")
+    foreign = _foreign_pos(erp_heads, erp_lines, currency)
     ctx = Context(
         mappings=mappings,
         tolerance=Decimal(tolerance),
         active_projects=active.select(pl.col("id").alias("project_id"), "project_number"),
         inactive_numbers=projects.filter(~pl.col("active").fill_null(True))["project_number"],
-        erp_wbs=wbs if wbs.height else None,
+        hierarchy=hierarchy if hierarchy.height else None,
+        currency=currency,
+        foreign=foreign if foreign.height else None,
     )
-    pc_vendors = _table(procore, "procore_vendors")
-    erp_vendors = _table(erp, "erp_vendors")
+    pc_vendors = table(procore, "procore_vendors")
+    erp_vendors = table(erp, "erp_vendors")
     parts = diff_vendors(pc_vendors, erp_vendors, mappings)
-    keyed = key_lines(_table(procore, "procore_commitment_lines"), _table(erp, "erp_commitment_lines"), ctx)
+    keyed = key_lines(table(procore, "procore_commitment_lines"), erp_lines, ctx)
     lines = merge_assignments(keyed)
     # The origin match needs only the two key columns, so it runs in a second thread while
     # the mapping lookup and the commitment rules run here: each is mostly single-threaded
@@ -73,9 +104,9 @@ def diff(
         matching = pool.submit(match_by_origin, keyed.procore["_k"], lines["_k"], keyed.numeric)
         items = erp_items(lines, keyed, ctx)
         commitment_parts, links = diff_commitments(
-            _table(procore, "procore_commitments"),
+            table(procore, "procore_commitments"),
             keyed.procore_sums,
-            _table(erp, "erp_commitments"),
+            erp_heads,
             items,
             vendor_links(pc_vendors, erp_vendors, mappings),
             ctx,
@@ -83,6 +114,6 @@ def diff(
         origin = matching.result()
     parts += commitment_parts
     parts += diff_commitment_lines(keyed, items, links, ctx, origin)
-    parts += diff_budgets(_table(erp, "erp_budgets"), _table(procore, "procore_budget_lines"), ctx)
-    parts += diff_actuals(_table(erp, "erp_actuals"), _table(procore, "procore_actual_lines"), ctx)
+    parts += diff_budgets(table(erp, "erp_budgets"), table(procore, "procore_budget_lines"), ctx)
+    parts += diff_actuals(table(erp, "erp_actuals"), table(procore, "procore_actual_lines"), ctx)
     return finish(parts)

@@ -1,10 +1,11 @@
 """Commitment lines: the high-volume path, vectorised end to end.
 
-ERP lines are SAP account assignments; an item with several is one line whose amount is
-their sum and whose WBS/GL/cost center (hence project and cost code) are those of the
-largest assignment. Procore lines link by ``origin_id`` = ``PO/item``; failing that, by
-position p → item p × 10 of the PO their contract links to, among the ERP items no
-``origin_id`` claimed. Unmapped ERP lines are reported as ``unmapped`` instead of
+ERP lines are account assignments (SAP) or distributions (EBS, PeopleSoft); a line with
+several is one line whose amount is their sum and whose dimensions (hence project and cost
+code) are those of the largest. Which dimensions a line carries is the ERP's declaration
+(``ErpShape``, via ``Mappings.shape``). Procore lines link by ``origin_id`` = ``PO/item``;
+failing that, by position p → the item the declaration pairs with p (SAP p × 10) of the PO
+their contract links to, among the ERP items no ``origin_id`` claimed. Unmapped ERP lines are reported as ``unmapped`` instead of
 ``missing_in_procore`` (we cannot say where in Procore they belong) but are still compared
 when a Procore line links to them.
 
@@ -20,16 +21,20 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 
+from adapters.erp_shape import ErpShape, LineKeys
 from mappings import Mappings
 from mappings.resolve import cost_code_lookup, project_lookup
 from reconcile.canonical import MONEY
 from reconcile.diff.frame import detail, exceed, id_list, money_text, rows
 from reconcile.diff.linekeys import ITEM_BASE, erp_key, key_text, origin_key, position_key
-from reconcile.diff.vendors import procore_key
+from reconcile.diff.vendors import procore_only
 
-DIMS = ["wbs_element", "gl_account", "cost_center"]
-#: One integer per WBS/GL/cost-center combo, for the mapping lookup's join (see ``key_lines``).
-DIMS_HASH = pl.struct(DIMS).hash(seed=0).alias("_dims")
+
+def dims_hash(dims: list[str]) -> pl.Expr:
+    """One integer per combination of the ERP's dimensions, for the mapping lookup's join."""
+    return pl.struct(dims).hash(seed=0).alias("_dims")
+
+
 PROCORE_COLS = ["id", "contract_id", "project_id", "position", "cost_code", "amount", "origin_id", "_k"]
 
 
@@ -41,7 +46,26 @@ class Context:
     tolerance: Decimal
     active_projects: pl.DataFrame  # project_id, project_number
     inactive_numbers: pl.Series
-    erp_wbs: pl.DataFrame | None
+    hierarchy: pl.DataFrame | None  # erp_hierarchy
+    currency: str = "USD"  # the Procore projects' currency: amounts in another are not compared
+    #: ``po_number, erp_currency``: the POs in a currency other than ``currency``.
+    foreign: pl.DataFrame | None = None
+
+    @property
+    def shape(self) -> ErpShape:
+        """The ERP's declaration: its record columns, keys and labels."""
+        return self.mappings.shape
+
+    @property
+    def dims(self) -> list[str]:
+        """The columns that place an ERP record (project key first)."""
+        return list(self.shape.columns)
+
+    def foreign_pos(self) -> pl.Series:
+        """PO numbers in another currency (empty when none)."""
+        if self.foreign is None:
+            return pl.Series("po_number", [], pl.String)
+        return self.foreign["po_number"]
 
     def rule_ref(self, file: str, line_column: str) -> pl.Expr:
         """``mappings/x.csv line N`` for a row's mapping line (null when none was used)."""
@@ -66,23 +90,25 @@ class Context:
 
 
 def mapping_lookup(combos: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    """Distinct WBS/GL/cost-center combos with their project and cost code (and the rows used)."""
-    combos = combos.select(DIMS).unique()
-    projects = project_lookup(combos["wbs_element"], ctx.mappings, ctx.erp_wbs)
-    codes = cost_code_lookup(combos, ctx.mappings, ctx.erp_wbs)
-    return codes.join(projects, on="wbs_element", how="left")
+    """Distinct dimension combos with their project and cost code (and the rows used)."""
+    combos = combos.select(ctx.dims).unique()
+    key = ctx.shape.project.column
+    projects = project_lookup(combos[key], ctx.mappings, ctx.hierarchy)
+    codes = cost_code_lookup(combos, ctx.mappings, ctx.hierarchy)
+    return codes.join(projects, on=key, how="left")
 
 
 @dataclass(frozen=True)
 class KeyedLines:
     """Both sides' commitment lines with their match keys, and what is summed or looked up from them."""
 
-    erp: pl.DataFrame  # po_number, item, amount, DIMS, _k (one row per account assignment)
-    combos: pl.DataFrame  # the distinct DIMS of the ERP lines
+    erp: pl.DataFrame  # po_number, item, amount, dims, _k (one row per account assignment)
+    combos: pl.DataFrame  # the distinct dims of the ERP lines
     procore: pl.DataFrame  # PROCORE_COLS, lines of active projects only
     procore_sums: pl.DataFrame  # contract_id, procore_amount (every line)
     numeric: bool  # integer keys (see ``linekeys``)
-    hashed: bool  # the DIMS hash ``_dims`` tells every combo apart
+    hashed: bool  # the dims hash ``_dims`` tells every combo apart
+    dims: tuple[str, ...] = ()
 
 
 def key_lines(pc_lines: pl.DataFrame, erp_lines: pl.DataFrame, ctx: Context) -> KeyedLines:
@@ -93,13 +119,15 @@ def key_lines(pc_lines: pl.DataFrame, erp_lines: pl.DataFrame, ctx: Context) -> 
     line path within twice a bare (multi-threaded) join.
     """
 
+    dims = ctx.dims
+
     def jobs(numeric: bool) -> list[pl.LazyFrame]:
         erp_cols: list[pl.Expr | str] = [
             "po_number",
             "item",
             pl.col("amount").cast(MONEY),
-            *DIMS,
-            DIMS_HASH,
+            *dims,
+            dims_hash(dims),
             erp_key(numeric),
         ]
         active = ctx.active_projects["project_id"].implode()
@@ -110,22 +138,24 @@ def key_lines(pc_lines: pl.DataFrame, erp_lines: pl.DataFrame, ctx: Context) -> 
             .filter(pl.col("project_id").is_in(active)),
         ]
 
+    # Integer keys only where the ERP declares digit keys of a fixed form (SAP).
+    integer = ctx.shape.keys.numeric
     erp, procore, combos, sums = pl.collect_all(
         [
-            *jobs(True),
-            erp_lines.lazy().select(DIMS).unique(),
+            *jobs(integer),
+            erp_lines.lazy().select(dims).unique(),
             pc_lines.lazy()
             .group_by("contract_id")
             .agg(pl.col("amount").sum().cast(MONEY).alias("procore_amount")),
         ]
     )
-    numeric = erp.height > 0 and erp["_k"].null_count() == 0
-    if not numeric:  # an ERP whose keys are not all digits: match on the text instead
+    numeric = integer and erp.height > 0 and erp["_k"].null_count() == 0
+    if integer and not numeric:  # keys that are not all digits: match on the text instead
         erp, procore = pl.collect_all(jobs(False))
     # As many hashes as distinct combos means no two combos share one: the lookup may join
     # on the hash (one integer) instead of three strings. Otherwise it joins on the strings.
     hashed = erp["_dims"].n_unique() == combos.height
-    return KeyedLines(erp, combos, procore, sums, numeric, hashed)
+    return KeyedLines(erp, combos, procore, sums, numeric, hashed, tuple(dims))
 
 
 def merge_assignments(keyed: KeyedLines) -> pl.DataFrame:
@@ -143,7 +173,7 @@ def merge_assignments(keyed: KeyedLines) -> pl.DataFrame:
             pl.col("po_number").first(),
             pl.col("item").first(),
             pl.col("amount").sum().cast(MONEY),
-            *(pl.col(c).get(biggest) for c in [*DIMS, "_dims"]),
+            *(pl.col(c).get(biggest) for c in [*keyed.dims, "_dims"]),
         )
         .select(lines.columns)
     )
@@ -162,31 +192,39 @@ def erp_items(lines: pl.DataFrame, keyed: KeyedLines, ctx: Context) -> pl.DataFr
     )
     # A PO group key for the commitment rules: an integer when the line keys are (cheap to group).
     po_group = (pl.col("_k") // ITEM_BASE) if keyed.numeric else pl.col("po_number")
+    dims = list(keyed.dims)
     if keyed.hashed:
         joined = lines.join(
-            lookup.with_columns(pl.col(DIMS).cast(pl.String)).with_columns(DIMS_HASH).drop(DIMS),
+            lookup.with_columns(pl.col(dims).cast(pl.String)).with_columns(dims_hash(dims)).drop(dims),
             on="_dims",
             how="left",
             maintain_order="left",
         )
     else:
-        joined = lines.join(lookup, on=DIMS, how="left", nulls_equal=True, maintain_order="left")
+        joined = lines.join(lookup, on=dims, how="left", nulls_equal=True, maintain_order="left")
     return joined.drop("_dims").with_columns(po_group.alias("_po"))
 
 
-def commitment_links(commitments: pl.DataFrame, po_numbers: pl.Series) -> pl.DataFrame:
-    """``contract_id, po_number, link`` for Procore contracts that link to an ERP PO."""
+def commitment_links(
+    commitments: pl.DataFrame, po_numbers: pl.Series, number_prefix: str = ""
+) -> pl.DataFrame:
+    """``contract_id, po_number, link`` for Procore contracts that link to an ERP PO.
+
+    ``number_prefix``: what the ERP's key carries before a contract's ``number`` (PeopleSoft's
+    business unit), so the bare number links within it.
+    """
     pos = po_numbers.implode()
+    number = pl.lit(number_prefix) + pl.col("number") if number_prefix else pl.col("number")
     return commitments.select(
         pl.col("id").alias("contract_id"),
         pl.when(pl.col("origin_id").is_in(pos))
         .then(pl.col("origin_id"))
-        .when(pl.col("number").is_in(pos))
-        .then(pl.col("number"))
+        .when(number.is_in(pos))
+        .then(number)
         .alias("po_number"),
         pl.when(pl.col("origin_id").is_in(pos))
         .then(pl.lit("origin_id"))
-        .when(pl.col("number").is_in(pos))
+        .when(number.is_in(pos))
         .then(pl.lit("number"))
         .alias("link"),
     ).filter(pl.col("po_number").is_not_null())
@@ -247,6 +285,7 @@ def link_lines(
     numeric: bool,
     origin: OriginMatch,
     active: pl.Series,
+    keys: LineKeys,
 ) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
     """Row-number pairs ``_pi, _ei, link`` of linked lines, and the unlinked rows of each side.
 
@@ -259,12 +298,13 @@ def link_lines(
         p_only = pl.concat([p_only, by_origin["_pi"].filter(~keep)]).sort()
         by_origin = by_origin.filter(keep)
         e_only = e_only.filter(active.gather(e_only))
-    # Fallback: position p → item p × 10 of the contract's PO, among items no origin_id claimed.
+    # Fallback: position p → the item the ERP pairs with p, of the contract's PO, among items
+    # no origin_id claimed.
     fallback = (
         procore[p_only]
         .select(pl.Series("_pi", p_only), "contract_id", "position")
         .join(links.select("contract_id", pl.col("po_number").alias("_po")), on="contract_id", how="inner")
-        .select("_pi", position_key(numeric))
+        .select("_pi", position_key(numeric, keys))
         .join(items[e_only].select(pl.Series("_ei", e_only), "_k"), on="_k", how="inner")
         .select("_pi", "_ei", pl.lit("position").alias("link"))
     )
@@ -278,6 +318,9 @@ def _gather(procore: pl.DataFrame, items: pl.DataFrame, pairs: pl.DataFrame) -> 
     """Both sides' columns side by side for the given pairs (ERP amount as ``amount_erp``)."""
     p = procore[pairs["_pi"]]
     e = items[pairs["_ei"]].drop("_k").rename({"amount": "amount_erp"})
+    # An ERP dimension may share a Procore column's name (PeopleSoft's project_id); the rules
+    # need only the ERP side's mapped values here, so its raw dimensions give way.
+    e = e.drop([c for c in e.columns if c in p.columns])
     return pl.concat([p, e, pairs.select("link", "_ei")], how="horizontal")
 
 
@@ -289,8 +332,15 @@ def diff_commitment_lines(
     active = ctx.active_rows(items)
     mapped = items.select(pl.col("project_number").is_not_null() & pl.col("procore_cost_code").is_not_null())
     ok = mapped.to_series()
-    pairs, p_only, e_only = link_lines(procore, items, links, numeric, origin, active)
+    pairs, p_only, e_only = link_lines(procore, items, links, numeric, origin, active, ctx.shape.keys)
     pair_ok = ok.gather(pairs["_ei"])
+    # Lines of a PO in another currency: compared for their cost code, never for their amount.
+    foreign = ctx.foreign_pos()
+    same_currency = (
+        ~items["po_number"].is_in(foreign.implode())
+        if foreign.len()
+        else pl.repeat(True, items.height, eager=True)
+    )
     if pairs.height and np.bincount(pairs["_ei"].to_numpy()).max() > 1:  # cheap test first
         dup = pairs["_ei"].is_duplicated()
     else:
@@ -298,12 +348,13 @@ def diff_commitment_lines(
     compare = pairs.filter(pair_ok & ~dup)
     # Both comparisons in one query: Polars runs the amount and the cost-code gathers side by side.
     ei, pi = pl.col("_ei"), pl.col("_pi")
+    off = exceed(pl.lit(items["amount"]).gather(ei) - pl.lit(procore["amount"]).gather(pi), ctx.tolerance)
+    if foreign.len():
+        off = off & pl.lit(same_currency).gather(ei)
     amount_off, code_off = (
         compare.lazy()
         .select(
-            exceed(
-                pl.lit(items["amount"]).gather(ei) - pl.lit(procore["amount"]).gather(pi), ctx.tolerance
-            ).alias("amount_off"),
+            off.alias("amount_off"),
             pl.lit(items["procore_cost_code"])
             .gather(ei)
             .ne(pl.lit(procore["cost_code"]).gather(pi))
@@ -364,27 +415,35 @@ def diff_commitment_lines(
     projects = ctx.active_projects.lazy().rename({"project_number": "pc_project"})
     out.append(
         rows(
-            procore[p_only].lazy().join(projects, on="project_id", how="left"),
+            procore_only(procore[p_only].lazy().join(projects, on="project_id", how="left"), "amount"),
             object="commitment_line",
             kind="missing_in_erp",
-            key=procore_key(),
+            key=pl.col("_key"),
             project=pl.col("pc_project"),
             procore_value=money_text(pl.col("amount")),
             difference=-pl.col("amount"),
             rule="commitment_line.missing_in_erp",
             detail=detail(
-                procore_id=pl.col("id"), origin_id=pl.col("origin_id"), contract_id=pl.col("contract_id")
+                procore_id=pl.col("id"),
+                procore_ids=pl.col("procore_ids"),
+                origin_id=pl.col("origin_id"),
+                contract_id=pl.col("contract_id"),
             ),
         )
     )
-    missing = items[e_only].filter(ok.gather(e_only))
+    missing = (
+        items[e_only]
+        .filter(ok.gather(e_only))
+        .with_columns(same_currency.gather(e_only).filter(ok.gather(e_only)).alias("_same"))
+    )
     out.append(
         rows(
             missing.lazy(),
             **line,  # type: ignore[arg-type]
             kind="missing_in_procore",
             erp_value=money_text(pl.col("amount")),
-            difference=pl.col("amount"),
+            # A difference only in the Procore currency: the totals tie per currency.
+            difference=pl.when(pl.col("_same")).then(pl.col("amount")),
             rule="commitment_line.missing_in_procore",
             detail=detail(
                 erp_key=key_text(),
@@ -393,8 +452,17 @@ def diff_commitment_lines(
             ),
         )
     )
-    out.append(_unmapped(procore, items, ~ok & active, pairs, projects))
+    out.append(_unmapped(procore, items, ~ok & active, pairs, projects, ctx.shape))
     return out
+
+
+def dimension_text(shape: ErpShape) -> pl.Expr:
+    """``WBS P-1, GL 51000000, cost center -``: where an ERP record sits, in the ERP's words."""
+    parts: list[pl.Expr] = []
+    for i, column in enumerate(shape.columns):
+        prefix = ("" if i == 0 else ", ") + shape.dimension(column).short + " "
+        parts += [pl.lit(prefix), pl.col(column).fill_null("-")]
+    return pl.concat_str(parts)
 
 
 def _unmapped(
@@ -403,6 +471,7 @@ def _unmapped(
     unplaced: pl.Series,
     pairs: pl.DataFrame,
     projects: pl.LazyFrame,
+    shape: ErpShape,
 ) -> pl.LazyFrame:
     """ERP items no mapping row places: reported, never compared; project from a linked line if any."""
     idx = pl.Series("_ei", range(items.height), pl.Int64).filter(unplaced)
@@ -415,17 +484,9 @@ def _unmapped(
         .group_by("_ei")
         .agg(pl.col("pc_project").first())
     )
-    dims = pl.concat_str(
-        pl.lit("WBS "),
-        pl.col("wbs_element").fill_null("-"),
-        pl.lit(", GL "),
-        pl.col("gl_account").fill_null("-"),
-        pl.lit(", cost center "),
-        pl.col("cost_center").fill_null("-"),
-    )
     reason = (
         pl.when(pl.col("project_number").is_null())
-        .then(pl.lit("no row of projects.csv matches the WBS element"))
+        .then(pl.lit(f"no row of projects.csv matches the {shape.project.label}"))
         .otherwise(pl.lit("no row of cost_codes.csv matches"))
     )
     return rows(
@@ -438,5 +499,5 @@ def _unmapped(
         rule=pl.when(pl.col("project_number").is_null())
         .then(pl.lit("mapping.project"))
         .otherwise(pl.lit("mapping.cost_code")),
-        detail=detail(erp_key=key_text(), reason=reason, dimensions=dims),
+        detail=detail(erp_key=key_text(), reason=reason, dimensions=dimension_text(shape)),
     )

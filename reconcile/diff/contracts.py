@@ -3,7 +3,8 @@
 A PO's project is the one project its items map to; items in several projects, or none
 mapped, make the PO ``unmapped`` (reported instead of compared). A PO with no items at all
 takes the project of the contract linked to it. Several Procore contracts on one PO are one
-``duplicate``, not compared further.
+``duplicate``, not compared further. A PO in a currency other than the Procore projects' is
+one ``currency`` mismatch, and its amount is not compared (contract section 6).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import polars as pl
 from reconcile.canonical import MONEY
 from reconcile.diff.commitments import Context, commitment_links
 from reconcile.diff.frame import detail, exceed, id_list, money_text, rows
-from reconcile.diff.vendors import procore_key
+from reconcile.diff.vendors import procore_only
 
 
 def diff_commitments(
@@ -37,6 +38,14 @@ def diff_commitments(
         erp_sums.drop("_po"), on="po_number", how="left"
     )
     erp = ctx.drop_inactive(erp.with_columns(pl.col("erp_amount").fill_null(pl.lit(0, MONEY))), "erp_project")
+    foreign = (
+        ctx.foreign
+        if ctx.foreign is not None
+        else pl.DataFrame(schema={"po_number": pl.String, "erp_currency": pl.String})
+    )
+    erp = erp.join(foreign, on="po_number", how="left").with_columns(
+        pl.col("erp_currency").is_null().alias("_same")
+    )
     pc = (
         pc_commitments.join(ctx.active_projects, on="project_id")
         .join(pc_sums, left_on="id", right_on="contract_id", how="left")
@@ -49,7 +58,7 @@ def diff_commitments(
             how="left",
         )
     )
-    links = commitment_links(pc, erp["po_number"])
+    links = commitment_links(pc, erp["po_number"], ctx.shape.keys.number_prefix)
     pc = pc.join(links, left_on="id", right_on="contract_id", how="left")
     linked = pc.filter(pl.col("po_number").is_not_null()).with_columns(pl.len().over("po_number").alias("_n"))
     # Per PO: how many contracts link to it and the project of the first; the id lists only
@@ -99,7 +108,19 @@ def diff_commitments(
             detail=detail(**refs, procore_vendor_id=pl.col("vendor_id")),
         ),
         rows(
-            joined.filter(exceed(diff, ctx.tolerance)),
+            joined.filter(~pl.col("_same")),
+            object="commitment",
+            kind="value_mismatch",
+            key=pl.col("po_number"),
+            project=pl.col("project"),
+            field="currency",
+            erp_value=pl.col("erp_currency"),
+            procore_value=pl.lit(ctx.currency),
+            rule="commitment.currency",
+            detail=detail(**refs),
+        ),
+        rows(
+            joined.filter(pl.col("_same") & exceed(diff, ctx.tolerance)),
             object="commitment",
             kind="value_mismatch",
             key=pl.col("po_number"),
@@ -128,7 +149,7 @@ def diff_commitments(
             key=pl.col("po_number"),
             project=pl.col("project"),
             erp_value=money_text(pl.col("erp_amount")),
-            difference=pl.col("erp_amount"),
+            difference=pl.when(pl.col("_same")).then(pl.col("erp_amount")),
             rule="commitment.missing_in_procore",
             detail=detail(erp_key=pl.col("po_number"), supplier=pl.col("supplier")),
         ),
@@ -146,15 +167,20 @@ def diff_commitments(
             ),
         ),
         rows(
-            pc.lazy().filter(pl.col("po_number").is_null()),
+            procore_only(pc.lazy().filter(pl.col("po_number").is_null()), "procore_amount"),
             object="commitment",
             kind="missing_in_erp",
-            key=procore_key(),
+            key=pl.col("_key"),
             project=pl.col("project_number"),
             procore_value=money_text(pl.col("procore_amount")),
             difference=-pl.col("procore_amount"),
             rule="commitment.missing_in_erp",
-            detail=detail(procore_id=pl.col("id"), origin_id=pl.col("origin_id"), number=pl.col("number")),
+            detail=detail(
+                procore_id=pl.col("id"),
+                procore_ids=pl.col("procore_ids"),
+                origin_id=pl.col("origin_id"),
+                number=pl.col("number"),
+            ),
         ),
     ]
     return out, links

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from adapters.erp_shape import LineKeys
+
 ITEM_BASE = 100_000
 
 
@@ -45,13 +47,17 @@ def origin_key(numeric: bool, column: str = "origin_id") -> pl.Expr:
     return pl.when(col.str.contains(ORIGIN_FORM)).then(digits).alias("_k")
 
 
-def position_key(numeric: bool) -> pl.Expr:
-    """The key of SAP item ``position × 10`` in the contract's linked PO (column ``_po``)."""
-    item = pl.col("position") * 10
+def position_key(numeric: bool, keys: LineKeys) -> pl.Expr:
+    """The key of the item the ERP pairs with a Procore ``position`` (SAP ``position × 10``) in
+    the contract's linked PO (column ``_po``)."""
+    item = pl.col("position") * keys.position_step
     if numeric:
         valid = (item > 0) & (item < ITEM_BASE)
         return pl.when(valid).then(pl.col("_po").str.to_integer(strict=False) * ITEM_BASE + item).alias("_k")
-    return (pl.col("_po") + "/" + item.cast(pl.String).str.zfill(5)).alias("_k")
+    text = item.cast(pl.String)
+    if keys.item_width:
+        text = text.str.zfill(keys.item_width)
+    return (pl.col("_po") + "/" + text).alias("_k")
 
 
 def key_text() -> pl.Expr:

@@ -1,7 +1,9 @@
 """Budgets and actuals: ERP amounts mapped to (Procore project, cost code) and compared as totals.
 
 Key: ``<Procore project number>/<cost code>``. ERP rows no mapping row matches are
-``unmapped`` (keyed by their ERP dimensions), never dropped.
+``unmapped`` (keyed by their ERP dimensions, in the order ``ErpShape.columns`` gives), never
+dropped. A key whose ERP rows are in another currency than the Procore projects' is one
+``currency`` mismatch, and its amount is not compared.
 """
 
 from __future__ import annotations
@@ -13,18 +15,19 @@ from reconcile.canonical import MONEY
 from reconcile.diff.commitments import Context
 from reconcile.diff.frame import detail, exceed, money_text, rows
 
-DIMS = ("wbs_element", "gl_account", "cost_center")
 APPROVED = {"direct_cost": ["approved"], "requisition": ["approved", "approved_as_noted"]}
 
 
 def _map_erp(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     """ERP rows with project_number, procore_cost_code and the mapping lines used."""
-    frame = frame.select(*DIMS, pl.col("amount").cast(MONEY))
-    projects = project_lookup(frame["wbs_element"], ctx.mappings, ctx.erp_wbs)
-    codes = cost_code_lookup(frame.select(DIMS), ctx.mappings, ctx.erp_wbs)
-    mapped = frame.join(projects, on="wbs_element", how="left").join(
-        codes, on=list(DIMS), how="left", nulls_equal=True
+    dims, key = ctx.dims, ctx.shape.project.column
+    foreign = pl.col("currency").is_not_null() & (pl.col("currency") != ctx.currency)
+    frame = frame.select(
+        *dims, pl.col("amount").cast(MONEY), pl.when(foreign).then(pl.col("currency")).alias("_fx")
     )
+    projects = project_lookup(frame[key], ctx.mappings, ctx.hierarchy)
+    codes = cost_code_lookup(frame.select(dims), ctx.mappings, ctx.hierarchy)
+    mapped = frame.join(projects, on=key, how="left").join(codes, on=dims, how="left", nulls_equal=True)
     return ctx.drop_inactive(mapped)
 
 
@@ -71,7 +74,9 @@ def _compare(obj: str, erp_rows: pl.DataFrame, procore: pl.DataFrame, ctx: Conte
             pl.col("amount").sum().cast(MONEY).alias("erp_amount"),
             pl.col("project_line").unique().sort().alias("project_lines"),
             pl.col("cost_code_line").unique().sort().alias("cost_code_lines"),
+            pl.col("_fx").drop_nulls().unique().sort().str.join(",").alias("_fx"),
         )
+        .with_columns(pl.when(pl.col("_fx") != "").then(pl.col("_fx")).alias("_fx"))
     )
     both = erp.join(procore, on=["project_number", "cost_code"], how="full", coalesce=True).with_columns(
         pl.col("erp_amount").fill_null(pl.lit(0, MONEY)).alias("_e"),
@@ -90,13 +95,23 @@ def _compare(obj: str, erp_rows: pl.DataFrame, procore: pl.DataFrame, ctx: Conte
         procore_rows=pl.col("procore_rows"),
     )
     lf = both.lazy()
+    both_sides = pl.col("erp_amount").is_not_null() & pl.col("procore_amount").is_not_null()
+    same = pl.col("_fx").is_null()
     out = [
         rows(
-            lf.filter(
-                pl.col("erp_amount").is_not_null()
-                & pl.col("procore_amount").is_not_null()
-                & exceed(diff, ctx.tolerance)
-            ),
+            lf.filter(both_sides & ~same),
+            object=obj,
+            kind="value_mismatch",
+            key=key,
+            project=pl.col("project_number"),
+            field="currency",
+            erp_value=pl.col("_fx"),
+            procore_value=pl.lit(ctx.currency),
+            rule=f"{obj}.currency",
+            detail=detail(**refs),
+        ),
+        rows(
+            lf.filter(both_sides & same & exceed(diff, ctx.tolerance)),
             object=obj,
             kind="value_mismatch",
             key=key,
@@ -115,7 +130,7 @@ def _compare(obj: str, erp_rows: pl.DataFrame, procore: pl.DataFrame, ctx: Conte
             key=key,
             project=pl.col("project_number"),
             erp_value=money_text(pl.col("erp_amount")),
-            difference=diff,
+            difference=pl.when(same).then(diff),
             rule=f"{obj}.missing_in_procore",
             detail=detail(**refs),
         ),
@@ -131,13 +146,14 @@ def _compare(obj: str, erp_rows: pl.DataFrame, procore: pl.DataFrame, ctx: Conte
             detail=detail(**refs),
         ),
     ]
+    cols = ctx.dims
     unmapped = (
         erp_rows.filter(~ok)
-        .group_by(DIMS)
+        .group_by(cols)
         .agg(pl.col("amount").sum().cast(MONEY), pl.col("project_number").first())
         .lazy()
     )
-    dims = pl.concat_str([pl.col(c).fill_null("") for c in DIMS], separator="/")
+    dims = pl.concat_str([pl.col(c).fill_null("") for c in cols], separator="/")
     out.append(
         rows(
             unmapped,
@@ -149,11 +165,7 @@ def _compare(obj: str, erp_rows: pl.DataFrame, procore: pl.DataFrame, ctx: Conte
             rule=pl.when(pl.col("project_number").is_null())
             .then(pl.lit("mapping.project"))
             .otherwise(pl.lit("mapping.cost_code")),
-            detail=detail(
-                wbs_element=pl.col("wbs_element"),
-                gl_account=pl.col("gl_account"),
-                cost_center=pl.col("cost_center"),
-            ),
+            detail=detail(**{c: pl.col(c) for c in cols}),
         )
     )
     return out
@@ -162,13 +174,8 @@ def _compare(obj: str, erp_rows: pl.DataFrame, procore: pl.DataFrame, ctx: Conte
 def diff_budgets(
     erp_budgets: pl.DataFrame, procore_budget_lines: pl.DataFrame, ctx: Context
 ) -> list[pl.LazyFrame]:
-    """Budget exceptions: ERP WBS budgets (all fiscal years) vs the budget view's original budget."""
-    erp = _map_erp(
-        erp_budgets.with_columns(
-            pl.lit(None, pl.String).alias("gl_account"), pl.lit(None, pl.String).alias("cost_center")
-        ),
-        ctx,
-    )
+    """Budget exceptions: ERP budgets (all fiscal years) vs the budget view's original budget."""
+    erp = _map_erp(erp_budgets, ctx)
     out = _compare("budget", erp, _procore_totals(procore_budget_lines, "original_budget_amount", ctx), ctx)
     out.append(_duplicates("budget", procore_budget_lines, ["cost_code_id", "category_id"], ctx))
     return out

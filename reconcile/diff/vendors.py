@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from mappings import Mappings
+from reconcile.canonical import MONEY
 from reconcile.diff.frame import detail, id_list, rows
 
 LINK_RANK = {"vendors_csv": 0, "origin_id": 1, "name": 2}
@@ -130,27 +131,44 @@ def diff_vendors(procore_vendors: pl.DataFrame, erp_vendors: pl.DataFrame, m: Ma
             ),
         )
     )
-    procore_only = procore_vendors.lazy().join(links.lazy(), left_on="id", right_on="procore_id", how="anti")
+    unlinked = procore_vendors.lazy().join(links.lazy(), left_on="id", right_on="procore_id", how="anti")
     out.append(
         rows(
-            procore_only,
+            procore_only(unlinked),
             object="vendor",
             kind="missing_in_erp",
-            key=procore_key(),
+            key=pl.col("_key"),
             procore_value=pl.col("name"),
             rule="vendor.missing_in_erp",
-            detail=detail(procore_id=pl.col("id"), origin_id=pl.col("origin_id")),
+            detail=detail(
+                procore_id=pl.col("id"), procore_ids=pl.col("procore_ids"), origin_id=pl.col("origin_id")
+            ),
         )
     )
     return out
 
 
 def procore_key(id_column: str = "id") -> pl.Expr:
-    """A Procore-only record's key: its origin_id, else ``procore:<id>`` (also when origin_ids clash)."""
+    """A Procore-only record's key: its origin_id, else ``procore:<id>``.
+
+    A function of the record alone: fixing another record's origin_id never changes this one's
+    key, so its exception id and decisions stay put. Records sharing an origin_id are one
+    finding (``procore_only``)."""
+    origin = pl.col("origin_id")
     return (
-        pl.when(
-            pl.col("origin_id").is_not_null() & (pl.col("origin_id") != "") & pl.col("origin_id").is_unique()
-        )
-        .then(pl.col("origin_id"))
+        pl.when(origin.is_not_null() & (origin != ""))
+        .then(origin)
         .otherwise(pl.lit("procore:") + pl.col(id_column).cast(pl.String))
     )
+
+
+def procore_only(lf: pl.LazyFrame, amount: str | None = None) -> pl.LazyFrame:
+    """Procore-only records grouped by ``procore_key`` (column ``_key``): one row per key with
+    every Procore id (``procore_ids``), ``amount`` summed, other columns those of the lowest id."""
+    cols = lf.collect_schema().names()
+    skip = {"id", "_key", amount}
+    aggs = [pl.col("id").min(), pl.col("id").sort().alias("procore_ids")]
+    aggs += [pl.col(c).sort_by("id").first() for c in cols if c not in skip]
+    if amount is not None:
+        aggs.append(pl.col(amount).sum().cast(MONEY))
+    return lf.with_columns(procore_key().alias("_key")).group_by("_key").agg(aggs)

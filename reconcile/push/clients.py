@@ -1,8 +1,8 @@
 """The HTTP clients a push uses, made lazily from the profile and its secrets.
 
-Writes go through the adapters' own clients (``ProcoreClient.request``, ``SapPush``), so a
-push gets the same auth, company header, CSRF handling, 412/428 mapping and 403 sentences
-as a pull.
+Writes go through the adapters' own clients (``ProcoreClient.request``, the ERP port's
+client such as ``SapPush``), so a push gets the same auth, company header, CSRF handling,
+412/428 mapping and 403 sentences as a pull.
 """
 
 from __future__ import annotations
@@ -12,19 +12,22 @@ from typing import Any
 
 from adapters.procore.client import ProcoreClient
 from adapters.sap.push import SapPush
+from adapters.settings import ErpSettings
 from reconcile.profile import Profile
+from reconcile.push.erp_ports import port_for
+from reconcile.push.model import PushError
 from reconcile.secrets import Secret, get_secret
 
 V = "/rest/v1.0"
 
 
 class PushClients:
-    """One Procore client and one SAP writer per push session; close with ``aclose``."""
+    """One Procore client and one ERP client per push session; close with ``aclose``."""
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self._procore: ProcoreClient | None = None
-        self._sap: SapPush | None = None
+        self._erp: Any = None
 
     @property
     def procore(self) -> ProcoreClient:
@@ -34,11 +37,22 @@ class PushClients:
         return self._procore
 
     @property
+    def erp(self) -> Any:
+        """The ERP's client(s), made by its push port (``erp_ports``): SAP ``SapPush``, EBS ``EbsJournalPush``."""
+        if self._erp is None:
+            self._erp = port_for(self.profile.erp.kind).source.clients(self.profile)
+        return self._erp
+
+    @property
     def sap(self) -> SapPush:
-        if self._sap is None:
-            secret = get_secret(self.profile.name, "erp")
-            self._sap = SapPush(self.profile.erp, secret)
-        return self._sap
+        """The SAP writer (the SAP planners' typed view of ``erp``)."""
+        if not isinstance(self.profile.erp, ErpSettings):
+            raise PushError(
+                f"Pushing to an ERP of kind {self.profile.erp.kind!r} goes through its own adapter, not SAP's."
+            )
+        client = self.erp
+        assert isinstance(client, SapPush)
+        return client
 
     def base_urls(self) -> dict[str, str]:
         return {
@@ -49,8 +63,8 @@ class PushClients:
     async def aclose(self) -> None:
         if self._procore is not None:
             await self._procore.aclose()
-        if self._sap is not None:
-            await self._sap.aclose()
+        if self._erp is not None:
+            await self._erp.aclose()
 
     # -- Procore reads a push needs ------------------------------------------------------
     @property

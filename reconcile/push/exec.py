@@ -29,6 +29,7 @@ from reconcile import audit
 from reconcile.decisions import decide_in, default_actor, status_in
 from reconcile.profile import Profile
 from reconcile.push.clients import PushClients
+from reconcile.push.erp_ports import ErpWriter, port_for
 from reconcile.push.fresh import applied, stamp_of
 from reconcile.push.model import CONTRACT_ID, HttpCall, PushError, PushPlan, PushResult, PushState
 from reconcile.push.plan import plan_push_async, stale_reason
@@ -145,11 +146,16 @@ def _record_end(store: Store, plan: PushPlan, result: PushResult, actor: str, *,
 
 
 # -- talking to the two sides ------------------------------------------------------------------
+def _writer(c: PushClients) -> ErpWriter:
+    writer = port_for(c.profile.erp.kind).writer
+    if writer is None:
+        raise _Failed(f"Tieout cannot write to an ERP of kind {c.profile.erp.kind!r}.")
+    return writer
+
+
 async def _reread(call: HttpCall, c: PushClients) -> dict[str, Any] | None:
     if call.side == "erp":
-        assert call.service and call.entity_set
-        target, _etag = await c.sap.client.entity(call.service, call.entity_set, call.key)
-        return {k: v for k, v in target.items() if not k.startswith("__") and not k.startswith("to_")}
+        return await _writer(c).reread(call, c)
     if call.list_id is not None:
         return await c.procore_record_in_list(call.path, call.params, call.list_id)
     body = await c.procore_get(call.path, call.params)
@@ -159,7 +165,7 @@ async def _reread(call: HttpCall, c: PushClients) -> dict[str, Any] | None:
 async def _lookup(call: HttpCall, c: PushClients) -> str | None:
     """The id / document number of the record an earlier attempt wrote, if any."""
     if call.side == "erp":
-        return await c.sap.find_supplier_invoice(call.key["reference"], call.key["supplier"])
+        return await _writer(c).lookup(call, c)
     params = dict(call.params)
     origin = params.pop("filters[origin_id]")
     rec = await c.procore_find(call.path, params, origin)
@@ -174,15 +180,7 @@ async def _send(call: HttpCall, values: dict[str, str], c: PushClients) -> tuple
     if CONTRACT_ID in path:
         raise _Failed("The contract id for the line items is unknown (the contract was not created).")
     if call.side == "erp":
-        assert call.service and call.entity_set
-        if call.method == "PATCH":
-            etag = await c.sap.client.patch(
-                call.service, call.entity_set, call.key, call.body, call.headers.get("If-Match")
-            )
-            return 204, None, {"etag": etag}
-        d = await c.sap.client.create(call.service, call.entity_set, call.body)
-        doc = f"{d.get('SupplierInvoice')}/{d.get('FiscalYear')}" if d.get("SupplierInvoice") else None
-        return 201, doc, {k: v for k, v in d.items() if not k.startswith("__") and not k.startswith("to_")}
+        return await _writer(c).send(call, values, c)
     resp = await c.procore.request(call.method, path, resource="push", params=call.params, json=call.body)
     body = c.procore.decode(resp, path)
     if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:

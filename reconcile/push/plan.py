@@ -17,8 +17,10 @@ from typing import Any
 import polars as pl
 
 from reconcile import decisions
+from reconcile.close import state as close_state
 from reconcile.profile import Profile
 from reconcile.push.clients import PushClients
+from reconcile.push.erp_ports import planner_keys, port_for
 from reconcile.push.model import Direction, PushError, PushPlan
 from reconcile.store import Store
 
@@ -33,6 +35,8 @@ ROUTES: dict[tuple[str, str, str], tuple[Direction, ...]] = {
     ("commitment_line", "value_mismatch", "cost_code"): ("erp_to_procore", "procore_to_erp"),
     ("actual", "value_mismatch", "amount"): ("procore_to_erp",),
     ("actual", "missing_in_erp", ""): ("procore_to_erp",),
+    # Offered only where the ERP's push port plans it (SAP ECC: BAPI_PO_CREATE1).
+    ("commitment", "missing_in_erp", ""): ("procore_to_erp",),
 }
 
 NO_PUSH = "There is no automatic push for {what}; explain it or fix the mapping."
@@ -86,12 +90,15 @@ class PlanContext:
 Planner = Callable[[PlanContext], Awaitable[None]]
 
 
-def routes_for(obj: str, kind: str, field: str | None) -> tuple[Direction, ...]:
-    """The directions that can fix an exception of this shape (empty: no automatic push).
+def routes_for(obj: str, kind: str, field: str | None, erp_kind: str = "sap-s4") -> tuple[Direction, ...]:
+    """The directions that can fix an exception of this shape in ERP ``erp_kind`` (empty: no
+    automatic push): ``procore_to_erp`` only where that ERP's push port has a planner for it.
 
     Cheap and offline, so the TUI can show or grey out its push action without a request.
     """
-    return ROUTES.get((obj, kind, field or ""), ())
+    routes = ROUTES.get((obj, kind, field or ""), ())
+    writable = planner_keys(erp_kind)
+    return tuple(d for d in routes if d != "procore_to_erp" or f"{d}:{obj}:{kind}" in writable)
 
 
 def load_exception(store: Store, exception_id: str) -> dict[str, Any]:
@@ -126,10 +133,13 @@ def stale_reason(store: Store, exception_id: str) -> str | None:
             "SELECT procore_snapshot_id, erp_snapshot_id FROM diff_runs ORDER BY id DESC LIMIT 1"
         ).fetchone()
         current = dict(cur.execute("SELECT source, snapshot_id FROM current_snapshots").fetchall())
+        locked = close_state.refusal(cur)  # a push records a decision: a locked period refuses it
     finally:
         cur.close()
     if row is None:
         raise PushError(f"There is no exception {exception_id} in the store.")
+    if locked is not None:
+        return locked
     if not row[0]:
         return (
             f"Exception {exception_id} is no longer open in the latest diff, so there is nothing to push; "
@@ -189,7 +199,7 @@ async def plan_push_async(
     clients: PushClients | None = None,
 ) -> PushPlan:
     """Plan the push that fixes one exception (see ``plan_push``)."""
-    from reconcile.push import plan_procore, plan_sap  # the planners register themselves below
+    from reconcile.push import plan_procore  # imports this module: imported here, not at the top
 
     exc = load_exception(store, exception_id)
     interrupted = open_push(store, exception_id)
@@ -212,7 +222,7 @@ async def plan_push_async(
         plan.refusal = stale
         return plan
     route_key = (exc["object"], exc["kind"], exc["field"] or "")
-    routes = ROUTES.get(route_key)
+    routes = routes_for(*route_key, erp_kind=profile.erp.kind) or None
     if routes is None:
         obj = exc["object"].replace("_", " ")
         kind = exc["kind"].replace("_", " ").replace("procore", "Procore").replace("erp", "the ERP")
@@ -232,7 +242,7 @@ async def plan_push_async(
     clients = clients or PushClients(profile)
     plan.base_urls = clients.base_urls()
     ctx = PlanContext(store, profile, clients, exc, exc["detail"], plan)
-    planners: dict[str, Planner] = {**plan_procore.PLANNERS, **plan_sap.PLANNERS}
+    planners: dict[str, Planner] = {**plan_procore.PLANNERS, **port_for(profile.erp.kind).planners}
     planner = planners[f"{chosen}:{route_key[0]}:{route_key[1]}"]
     try:
         await planner(ctx)

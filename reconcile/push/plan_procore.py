@@ -20,9 +20,12 @@ from reconcile.push.clients import stamp
 from reconcile.push.fresh import check_fresh, norm
 from reconcile.push.model import CONTRACT_ID, HttpCall
 from reconcile.push.plan import PlanContext, Planner
-from reconcile.push.source import sap_po_now, sap_supplier_now
+from reconcile.push.source import erp_po_now, erp_source, erp_supplier_now
 
-DIMS = ("wbs_element", "gl_account", "cost_center")
+
+def _system(ctx: PlanContext) -> str:
+    """The ERP's name in sentences ("SAP", "EBS")."""
+    return erp_source(ctx.clients).system
 
 
 def money_wire(value: Any) -> str:
@@ -72,7 +75,7 @@ async def vendor_missing(ctx: PlanContext) -> None:
     if ctx.table("erp_vendors").filter(pl.col("supplier") == key).is_empty():
         ctx.refuse(f"Supplier {key} is not in the current ERP snapshot; pull again.")
         return
-    name = await sap_supplier_now(ctx, key)
+    name = await erp_supplier_now(ctx, key)
     if name is None:
         return
     plan, c = ctx.plan, ctx.clients
@@ -108,7 +111,7 @@ async def vendor_name(ctx: PlanContext) -> None:
         ctx.refuse("The exception does not name the Procore vendor; run diff again.")
         return
     pid = int(pid)
-    name = await sap_supplier_now(ctx, key)
+    name = await erp_supplier_now(ctx, key)
     if name is None:
         return
     plan.action = "fix_vendor_name"
@@ -132,16 +135,17 @@ async def vendor_name(ctx: PlanContext) -> None:
 
 
 # -- commitments ------------------------------------------------------------------------------
-def _items(lines: pl.DataFrame) -> pl.DataFrame:
+def _items(ctx: PlanContext, lines: pl.DataFrame) -> pl.DataFrame:
     """One row per PO item: amount summed, description, and the largest assignment's dimensions."""
     biggest = pl.col("amount").arg_max()
+    dims = ctx.profile.erp.shape.columns
     return (
         lines.group_by("item", maintain_order=True)
         .agg(
             pl.col("description").first(),
             pl.col("currency").first(),
             pl.col("amount").sum(),
-            *(pl.col(d).get(biggest) for d in DIMS),
+            *(pl.col(d).get(biggest) for d in dims),
         )
         .sort("item")
     )
@@ -158,7 +162,7 @@ def _with_cost_codes(ctx: PlanContext, items: pl.DataFrame, project_id: int) -> 
     """Items with ``cost_code_id`` through cost_codes.csv, or a sentence naming the unmapped item."""
     try:
         m = load_mappings(ctx.profile.mappings_dir)
-        resolved = resolve_cost_codes(items, m, erp_wbs=ctx.table("erp_wbs"))
+        resolved = resolve_cost_codes(items, m, hierarchy=ctx.table("erp_hierarchy"))
     except MappingError as exc:
         return str(exc)
     codes = ctx.table("procore_cost_codes").filter(pl.col("project_id") == project_id)
@@ -171,7 +175,7 @@ def _with_cost_codes(ctx: PlanContext, items: pl.DataFrame, project_id: int) -> 
     if missing.height:
         row = missing.row(0, named=True)
         return (
-            f"Item {row['item']} (WBS {row['wbs_element']}, GL {row['gl_account']}) has no Procore cost code "
+            f"Item {row['item']} ({ctx.profile.erp.shape.summary(row)}) has no Procore cost code "
             f"{row['procore_cost_code'] or '(unmapped)'} in the project; fix cost_codes.csv first."
         )
     return out
@@ -194,11 +198,11 @@ async def commitment_missing(ctx: PlanContext) -> None:
     if ctx.table("erp_commitments").filter(pl.col("po_number") == po).is_empty():
         ctx.refuse(f"PO {po} is not in the current ERP snapshot; pull again.")
         return
-    now = await sap_po_now(ctx, po)
+    now = await erp_po_now(ctx, po)
     if now is None:
         return
     head, lines = now
-    if not ctx.same_currency(head["currency"], f"SAP PO {po}"):
+    if not ctx.same_currency(head["currency"], f"{_system(ctx)} PO {po}"):
         return
     project_id = _project_id(ctx, ctx.exc["project"])
     if project_id is None:
@@ -208,14 +212,14 @@ async def commitment_missing(ctx: PlanContext) -> None:
     if vendor is None:
         ctx.refuse(f"No Procore vendor is linked to supplier {head['supplier']}; push that vendor first.")
         return
-    items = _with_cost_codes(ctx, _items(lines), project_id)
+    items = _with_cost_codes(ctx, _items(ctx, lines), project_id)
     if isinstance(items, str):
         ctx.refuse(items)
         return
     plan.action = "create_commitment"
     plan.summary = (
         f"Create purchase order contract {po} in Procore project {ctx.exc['project']} for vendor "
-        f"{vendor['name']!r}, with {items.height} line(s) from the SAP PO (origin_id on each)."
+        f"{vendor['name']!r}, with {items.height} line(s) from the {_system(ctx)} PO (origin_id on each)."
     )
     params = {"project_id": str(project_id)}
     plan.lookup = HttpCall(
@@ -234,7 +238,7 @@ async def commitment_missing(ctx: PlanContext) -> None:
                 project_id,
                 {
                     "number": po,
-                    "title": f"SAP PO {po}",
+                    "title": f"{_system(ctx)} PO {po}",
                     "vendor_id": int(vendor["id"]),
                     "origin_id": po,
                     "status": "Draft",
@@ -290,30 +294,30 @@ async def line_fix(ctx: PlanContext) -> None:
     plan.target = target
     plan.snapshot_stamp = stamp(snap["updated_at"])
     plan.current_stamp = stamp(target.get("updated_at"))
-    # The value written is SAP's as it is now, never the snapshot's (refused when they differ).
+    # The value written is the ERP's as it is now, never the snapshot's (refused when they differ).
     po, _, item = key.partition("/")
-    now = await sap_po_now(ctx, po, item)
+    now = await erp_po_now(ctx, po, item)
     if now is None:
         return
     head, lines = now
-    row = _items(lines).row(0, named=True)
+    row = _items(ctx, lines).row(0, named=True)
     seen = str(ctx.exc["erp_value"])
     update: dict[str, Any] = {"id": lid}
     if field == "amount":
-        if not ctx.same_currency(row["currency"] or head["currency"], f"SAP item {key}"):
+        if not ctx.same_currency(row["currency"] or head["currency"], f"{_system(ctx)} item {key}"):
             return
         if norm(row["amount"]) != norm(seen):
             ctx.refuse(
-                f"SAP item {key} is {row['amount']} now, not {seen}; pull and diff again before pushing."
+                f"{_system(ctx)} item {key} is {row['amount']} now, not {seen}; pull and diff again before pushing."
             )
             return
         amount = money_wire(row["amount"])
         update["amount"] = amount
         plan.desired = {"amount": amount}
         plan.action = "fix_line_amount"
-        plan.summary = f"Set the amount of Procore line {lid} to {amount} (SAP {key})."
+        plan.summary = f"Set the amount of Procore line {lid} to {amount} ({_system(ctx)} {key})."
     else:
-        live = _with_cost_codes(ctx, _items(lines), int(snap["project_id"]))
+        live = _with_cost_codes(ctx, _items(ctx, lines), int(snap["project_id"]))
         if isinstance(live, str):
             ctx.refuse(live)
             return
@@ -321,13 +325,13 @@ async def line_fix(ctx: PlanContext) -> None:
         code = row["procore_cost_code"]
         if code != seen:
             ctx.refuse(
-                f"SAP item {key} maps to cost code {code} now, not {seen}; pull and diff again before pushing."
+                f"{_system(ctx)} item {key} maps to cost code {code} now, not {seen}; pull and diff again before pushing."
             )
             return
         update["cost_code_id"] = int(row["cost_code_id"])
         plan.desired = {"cost_code.id": int(row["cost_code_id"])}
         plan.action = "fix_line_cost_code"
-        plan.summary = f"Set the cost code of Procore line {lid} to {code} (SAP {key})."
+        plan.summary = f"Set the cost code of Procore line {lid} to {code} ({_system(ctx)} {key})."
     if not target.get("origin_id"):
         update["origin_id"] = key
         plan.summary += f" Link it to {key} (origin_id)."
@@ -355,13 +359,13 @@ async def line_missing(ctx: PlanContext) -> None:
     if contract is None:
         ctx.refuse(f"Procore has no contract for PO {po}; push the commitment first.")
         return
-    now = await sap_po_now(ctx, po, item)
+    now = await erp_po_now(ctx, po, item)
     if now is None:
         return
     head, lines = now
-    if not ctx.same_currency(head["currency"], f"SAP PO {po}"):
+    if not ctx.same_currency(head["currency"], f"{_system(ctx)} PO {po}"):
         return
-    items = _with_cost_codes(ctx, _items(lines), int(contract["project_id"]))
+    items = _with_cost_codes(ctx, _items(ctx, lines), int(contract["project_id"]))
     if isinstance(items, str):
         ctx.refuse(items)
         return
@@ -369,7 +373,9 @@ async def line_missing(ctx: PlanContext) -> None:
     assert path is not None
     params = {"project_id": str(contract["project_id"])}
     plan.action = "add_line"
-    plan.summary = f"Add SAP item {key} as a line of Procore contract {contract['id']} (origin_id {key})."
+    plan.summary = (
+        f"Add {_system(ctx)} item {key} as a line of Procore contract {contract['id']} (origin_id {key})."
+    )
     plan.lookup = HttpCall(
         side="procore", method="GET", path=path, params={**params, "filters[origin_id]": key}
     )

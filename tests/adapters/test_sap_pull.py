@@ -90,8 +90,8 @@ async def test_decoding_is_exact(adapter: SapAdapter) -> None:
     # 00030: no account assignment, amount = quantity × price / price unit.
     (row,) = lines.filter(item="00030").iter_rows(named=True)
     assert row["amount"] == Decimal("497.828") and row["wbs_element"] is None and row["etag"]
-    wbs = frames["erp_wbs"].filter(wbs_element="P-1002-02-01").row(0, named=True)
-    assert (wbs["project"], wbs["parent_wbs"], wbs["level"]) == ("P-1002", "P-1002-02", 2)
+    wbs = frames["erp_hierarchy"].filter(node="P-1002-02-01").row(0, named=True)
+    assert (wbs["project"], wbs["parent"], wbs["level"]) == ("P-1002", "P-1002-02", 2)
     actuals = frames["erp_actuals"]
     # Aggregated by the selected dimensions, filtered to company code 1000 and ledger 0L.
     expected = sum(
