@@ -12,22 +12,20 @@ it. Pure reads of the store and the mapping folder; no UI.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import polars as pl
 
-from mappings.load import load_mappings
+from mappings.load import Mappings
 from mappings.resolve import cost_code_lookup, project_lookup
 from reconcile.store import Store
 
 #: Records listed per group; the rest are counted (the amount is still the full sum).
 ROW_LIMIT = 50
-
-_DIMS = ("wbs_element", "gl_account", "cost_center")
 
 
 @dataclass
@@ -74,29 +72,24 @@ def _split_key(key: str) -> tuple[str, str] | None:
 
 
 def _mapped_erp(
-    store: Store, table: str, snapshot: int, mappings_dir: Path, project: str, code: str
+    store: Store, table: str, snapshot: int, mappings: Mappings, project: str, code: str
 ) -> pl.DataFrame:
     """ERP rows of ``table`` that the mapping tables place on (``project``, ``code``)."""
     frame = _frame(store, f"SELECT * EXCLUDE (snapshot_id) FROM {table} WHERE snapshot_id = ?", [snapshot])
     if frame.is_empty():
         return frame
-    wbs = _frame(store, "SELECT * EXCLUDE (snapshot_id) FROM erp_wbs WHERE snapshot_id = ?", [snapshot])
-    m = load_mappings(mappings_dir)
-    dims = frame.select(pl.col(c).cast(pl.String) for c in _DIMS if c in frame.columns)
-    for c in _DIMS:
-        if c not in dims.columns:
-            dims = dims.with_columns(pl.lit(None, pl.String).alias(c))
-    projects = project_lookup(dims["wbs_element"], m, wbs)
-    codes = cost_code_lookup(dims, m, wbs)
-    placed = (
-        frame.with_columns(dims)
-        .join(projects.select("wbs_element", "project_number"), on="wbs_element", how="left")
-        .join(
-            codes.select(*_DIMS, "procore_cost_code"),
-            on=list(_DIMS),
-            how="left",
-            nulls_equal=True,
-        )
+    shape = mappings.shape
+    dims = list(shape.columns)
+    # A snapshot written before a dimension was declared lacks its column: null, as the diff reads it.
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in dims if c not in frame.columns)
+    hierarchy = _frame(
+        store, "SELECT * EXCLUDE (snapshot_id) FROM erp_hierarchy WHERE snapshot_id = ?", [snapshot]
+    )
+    key = shape.project.column
+    projects = project_lookup(frame[key], mappings, hierarchy if hierarchy.height else None)
+    codes = cost_code_lookup(frame.select(dims), mappings, hierarchy if hierarchy.height else None)
+    placed = frame.join(projects.select(key, "project_number"), on=key, how="left").join(
+        codes.select(*dims, "procore_cost_code"), on=dims, how="left", nulls_equal=True
     )
     return placed.filter((pl.col("project_number") == project) & (pl.col("procore_cost_code") == code)).drop(
         "project_number", "procore_cost_code"
@@ -116,8 +109,11 @@ def _procore_ids(detail: dict[str, Any]) -> list[int]:
     return out
 
 
-def source_records(store: Store, row: dict[str, Any], mappings_dir: Path) -> list[RecordGroup]:
-    """The record groups behind ``row``'s two values, ERP side first; empty where none apply."""
+def source_records(store: Store, row: dict[str, Any], mappings: Callable[[], Mappings]) -> list[RecordGroup]:
+    """The record groups behind ``row``'s two values, ERP side first; empty where none apply.
+
+    ``mappings`` loads the profile's mapping tables (only budgets and actuals need them).
+    """
     current = _current(store)
     erp, pc = current.get("erp"), current.get("procore")
     obj, key = str(row.get("object") or ""), str(row.get("key") or "")
@@ -132,7 +128,7 @@ def source_records(store: Store, row: dict[str, Any], mappings_dir: Path) -> lis
             else ("erp_actuals", "SAP journal entries")
         )
         if erp is not None:
-            rows = _mapped_erp(store, erp_table, erp, mappings_dir, project, code)
+            rows = _mapped_erp(store, erp_table, erp, mappings(), project, code)
             out.append(_group("erp", erp_title, rows))
         if pc is not None:
             table, amount, title = (

@@ -25,7 +25,7 @@ from textual.worker import Worker
 from app.tui.actions import bindings
 from app.tui.format import amount_text, money
 from app.tui.safe import LINE_LIMIT, capped, plain, text
-from mappings import MappingError
+from mappings.load import load_mappings
 from reconcile import query, sources
 from reconcile.suggest import Suggestion, vendor_suggestions
 
@@ -67,9 +67,14 @@ def load_detail(app: Workstation, exception_id: str) -> DetailLoaded:
     groups: list[sources.RecordGroup] = []
     error = None
     try:
-        groups = sources.source_records(app.store, row, app.profile.mappings_dir)
-    except MappingError as exc:  # the mapping folder is broken: the detail still shows the rest
-        error = f"Source records need the mapping tables: {exc}"
+        profile = app.profile
+        groups = sources.source_records(
+            app.store,
+            row,
+            lambda: load_mappings(profile.mappings_dir, shape=profile.erp.shape),
+        )
+    except Exception as exc:  # noqa: BLE001 - the records are extra: the detail still shows the rest
+        error = "Source records: " + app.failure("reading the source records", exc)
     url = sources.procore_url(
         app.profile.procore.base_url, app.profile.procore.company_id, groups, row["object"]
     )
