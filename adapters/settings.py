@@ -18,7 +18,9 @@ from adapters.erp_shape import ErpShape, shape_for
 #: (``module:Class``). A new adapter adds its line here; the profile accepts exactly these.
 ERP_ADAPTERS: dict[str, str] = {
     "sap-s4": "adapters.sap.adapter:SapAdapter",
+    "peoplesoft": "adapters.peoplesoft.adapter:PeopleSoftAdapter",
     "sap-ecc": "adapters.sap_ecc.adapter:EccAdapter",
+    "oracle-ebs": "adapters.oracle_ebs.adapter:OracleEbsAdapter",
 }
 #: Kinds the contract names (shared/interfaces.md section 6) that may not be built yet.
 ERP_KINDS_PLANNED = ("sap-s4", "sap-ecc", "oracle-ebs", "peoplesoft")

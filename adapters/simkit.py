@@ -124,6 +124,18 @@ class LoggedRequest:
     status: int  # 0 when the connection was dropped
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up on a kept-alive connection is normal, not a traceback on the terminal
+    (``tieout demo`` shares it with the simulators)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class SimServer:
     """Serve ``routes`` (regex on the path → callable) on 127.0.0.1 in a background thread."""
 
@@ -160,7 +172,7 @@ class SimServer:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_MERGE = _handle  # noqa: N815
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._httpd = _QuietServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         httpd = self._httpd
         # A short poll interval: stop() waits for the loop to notice, 0.5 s by default, per test.

@@ -23,6 +23,11 @@ SIM_PROCORE_CLIENT = "tieout-demo-dmsa"
 SIM_PROCORE_SECRET = "sim-procore-client-secret"
 SIM_ERP_CLIENT = sap_s4_demo.CLIENT
 SIM_ERP_SECRET = sap_s4_demo.SECRET
+#: The people side's simulated identity providers (``sample_data.people``).
+SIM_OKTA_TOKEN = "sim-okta-api-token"
+SIM_ENTRA_TENANT = "keystonebuilders.onmicrosoft.com"
+SIM_ENTRA_CLIENT = "00000000-0000-4000-8000-00000000c11e"
+SIM_ENTRA_SECRET = "sim-entra-client-secret"
 
 #: The demo's Procore grants a generous rate limit. At Procore's default (3,600 an hour,
 #: 100 per 10 s) the demo's ~2,300 requests are paced over minutes, correct but not a
@@ -42,6 +47,9 @@ class DemoEnv:
     erp_kind: str = DEFAULT_ERP
     #: The exceptions the demo plants, as that ERP sees them (its committed answer key).
     answer_key: list[dict[str, str]] | None = None
+    #: The people side (None when the demo runs without ``[people]``).
+    idp: Any = None  # OktaSimulator | GraphSimulator
+    workforce: Any = None  # sample_data.people.Workforce
 
     @property
     def sap(self) -> Any:
@@ -53,6 +61,23 @@ def _toml_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def people_section(idp: str, url: str, groups: list[str], exclude: list[str], domain: str) -> str:
+    """The demo profile's ``[people]`` section (contract section 6) for the IdP simulator at ``url``."""
+    lines = ["[people]", f"idp = {_toml_str(idp)}", f"base_url = {_toml_str(url)}"]
+    if idp == "entra":
+        lines += [
+            f"login_url = {_toml_str(url)}",
+            f"tenant = {_toml_str(SIM_ENTRA_TENANT)}",
+            f"client_id = {_toml_str(SIM_ENTRA_CLIENT)}",
+        ]
+    lines += [
+        "groups = [" + ", ".join(_toml_str(g) for g in groups) + "]",
+        f"sso_domains = [{_toml_str(domain)}]",
+        "exclude = [" + ", ".join(_toml_str(e) for e in exclude) + "]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def write_profile(
     path: Path,
     *,
@@ -62,6 +87,7 @@ def write_profile(
     push_allow: list[str] | None = None,
     erp_section: str | None = None,
     name: str = "Demo GC / SAP",
+    people: str = "",
 ) -> None:
     """Write a demo profile pointing at the simulators (contract section 1 format).
 
@@ -91,7 +117,7 @@ amount_tolerance = {_toml_str(str(extras.get("tolerance", "0.01")))}
 [push]
 allow = [{allow}]
 """
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text + ("\n" + people if people else ""), encoding="utf-8")
 
 
 @contextmanager
@@ -103,11 +129,16 @@ def demo_environment(
     procore_options: dict[str, Any] | None = None,
     sap_options: dict[str, Any] | None = None,
     erp: str = DEFAULT_ERP,
+    idp: str | None = "okta",
+    staff: int | None = None,
 ) -> Iterator[DemoEnv]:
     """Generate the demo company, start both simulators, write mappings and a profile.
 
     ``erp`` is the ERP kind the company is seen from (``sample_data.erps.DEMO_ERPS``);
-    ``sap_options`` go to that ERP's simulator (SAP's, by its first name).
+    ``sap_options`` go to that ERP's simulator (SAP's, by its first name). ``idp`` (``okta``,
+    ``entra``, or None for money only) adds the demo workforce: that IdP's simulator, the
+    Procore directory, ``access.csv`` and the profile's ``[people]`` section; ``staff``
+    shrinks the workforce for quick tests (the planted cases stay).
     """
     from adapters.procore.simulator import ProcoreSimulator
     from sample_data.erps import DEMO_SEED
@@ -121,8 +152,17 @@ def demo_environment(
     for name, text in module.mappings(company).items():
         (directory / "mappings" / name).write_text(text, encoding="utf-8")
     key = read_answer_key(module.ANSWER_KEY) if seed == DEMO_SEED else module.answer_key(company)
+    # An ERP whose keys Procore's origin_ids spell differently gives its own view of Procore.
+    procore_seed = module.procore(company) if hasattr(module, "procore") else company.procore
+    people_of = None
+    if idp is not None:
+        from sample_data.people import workforce
+
+        people_of = workforce(seed, staff=staff, collaborators=staff // 6) if staff else workforce(seed)
+        procore_seed = {**procore_seed, **people_of.procore}
+        (directory / "mappings" / "access.csv").write_text(people_of.access_csv, encoding="utf-8")
     procore = ProcoreSimulator(
-        company.procore,
+        procore_seed,
         client_id=SIM_PROCORE_CLIENT,
         client_secret=SIM_PROCORE_SECRET,
         company_id=int(extras.get("company_id", 562949953421312)),
@@ -134,9 +174,16 @@ def demo_environment(
     except BaseException:
         procore.stop()
         raise
-    saved = {k: os.environ.get(k) for k in ("TIEOUT_PROCORE_CLIENT_SECRET", "TIEOUT_ERP_CLIENT_SECRET")}
+    idp_sim, people = _idp_simulator(idp, people_of), ""
+    names = ("TIEOUT_PROCORE_CLIENT_SECRET", "TIEOUT_ERP_CLIENT_SECRET", "TIEOUT_IDP_SECRET")
+    saved = {k: os.environ.get(k) for k in names}
     os.environ["TIEOUT_PROCORE_CLIENT_SECRET"] = SIM_PROCORE_SECRET
     os.environ["TIEOUT_ERP_CLIENT_SECRET"] = module.SECRET
+    if idp_sim is not None and people_of is not None:
+        from sample_data.people import DOMAIN
+
+        os.environ["TIEOUT_IDP_SECRET"] = SIM_OKTA_TOKEN if idp == "okta" else SIM_ENTRA_SECRET
+        people = people_section(str(idp), idp_sim.start(), people_of.groups, people_of.exclude, DOMAIN)
     profile_path = directory / "demo.toml"
     write_profile(
         profile_path,
@@ -145,14 +192,34 @@ def demo_environment(
         push_allow=push_allow,
         erp_section=section,
         name=f"Demo GC / {module.SHORT}",
+        people=people,
     )
     try:
-        yield DemoEnv(directory, profile_path, procore, erp_sim, company, erp, key)
+        yield DemoEnv(directory, profile_path, procore, erp_sim, company, erp, key, idp_sim, people_of)
     finally:
         procore.stop()
         erp_sim.stop()
+        if idp_sim is not None:
+            idp_sim.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _idp_simulator(idp: str | None, staff: Any) -> Any:
+    """The (not yet started) simulator of the demo's identity provider, if any."""
+    if idp is None or staff is None:
+        return None
+    if idp == "okta":
+        from adapters.okta.simulator import OktaSimulator
+
+        return OktaSimulator(staff.okta, token=SIM_OKTA_TOKEN)
+    if idp == "entra":
+        from adapters.entra.simulator import GraphSimulator
+
+        return GraphSimulator(
+            staff.entra, tenant=SIM_ENTRA_TENANT, client_id=SIM_ENTRA_CLIENT, client_secret=SIM_ENTRA_SECRET
+        )
+    raise ValueError(f"unknown demo idp {idp!r}; use okta or entra")

@@ -159,16 +159,26 @@ def run_diff(store: Store, profile: Profile) -> DiffResult:
 
     Raises ``MappingError`` for a broken mapping table (the CLI exits 2 with its sentence).
     """
-    procore, erp = _canonical(store)
-    mappings = _load(profile, procore)
-    frame = diff(procore, erp, mappings, profile.rules.amount_tolerance, currency=profile.procore.currency)
+    frames, fingerprint = [], ""
+    if profile.erp_section is not None:
+        procore, erp = _canonical(store)
+        mappings = _load(profile, procore)
+        frames.append(
+            diff(procore, erp, mappings, profile.rules.amount_tolerance, currency=profile.procore.currency)
+        )
+        fingerprint = mappings.fingerprint
+    if profile.people is not None:  # one run: persist closes what the run did not find
+        from reconcile.people.run import people_exceptions
+
+        frames.append(people_exceptions(store, profile))
+    frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     p_snap, e_snap = store.current_snapshot("procore"), store.current_snapshot("erp")
     run_id = persist(
         store,
         frame,
         p_snap.id if p_snap else None,
         e_snap.id if e_snap else None,
-        mappings_fingerprint=mappings.fingerprint,
+        mappings_fingerprint=fingerprint,
     )
     return DiffResult(run_id, frame, _counts(frame))
 
@@ -192,7 +202,8 @@ def mapping_change_effect(
             EFFECT_COLUMNS
         )
     except MappingError:  # the table on disk is the one being fixed; fall back to what is stored
-        before = report(store).select(EFFECT_COLUMNS)
+        # Only the money side's rows: the diff compared against never holds user rows.
+        before = report(store).filter(pl.col("object") != "user").select(EFFECT_COLUMNS)
     after = diff(procore, erp, mappings_override, tolerance, currency=currency).select(EFFECT_COLUMNS)
     added = after.join(before, on="exception_id", how="anti").sort("exception_id")
     removed = before.join(after, on="exception_id", how="anti").sort("exception_id")

@@ -230,6 +230,7 @@ def write_report(
     profile_name: str = "",
     head: ChainHead | None = None,
     evidence: Evidence | None = None,
+    sheets: dict[str, pl.DataFrame] | None = None,
 ) -> ExportResult:
     """Write the report atomically and say what was written.
 
@@ -257,7 +258,8 @@ def write_report(
                     evidence.lines,
                     [(name, safe(sheet, spreadsheet=True)) for name, sheet in evidence.sheets],
                 )
-            truncated = write_xlsx(data, tmp, safe_audit, profile_name, head, evidence)
+            extra = {name: safe(f, spreadsheet=True) for name, f in (sheets or {}).items()}
+            truncated = write_xlsx(data, tmp, safe_audit, profile_name, head, evidence, sheets=extra)
     digest = _sha256(path)
     manifest = None
     if fmt == "csv":
@@ -290,14 +292,17 @@ def export_store(
     frame: pl.DataFrame | None = None,
     open_only: bool = True,
     period: ClosePeriod | None = None,
+    object: str | None = None,
 ) -> ExportResult:
     """The one export path of the CLI and the workstation: checked target, report, audit, head.
 
     ``frame`` is the report to write (the workstation passes its filtered view); by default
-    the store's report (open exceptions unless ``open_only`` is False). With ``period`` the
-    default is the period's exceptions with their current status, closed ones included; the
-    file carries the period instead of the wall clock, and an XLSX is the period's evidence
-    (tie-out per project, sign-offs, this close against the last, mapping changes).
+    the store's report (open exceptions unless ``open_only`` is False), of one ``object`` when
+    given. With ``period`` the default is the period's exceptions with their current status,
+    closed ones included; the file carries the period instead of the wall clock, and an XLSX is
+    the period's evidence (tie-out per project, sign-offs, this close against the last, mapping
+    changes). ``object="user"`` in XLSX is the access review: an "Access review" sheet with every
+    in-scope user (``reconcile.people.review``) beside the exceptions and their decisions.
     """
     from reconcile import audit
     from reconcile.exceptions import report
@@ -310,10 +315,17 @@ def export_store(
         from reconcile.close.evidence import evidence_of, period_report
 
         data = period_report(store, period) if frame is None else frame
+        if object is not None:
+            data = data.filter(pl.col("object") == object)
         evidence = evidence_of(store, profile, period, with_sheets=fmt == "xlsx")
     else:
-        data = report(store, open_only=open_only) if frame is None else frame
+        data = report(store, open_only=open_only, object=object) if frame is None else frame
     log = audit.entries(store) if fmt == "xlsx" else None
+    sheets = None
+    if object == "user" and fmt == "xlsx" and profile.people is not None:
+        from reconcile.people.review import access_review
+
+        sheets = {"Access review": access_review(store, profile)}
     return write_report(
         data,
         target,
@@ -322,6 +334,7 @@ def export_store(
         profile_name=profile.name,
         head=audit.chain_head(store),
         evidence=evidence,
+        sheets=sheets,
     )
 
 

@@ -121,8 +121,14 @@ def write_xlsx(
     profile_name: str,
     head: ChainHead | None,
     evidence: Evidence | None = None,
+    *,
+    sheets: dict[str, pl.DataFrame] | None = None,
 ) -> int:
-    """Write the workbook; returns how many cells were cut to Excel's limit."""
+    """Write the workbook; returns how many cells were cut to Excel's limit.
+
+    ``sheets`` (name → frame, already made safe) come right after the summary: the access
+    review's user list (``reconcile.people.review``).
+    """
     book = _Book(path)
     try:
         ws = book.wb.add_worksheet("Summary")
@@ -148,6 +154,8 @@ def write_xlsx(
         book.table(ws, _summary(data), top=top)
         for name, sheet in evidence.sheets if evidence else []:
             book.table(book.wb.add_worksheet(name[:31]), sheet)
+        for name, frame in (sheets or {}).items():
+            book.table(book.wb.add_worksheet(name[:31]), frame)
         for obj in _object_order(data["object"].drop_nulls().unique().to_list()):
             sheet = book.wb.add_worksheet(obj[:31])
             book.table(sheet, data.filter(pl.col("object") == obj))

@@ -30,6 +30,7 @@ from adapters.base import (
     ResponseError,
     SourceAdapter,
 )
+from reconcile.people.pull import profile_sources
 from reconcile.profile import ERP_ADAPTERS, Profile
 from reconcile.secrets import get_secret
 from reconcile.store import ResourceStat, Store
@@ -50,6 +51,10 @@ class UnsupportedSource(AdapterError):
 
 def make_adapter(profile: Profile, source: str) -> SourceAdapter:
     """Build the adapter for one side of a profile, with its secret from keyring or env."""
+    if source in ("identity", "directory"):
+        from reconcile.people.pull import people_adapter
+
+        return people_adapter(profile, source)
     if source == "procore":
         from adapters.procore.adapter import ProcoreAdapter
 
@@ -234,6 +239,7 @@ async def pull_source(
 ) -> SourceOutcome:
     """Pull one source into a new (or resumed) snapshot; make it current only when complete."""
     source = adapter.source
+    full = full or bool(getattr(adapter, "always_full", False))  # read in full: no base to carry
     snapshot_id, base_id, resumed = _open_snapshot(store, source, full=full, resume=resume)
     done = store.done_units(snapshot_id) if resumed else set()
     replaced = store.replaced_units(snapshot_id) if resumed else set()
@@ -319,17 +325,18 @@ def run_pull(
     resume: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-    sources: Sequence[str] = ("procore", "erp"),
+    sources: Sequence[str] | None = None,
     max_wait_minutes: float | None = None,
 ) -> PullOutcome:
     """Blocking entry point for the CLI and the workstation's pull worker.
 
+    ``sources`` defaults to the profile's (``reconcile.people.pull.profile_sources``);
     ``max_wait_minutes`` overrides the profile's ``procore.max_wait_minutes`` (``--max-wait``).
     """
     if max_wait_minutes is not None:
         procore = profile.procore.model_copy(update={"max_wait_minutes": max_wait_minutes})
         profile = profile.model_copy(update={"procore": procore})
-    adapters = [make_adapter(profile, s) for s in sources]
+    adapters = [make_adapter(profile, s) for s in sources or profile_sources(profile)]
     return asyncio.run(
         pull_all(store, adapters, full=full, resume=resume, on_progress=progress, cancel=cancel)
     )
@@ -356,7 +363,7 @@ async def _plan(profile: Profile, store: Store, sources: Sequence[str]) -> dict[
 
 
 def plan_pull(
-    profile: Profile, store: Store, sources: Sequence[str] = ("procore", "erp")
+    profile: Profile, store: Store, sources: Sequence[str] | None = None
 ) -> dict[str, list[PlanRow]]:
     """What a pull would cost per resource, full and incremental (``tieout pull --plan``)."""
-    return asyncio.run(_plan(profile, store, sources))
+    return asyncio.run(_plan(profile, store, sources or profile_sources(profile)))

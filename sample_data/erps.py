@@ -12,7 +12,8 @@ engine are shared and only the ERP's wire shape differs. Each module exposes:
 - ``ANSWER_KEY``: the path of its committed answer key CSV for the demo seed (``KEY_COLUMNS``),
   and ``answer_key(company)``, which computes it (a test keeps the two equal; where the ERP
   cannot express a planted fact, the module's ``NOTES`` say so);
-- ``mappings(company) -> {file name: CSV text}``: the mapping tables in the ERP's columns.
+- ``mappings(company) -> {file name: CSV text}``: the mapping tables in the ERP's columns;
+- ``procore(company)``: the Procore seed linked to that ERP (``origin_id`` in its key form).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from types import ModuleType
 #: ERP kind → the module that renders the demo company for it.
 DEMO_ERPS: dict[str, str] = {
     "sap-s4": "sample_data.sap_s4_demo",
+    "peoplesoft": "sample_data.peoplesoft_wire",
     "sap-ecc": "sample_data.sap_ecc_demo",
+    "oracle-ebs": "sample_data.oracle_ebs_demo",
 }
 DEFAULT_ERP = "sap-s4"
 #: The seed every committed answer key is for (``generate(DEMO_SEED)``).

@@ -42,6 +42,11 @@ def mappings(company: Any) -> dict[str, str]:
     return dict(company.mappings)
 
 
+def procore(company: Any) -> dict[str, Any]:
+    """The builder's Procore seed is linked to SAP already (line ``origin_id`` = ``PO/item``)."""
+    return dict(company.procore)
+
+
 def start(company: Any, **options: Any) -> tuple[Any, str]:
     """Start the SAP simulator on the company's SAP seed; (simulator, ``[erp]`` section)."""
     from adapters.sap.simulator import SapSimulator

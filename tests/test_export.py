@@ -247,7 +247,7 @@ def test_a_failed_export_leaves_the_old_file_and_no_half_file(
     target = tmp_path / "report.xlsx"
     target.write_bytes(b"last month's report")
 
-    def broken(data: pl.DataFrame, path: Path, *args: object) -> int:
+    def broken(data: pl.DataFrame, path: Path, *args: object, **kwargs: object) -> int:
         path.write_bytes(b"half a workbook")
         raise OSError("disk full")
 

@@ -94,10 +94,15 @@ def test_bad_values_name_the_key_and_its_line(
 
 
 def test_erp_kind_without_an_adapter_names_the_kinds_available(tmp_path: Path) -> None:
+    from adapters.settings import ERP_ADAPTERS, ERP_KINDS_PLANNED
+
+    unbuilt = [k for k in ERP_KINDS_PLANNED if k not in ERP_ADAPTERS]
+    if not unbuilt:
+        pytest.skip("every kind the contract names has an adapter")
     with pytest.raises(ProfileError) as err:
-        load_profile(write(tmp_path, GOOD.replace('kind = "sap-s4"', 'kind = "oracle-ebs"')))
+        load_profile(write(tmp_path, GOOD.replace('kind = "sap-s4"', f'kind = "{unbuilt[0]}"')))
     assert "line 10: key `erp.kind`" in str(err.value)
-    assert '"oracle-ebs" has no adapter' in str(err.value) and 'available: "sap-s4"' in str(err.value)
+    assert f'"{unbuilt[0]}" has no adapter' in str(err.value) and 'available: "sap-s4"' in str(err.value)
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:

@@ -1,21 +1,27 @@
 """EBS raw rows → canonical ERP frames (pure: rows in, frames out).
 
-The seam wave generalises ``reconcile.canonical``'s ERP tables (project key
-``erp_project``, dimension columns = the profile's segment names + ``task``, line key
-``PO number/line``). Until it lands, this module returns its frames in this documented
-intermediate shape, one function per table; money is ``pl.Decimal(18, 4)``:
+``canonicalize`` returns the seam's tables (``adapters.canonical_schema.erp_tables``) for
+the profile's EBS shape (``adapters.erp_shape.oracle_ebs(segments)``): project key
+``erp_project``, dimensions the profile's segment names plus ``task``, line key
+``PO number/line``. It builds them from one function per EBS object, each returning the
+frame below (money ``pl.Decimal(18, 4)``), then ``conform``s each to its table:
 
-=================  ===========================================================================
-table              columns
-=================  ===========================================================================
-vendors            supplier (AP_SUPPLIERS.SEGMENT1), name, blocked
-projects           node (project or task number), parent, project, level (project 1), description
-commitments        po_number, supplier, currency, last_change
-commitment_lines   po_number, item (LINE_NUM), description, quantity, amount, currency,
-                   <segment names…>, erp_project, task
-budgets            erp_project, task, amount, currency
-actuals            erp_project, task, <segment names…>, amount, currency
-=================  ===========================================================================
+=================  ============================  ==============================================
+function           canonical table               columns before ``conform``
+=================  ============================  ==============================================
+vendors            erp_vendors                   supplier (AP_SUPPLIERS.SEGMENT1), name, blocked
+projects           (PA projects and tasks)       node (project or task number), parent, project,
+                                                 level (project 1), description
+hierarchy          erp_hierarchy                 node (task number), project, parent (task
+                                                 number), level (top task 1), description
+commitments        erp_commitments,              po_number, supplier, currency, last_change;
+                   erp_commitment_lines          po_number, item (LINE_NUM), description,
+                                                 quantity, net_price, price_unit, amount,
+                                                 currency, <segment names…>, erp_project, task
+budgets            erp_budgets                   erp_project, task, amount, currency
+actuals            erp_actuals                   erp_project, task, <segment names…>, amount,
+                                                 currency
+=================  ============================  ==============================================
 
 Rules (contract section 6): code combinations resolve through the profile's ``segments``
 only (a disabled combination still maps the rows that use it); cancelled lines
@@ -25,6 +31,11 @@ dimensions those of its largest distribution (ties: the lowest DISTRIBUTION_NUM)
 of another operating unit than the profile's ``org_id`` are dropped (the procedures
 already filter by the RESTHeader's Org_Id; this is the second lock). ``erp_project`` is
 the PA project number, or failing that the segment the profile names ``project``.
+The hierarchy is the tasks' (task numbers repeat across projects, so each node carries its
+project); a top task has no parent, since a project is not a task. EBS budgets at project
+and task level, so a budget row's segments are null (``cost_codes.csv`` rows keyed on
+``task`` alone map them), and ``fiscal_year`` is null (the baselined budget is the
+project's, not a year's). A commitment's ``company_code`` is the operating unit.
 """
 
 from __future__ import annotations
@@ -38,6 +49,8 @@ from typing import Any
 import polars as pl
 
 from adapters.base import RawReader
+from adapters.canonical_schema import conform
+from adapters.erp_shape import ErpShape, oracle_ebs
 from adapters.oracle_ebs import models as m
 from adapters.oracle_ebs.settings import OracleEbsSettings
 
@@ -220,6 +233,8 @@ def commitments(
                 "item": line,
                 "description": largest.ITEM_DESCRIPTION,
                 "quantity": _money(sum((d.QUANTITY_ORDERED or Decimal(0) for d in dists), Decimal(0))),
+                "net_price": None if largest.UNIT_PRICE is None else _money(largest.UNIT_PRICE),
+                "price_unit": Decimal(1),
                 "amount": _money(sum((_dist_amount(d) for d in dists), Decimal(0))),
                 "currency": largest.CURRENCY_CODE,
                 **dims.segments,
@@ -238,6 +253,8 @@ def commitments(
         "item": pl.String(),
         "description": pl.String(),
         "quantity": QUANTITY,
+        "net_price": MONEY,
+        "price_unit": QUANTITY,
         "amount": MONEY,
         "currency": pl.String(),
         **{name: pl.String() for name in settings.segment_names},
@@ -301,15 +318,53 @@ def actuals(raw: RawReader, settings: OracleEbsSettings, look: Lookups | None = 
     return _frame(schema, rows)
 
 
+def hierarchy(raw: RawReader, settings: OracleEbsSettings, look: Lookups | None = None) -> pl.DataFrame:
+    """The task tree: one row per task with its project; a top task has no parent (a project is
+    not a task, and a task may carry its project's number), levels from 1."""
+    look = look or Lookups(raw, settings)
+    rows: list[dict[str, Any]] = []
+    for t in look.tasks.values():
+        level, cur, seen = 1, look.tasks.get(t.PARENT_TASK_ID or ""), {t.TASK_ID}
+        while cur is not None and cur.TASK_ID not in seen:  # a cycle in bad data must not hang
+            seen.add(cur.TASK_ID)
+            level += 1
+            cur = look.tasks.get(cur.PARENT_TASK_ID or "")
+        parent = look.tasks.get(t.PARENT_TASK_ID or "")
+        rows.append(
+            {
+                "node": t.TASK_NUMBER,
+                "project": t.SEGMENT1,
+                "parent": parent.TASK_NUMBER if parent else None,
+                "level": level,
+                "description": t.TASK_NAME,
+            }
+        )
+    schema = {
+        "node": pl.String(),
+        "project": pl.String(),
+        "parent": pl.String(),
+        "level": pl.Int64(),
+        "description": pl.String(),
+    }
+    return _frame(schema, rows)
+
+
+def shape_of(settings: OracleEbsSettings) -> ErpShape:
+    """The EBS declaration this profile's segments give (``adapters.erp_shape.oracle_ebs``)."""
+    return oracle_ebs(settings.segments)
+
+
 def canonicalize(raw: RawReader, settings: OracleEbsSettings) -> dict[str, pl.DataFrame]:
-    """Every table of one snapshot in the intermediate shape (see the module docstring)."""
+    """Every canonical ERP table of one snapshot (see the module docstring)."""
+    shape = shape_of(settings)
     look = Lookups(raw, settings)  # parsed once for every table
     heads, lines = commitments(raw, settings, look)
+    heads = heads.with_columns(pl.lit(settings.org_id, pl.String()).alias("company_code"))
     return {
-        "vendors": vendors(raw, settings, look),
-        "projects": projects(raw, settings, look),
-        "commitments": heads,
-        "commitment_lines": lines,
-        "budgets": budgets(raw, settings, look),
-        "actuals": actuals(raw, settings, look),
+        "erp_hierarchy": conform("erp_hierarchy", hierarchy(raw, settings, look), shape),
+        "erp_vendors": conform("erp_vendors", vendors(raw, settings, look), shape),
+        "erp_commitments": conform("erp_commitments", heads, shape),
+        "erp_commitment_lines": conform("erp_commitment_lines", lines, shape),
+        "erp_budgets": conform("erp_budgets", budgets(raw, settings, look), shape),
+        "erp_actuals": conform("erp_actuals", actuals(raw, settings, look), shape),
     }

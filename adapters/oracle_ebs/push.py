@@ -216,7 +216,7 @@ class EbsJournalPush:
             interface_status=text("X_INTERFACE_STATUS"),
         )
 
-    def _insert_params(self, journal: Journal) -> dict[str, Any]:
+    def insert_params(self, journal: Journal) -> dict[str, Any]:
         return {
             "P_REFERENCE": journal.reference,
             "P_LEDGER_ID": self.settings.ledger_id,
@@ -241,7 +241,7 @@ class EbsJournalPush:
         existing = await self.find(journal.reference)
         calls: list[PlannedCall] = []
         if existing.state == "NONE":
-            calls.append(self._call("INSERT_GL_INTERFACE", self._insert_params(journal)))
+            calls.append(self._call("INSERT_GL_INTERFACE", self.insert_params(journal)))
         if existing.state in ("NONE", "PENDING") and not existing.request_id:
             calls.append(
                 self._call(
@@ -289,7 +289,7 @@ class EbsJournalPush:
             )
         group, request = found.group_id, found.request_id
         if found.state == "NONE":
-            out = await self.client.call_once("INSERT_GL_INTERFACE", self._insert_params(journal))
+            out = await self.client.call_once("INSERT_GL_INTERFACE", self.insert_params(journal))
             sent.append("INSERT_GL_INTERFACE")
             group = str(out.get("X_GROUP_ID") or "")
             if not group:

@@ -24,6 +24,7 @@ from adapters.peoplesoft.canonical import canonicalize
 from adapters.peoplesoft.client import PeopleSoftClient, operation
 from adapters.peoplesoft.models import ROW_MODELS
 from adapters.peoplesoft.settings import PeopleSoftSettings
+from adapters.secret import Secret
 
 SCOPE = "operation"
 #: high-water key: the TO_DTTM of the last complete pull, ISO 8601 UTC.
@@ -61,13 +62,14 @@ class PeopleSoftAdapter:
     def __init__(
         self,
         settings: PeopleSoftSettings,
-        secret: Callable[[], str],
+        secret: Secret | Callable[[], str],
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         **client_options: Any,
     ) -> None:
         self.settings = settings
-        self.client = PeopleSoftClient(settings, secret, **client_options)
+        reveal = secret.reveal if isinstance(secret, Secret) else secret
+        self.client = PeopleSoftClient(settings, reveal, **client_options)
         self._clock = clock
 
     def window(self, previous: PreviousPull | None, full: bool) -> datetime | None:

@@ -173,8 +173,9 @@ class PeopleSoftClient:
                 "or whether the service operation expects OAuth2."
             )
         if _inactive(status, message):
+            op = what.split(" ", 1)[0]  # the operation, not "... page 3": activation is per operation
             raise ResponseError(
-                f"Service operation {what} is not active on node {node}{said}: the PeopleSoft admin must "
+                f"Service operation {op} is not active on node {node}{said}: the PeopleSoft admin must "
                 "activate it, its handler and its routing (docs/peoplesoft.md, activation steps)."
             )
         if status == 403:

@@ -34,6 +34,11 @@ class PeopleSoftSettings(ErpBase):
     #: The next incremental window starts this many minutes before the last one ended, so a
     #: row committed late with an earlier LASTUPDDTTM is still read.
     overlap_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    #: The account (and optionally department) that balances a journal Tieout posts for a
+    #: Procore cost PeopleSoft lacks, e.g. an accrued-liabilities clearing account. Without it
+    #: no journal is pushed: the plan says to set it.
+    journal_offset_account: str | None = None
+    journal_offset_deptid: str | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -66,6 +66,10 @@ class PeopleSoftSimulator:
         self.inactive: set[str] = set()
         #: Posted journals: journal id → {"header": ..., "lines": [...]}.
         self.journals: dict[str, dict[str, Any]] = {}
+        #: Run "Journal Post" at once: a posted journal's lines show in LEDGER (the next pull sees them).
+        self.journal_post = True
+        #: Every row a read answered, in order: (operation name, row), so a test can count reads.
+        self.served: list[tuple[str, dict[str, Any]]] = []
         self._tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -75,6 +79,7 @@ class PeopleSoftSimulator:
                 ("POST", re.escape(TOKEN_PATH), self._token),
                 ("GET", node_re + r"/TIEOUT_(?P<name>[A-Z_]+)\.v1/(?P<bu>[^/]+)", self._read),
                 ("POST", node_re + r"/TIEOUT_JOURNAL\.v1", self._post_journal),
+                ("POST", node_re + r"/TIEOUT_PO\.v1", self._post_po),
             ],
             name="peoplesoft-sim",
         )
@@ -169,8 +174,14 @@ class PeopleSoftSimulator:
         if until is None or offset < 0 or limit < 1:
             return ib_error(400, "158,10400", "TO_DTTM, OFFSET and LIMIT are required.")
         ledger = req.arg("LEDGER")
+        # Optional key filters a push's live read sends (docs/peoplesoft.md).
+        only = {k: v for k in ("PO_ID", "VENDOR_ID") if (v := req.arg(k))}
         with self._lock:
-            rows = [r for r in self.rows[name] if self._in_scope(name, r, bu, ledger)]
+            rows = [
+                r
+                for r in self.rows[name]
+                if self._in_scope(name, r, bu, ledger) and all(str(r.get(k)) == v for k, v in only.items())
+            ]
         picked = []
         for r in rows:
             stamp = parse_dttm(str(r.get("LASTUPDDTTM") or ""))
@@ -179,6 +190,8 @@ class PeopleSoftSimulator:
             picked.append(r)
         page = picked[offset : offset + min(limit, self.page_cap)]
         more = "Y" if offset + len(page) < len(picked) else "N"
+        with self._lock:
+            self.served += [(name, r) for r in page]
         body = {f"TIEOUT_{name}_RESP": {"ROWS": page, "MORE": more}}
         return SimResponse(200, dumps_exact(body), {"Content-Type": "application/json"})
 
@@ -218,8 +231,75 @@ class PeopleSoftSimulator:
         with self._lock:
             jid = f"TIE{next(self._ids):07d}"
             self.journals[jid] = {"header": header, "lines": lines, "posted_at": datetime.now(UTC)}
+            if self.journal_post:
+                self._post_to_ledger(header, lines)
         return SimResponse(
             201, dumps_exact({"TIEOUT_JOURNAL_RESP": {"JOURNAL_ID": jid, **header, "JRNL_HDR_STATUS": "N"}})
+        )
+
+    def _post_to_ledger(self, header: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+        """What the site's Journal Post run does to PS_LEDGER (one balance row per journal line here)."""
+        day = datetime.now(UTC)
+        for line in lines:
+            self.rows["LEDGER"].append(
+                {
+                    "BUSINESS_UNIT": header["BUSINESS_UNIT"],
+                    "LEDGER": header["LEDGER"],
+                    "ACCOUNT": line.get("ACCOUNT", ""),
+                    "DEPTID": line.get("DEPTID", ""),
+                    "PROJECT_ID": line.get("PROJECT_ID", ""),
+                    "ACTIVITY_ID": line.get("ACTIVITY_ID", ""),
+                    "FISCAL_YEAR": int(str(header["JOURNAL_DATE"])[:4]),
+                    "ACCOUNTING_PERIOD": int(str(header["JOURNAL_DATE"])[5:7]),
+                    "CURRENCY_CD": line.get("CURRENCY_CD", ""),
+                    "MONETARY_AMOUNT": Decimal(str(line.get("MONETARY_AMOUNT", 0))),
+                    "LINE_REF": line.get("LINE_REF", ""),
+                    "LASTUPDDTTM": day.strftime("%Y-%m-%d-%H.%M.%S.%f"),
+                }
+            )
+
+    # -- purchase orders -------------------------------------------------------------
+    def _post_po(self, req: SimRequest, node: str) -> SimResponse:
+        early = self._gate(node, "PO")
+        if early:
+            return early
+        try:
+            body = loads_exact(req.body)["TIEOUT_PO_REQ"]
+            bu, po_id = str(body["BUSINESS_UNIT"]), str(body["PO_ID"])
+            lines = list(body["LINES"])
+            amounts = [Decimal(str(line["MERCHANDISE_AMT"])) for line in lines]
+        except (ValueError, KeyError, TypeError, ArithmeticError):
+            return ib_error(400, "158,10400", "The request is not a TIEOUT_PO_REQ message.")
+        if not lines or not po_id or len(po_id) > 10:
+            return ib_error(400, "TIEOUT,20", "A PO needs a PO_ID of at most 10 characters and lines.")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H.%M.%S.%f")
+        with self._lock:
+            if any(r["BUSINESS_UNIT"] == bu and r["PO_ID"] == po_id for r in self.rows["PO_DISTRIB"]):
+                return ib_error(409, "TIEOUT,21", f"PO {bu}/{po_id} already exists.")
+            for line, amount in zip(lines, amounts, strict=True):
+                self.rows["PO_DISTRIB"].append(
+                    {
+                        "BUSINESS_UNIT": bu,
+                        "PO_ID": po_id,
+                        "LINE_NBR": int(line["LINE_NBR"]),
+                        "SCHED_NBR": 1,
+                        "DISTRIB_LINE_NUM": 1,
+                        "VENDOR_ID": body.get("VENDOR_ID", ""),
+                        "CURRENCY_CD": body.get("CURRENCY_CD", ""),
+                        "PO_STATUS": "I",  # initial: approval and dispatch are PeopleSoft's own
+                        "DESCR254_MIXED": line.get("DESCR254_MIXED", ""),
+                        "MERCHANDISE_AMT": amount,
+                        "ACCOUNT": line.get("ACCOUNT", ""),
+                        "DEPTID": line.get("DEPTID", ""),
+                        "PROJECT_ID": line.get("PROJECT_ID", ""),
+                        "ACTIVITY_ID": line.get("ACTIVITY_ID", ""),
+                        "LASTUPDDTTM": stamp,
+                    }
+                )
+        return SimResponse(
+            201,
+            dumps_exact({"TIEOUT_PO_RESP": {"BUSINESS_UNIT": bu, "PO_ID": po_id, "PO_STATUS": "I"}}),
+            {"Content-Type": "application/json"},
         )
 
 

@@ -18,11 +18,12 @@ from typing import Any
 
 import polars as pl
 
-from adapters.base import PullSink, RawReader, ResponseError
+from adapters.base import PreviousPull, PullSink, RawReader, ResponseError
 from adapters.people_schema import people_frame
 from adapters.procore import models as m
 from adapters.procore.client import ProcoreClient
 from adapters.procore.reads import Pull
+from adapters.secret import Secret
 from adapters.settings import ProcoreSettings
 
 V10, V13 = "/rest/v1.0", "/rest/v1.3"
@@ -115,6 +116,41 @@ class DirectoryPull:
                     {},
                     key=lambda u, pid=p.id: f"{pid}:{u.id}",
                 )
+
+
+class DirectoryAdapter:
+    """The Procore company directory as a source of its own (``directory``) in the store.
+
+    A snapshot of its own, rather than more resources in the money side's ``procore``
+    snapshot, so an IT admin's profile (no ERP) pulls only this, and a directory pull that
+    fails never holds back the money side's current snapshot (or the other way round).
+    """
+
+    source = "directory"
+    resources = RESOURCES
+    #: Read in full every time (see the module doc), so a pull never carries a base forward.
+    always_full = True
+
+    def __init__(self, settings: ProcoreSettings, secret: Secret) -> None:
+        self.settings = settings
+        self.client = ProcoreClient(settings, secret)
+
+    def __repr__(self) -> str:
+        return f"DirectoryAdapter(company_id={self.settings.company_id})"
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def pull(
+        self, sink: PullSink, *, full: bool = True, previous: PreviousPull | None = None
+    ) -> dict[str, Any]:
+        """Users, templates and project members into ``sink``; the request count per resource."""
+        self.client.pacer.cancelled = sink.cancelled  # a rate-limit wait stops at Ctrl-C
+        await DirectoryPull(self.client, self.settings, sink).run()
+        return {"requests": dict(self.client.stats)}
+
+    def canonicalize(self, raw: RawReader) -> dict[str, pl.DataFrame]:
+        return canonicalize_directory(raw)
 
 
 async def project_roles(client: ProcoreClient, project_id: int, user_id: int) -> list[ProjectRole]:

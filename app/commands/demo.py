@@ -15,12 +15,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="the workstation on the bundled demo company (simulators + fresh store)")
     p.add_argument("--dir", type=Path, help="keep the demo's profile, mappings and store here")
     p.add_argument("--headless", action="store_true", help="pull and diff, print the result, no workstation")
-    p.add_argument("--allow-push", action="store_true", help="let the demo profile push in both directions")
+    p.add_argument("--allow-push", action="store_true", help="let the demo profile push in every direction")
     p.add_argument(
         "--erp",
         default=DEFAULT_ERP,
         choices=sorted(DEMO_ERPS),
         help=f"the ERP the demo company is seen from (default {DEFAULT_ERP})",
+    )
+    p.add_argument(
+        "--idp",
+        choices=["okta", "entra"],
+        default="okta",
+        help="the demo workforce's identity provider simulator (default okta)",
     )
     p.set_defaults(handler=handle)
 
@@ -28,8 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def handle(args: argparse.Namespace) -> int:
     from app.demo import demo_environment
 
-    allow = ["erp_to_procore", "procore_to_erp"] if args.allow_push else []
-    with demo_environment(args.dir, push_allow=allow, erp=args.erp) as env:
+    allow = ["erp_to_procore", "procore_to_erp", "idp_to_procore"] if args.allow_push else []
+    with demo_environment(args.dir, push_allow=allow, erp=args.erp, idp=args.idp) as env:
         profile = load_profile(env.profile_path)
         say(f"Demo company in {env.dir} (profile {env.profile_path.name}).")
         with Store(profile.store_path) as store:
@@ -37,7 +43,8 @@ def handle(args: argparse.Namespace) -> int:
                 from app.tui.app import run_tui
 
                 return run_tui(profile, store, pull_on_start=True)
-            return _headless(profile, store, len(env.answer_key or ()))
+            people_key = env.workforce.answer_keys[args.idp] if env.workforce is not None else []
+            return _headless(profile, store, len(env.answer_key or ()) + len(people_key))
 
 
 def _headless(profile: Profile, store: Store, planted: int) -> int:

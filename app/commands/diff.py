@@ -21,9 +21,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from reconcile.exceptions import run_diff
+    from reconcile.people.pull import profile_sources
 
     with open_store(args) as (profile, store):
-        for source in ("procore", "erp"):
+        for source in profile_sources(profile):
             if store.current_snapshot(source) is None:
                 raise CommandError(
                     f"No {source} snapshot in {profile.store_path} yet; run `tieout pull` first."

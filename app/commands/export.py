@@ -37,6 +37,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scope.add_argument("--all", action="store_true", help="every exception ever found, not one period's")
     scope.add_argument("--open-only", action="store_true", help="only the exceptions the latest diff found")
     p.add_argument(
+        "--object",
+        help="only this object's exceptions (e.g. user: with --format xlsx, the access review)",
+    )
+    p.add_argument(
         "--force",
         action="store_true",
         help="overwrite an existing file without asking (never the store, profile or mapping tables)",
@@ -73,9 +77,14 @@ def _period(args: argparse.Namespace, store: Store) -> ClosePeriod:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from reconcile.diff.frame import OBJECTS
     from reconcile.export import ExportTargetExists, check_target, export_store
     from reconcile.profile import load_profile
 
+    if args.object is not None and args.object not in OBJECTS:
+        raise CommandError(
+            f"--object {args.object!r} is not an object Tieout reports; use one of {', '.join(OBJECTS)}."
+        )
     profile = load_profile(args.profile)
     overwrite = bool(args.force)
     try:
@@ -91,11 +100,23 @@ def handle(args: argparse.Namespace) -> int:
     with open_store(args, read_only=True) as (profile, store):
         if args.all or args.open_only:
             result = export_store(
-                store, profile, args.out, args.format, overwrite=overwrite, open_only=bool(args.open_only)
+                store,
+                profile,
+                args.out,
+                args.format,
+                overwrite=overwrite,
+                open_only=bool(args.open_only),
+                object=args.object,
             )
         else:
             result = export_store(
-                store, profile, args.out, args.format, overwrite=overwrite, period=_period(args, store)
+                store,
+                profile,
+                args.out,
+                args.format,
+                overwrite=overwrite,
+                period=_period(args, store),
+                object=args.object,
             )
     say(f"Wrote {result.rows} exceptions to {result.path}.")
     if result.head is not None:

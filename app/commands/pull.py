@@ -9,6 +9,7 @@ import threading
 from adapters.base import AdapterError, AuthError, PlanRow, ResponseError, UnreachableError
 from app.commands.common import BAD_INPUT, FAILED, OK, add_profile_arg, open_store, say, warn
 from app.logs import setup_logging
+from reconcile.people.pull import ALL_SOURCES, profile_sources
 from reconcile.profile import Profile
 from reconcile.pull import PullOutcome, plan_pull, run_pull
 from reconcile.store import Store
@@ -20,7 +21,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--full", action="store_true", help="re-read everything, not just what changed")
     p.add_argument("--resume", action="store_true", help="continue an interrupted pull where it stopped")
     p.add_argument("--plan", action="store_true", help="show the requests a pull will make, then stop")
-    p.add_argument("--source", choices=["procore", "erp"], action="append", help="pull only this side")
+    p.add_argument(
+        "--source",
+        choices=ALL_SOURCES,
+        action="append",
+        help="pull only this source (people: identity = the IdP, directory = the Procore directory)",
+    )
     p.add_argument(
         "--max-wait",
         type=_minutes,
@@ -43,11 +49,11 @@ def _minutes(text: str) -> float:
 
 def format_outcome(outcome: PullOutcome) -> list[str]:
     """The table a pull ends with: per resource, requests, records, seconds."""
-    lines = [f"{'source':<8} {'resource':<34} {'requests':>9} {'records':>9} {'seconds':>8} {'waited':>7}"]
+    lines = [f"{'source':<9} {'resource':<34} {'requests':>9} {'records':>9} {'seconds':>8} {'waited':>7}"]
     for src in outcome.sources:
         for s in src.stats:
             lines.append(
-                f"{src.source:<8} {s.resource:<34} {s.requests:>9} {s.records:>9} {s.seconds:>8.2f} {s.wait_seconds:>7.1f}"
+                f"{src.source:<9} {s.resource:<34} {s.requests:>9} {s.records:>9} {s.seconds:>8.2f} {s.wait_seconds:>7.1f}"
             )
         total_req = sum(s.requests for s in src.stats)
         total_rec = sum(s.records for s in src.stats)
@@ -55,7 +61,7 @@ def format_outcome(outcome: PullOutcome) -> list[str]:
             "complete" if src.ok else ("interrupted (resume with --resume)" if src.resumable else "failed")
         )
         lines.append(
-            f"{src.source:<8} {'= snapshot ' + str(src.snapshot_id) + ' ' + state:<34} {total_req:>9} {total_rec:>9}"
+            f"{src.source:<9} {'= snapshot ' + str(src.snapshot_id) + ' ' + state:<34} {total_req:>9} {total_rec:>9}"
         )
     return lines
 
@@ -98,7 +104,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _pull(args: argparse.Namespace, profile: Profile, store: Store) -> int:
-    sources = tuple(args.source or ("procore", "erp"))
+    sources = tuple(args.source or profile_sources(profile))
     if args.plan:
         for line in format_plan(plan_pull(profile, store, sources)):
             say(line)

@@ -25,7 +25,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     what.add_argument("--exception", "-e", metavar="ID", help="the exception to fix")
     what.add_argument("--failed", action="store_true", help="list the failed pushes waiting for a retry")
     what.add_argument("--retry", metavar="PUSH_ID", help="retry one failed push (re-planned, re-read first)")
-    p.add_argument("--direction", choices=["erp_to_procore", "procore_to_erp"], help="which side to correct")
+    p.add_argument(
+        "--direction",
+        choices=["erp_to_procore", "procore_to_erp", "idp_to_procore"],
+        help="which side to correct",
+    )
     p.add_argument("--yes", "-y", action="store_true", help="perform the push (default: only show it)")
     p.set_defaults(handler=handle)
 

@@ -190,7 +190,7 @@ class Services:
         row = query.exception(self.store, exception_id)
         if row is None:
             raise push.PushError(f"There is no exception {exception_id} in the store.")
-        routes = push.routes_for(row["object"], row["kind"], row.get("field"))
+        routes = push.routes_for(row["object"], row["kind"], row.get("field"), self.profile.erp.kind)
         return [d for d in routes if d in self.profile.push.allow]
 
     def plan_push(self, exception_id: str, direction: str | None = None) -> PushPreview:

@@ -22,8 +22,16 @@ EXCEPTION_SCHEMA: dict[str, pl.DataType] = {
     "rule": pl.String(),
     "detail": pl.String(),
 }
-OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual")
-KINDS = ("missing_in_procore", "missing_in_erp", "value_mismatch", "duplicate", "unmapped")
+OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual", "user")
+KINDS = (
+    "missing_in_procore",
+    "missing_in_erp",
+    "value_mismatch",
+    "duplicate",
+    "unmapped",
+    "orphaned",  # user: active in Procore, gone from the IdP (reconcile.people)
+    "access_mismatch",  # user: a project template access.csv does not grant, or one missing
+)
 
 
 def exception_id(obj: str, key: str, kind: str, field: str | None) -> str:

@@ -31,6 +31,18 @@ import polars as pl
 DIRECTION = "idp_to_procore"
 V10, V13 = "/rest/v1.0", "/rest/v1.3"
 
+#: (object, kind, field) → directions, as ``reconcile.push.plan.ROUTES`` reads them: every
+#: people exception is fixed in Procore, from the IdP (the book of record for who works here).
+PEOPLE_ROUTES: dict[tuple[str, str, str], tuple[str, ...]] = {
+    ("user", "missing_in_procore", ""): (DIRECTION,),
+    ("user", "orphaned", ""): (DIRECTION,),
+    ("user", "value_mismatch", "is_active"): (DIRECTION,),
+    ("user", "value_mismatch", "name"): (DIRECTION,),
+    ("user", "value_mismatch", "job_title"): (DIRECTION,),
+    ("user", "value_mismatch", "permission_template"): (DIRECTION,),
+    ("user", "access_mismatch", ""): (DIRECTION,),
+}
+
 
 class PeoplePlanError(Exception):
     """An exception that cannot become a request; ``str()`` is one sentence naming why."""

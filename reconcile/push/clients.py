@@ -57,7 +57,8 @@ class PushClients:
     def base_urls(self) -> dict[str, str]:
         return {
             "procore": self.profile.procore.base_url.rstrip("/"),
-            "erp": self.profile.erp.base_url.rstrip("/"),
+            # A people-only profile has no ERP (its pushes all go to Procore).
+            "erp": self.profile.erp_section.base_url.rstrip("/") if self.profile.erp_section else "",
         }
 
     async def aclose(self) -> None:

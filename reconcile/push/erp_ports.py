@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 #: ERP kind (profile ``[erp].kind``) → the module of its push port.
 ERP_PUSH: dict[str, str] = {
     "sap-s4": "reconcile.push.erp_sap",
+    "peoplesoft": "reconcile.push.erp_peoplesoft",
     "sap-ecc": "reconcile.push.erp_sap_ecc",
+    "oracle-ebs": "reconcile.push.erp_ebs",
 }
 
 SourceObject = Literal["po", "supplier"]

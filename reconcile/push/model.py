@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Direction = Literal["erp_to_procore", "procore_to_erp"]
+Direction = Literal["erp_to_procore", "procore_to_erp", "idp_to_procore"]
 Side = Literal["procore", "erp"]
 PushState = Literal["planned", "sending", "done", "failed", "refused"]
 

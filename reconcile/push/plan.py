@@ -12,12 +12,14 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
 from reconcile import decisions
 from reconcile.close import state as close_state
+from reconcile.people.pull import people_pulled_since
+from reconcile.people.push_plan import PEOPLE_ROUTES
 from reconcile.profile import Profile
 from reconcile.push.clients import PushClients
 from reconcile.push.erp_ports import planner_keys, port_for
@@ -35,8 +37,10 @@ ROUTES: dict[tuple[str, str, str], tuple[Direction, ...]] = {
     ("commitment_line", "value_mismatch", "cost_code"): ("erp_to_procore", "procore_to_erp"),
     ("actual", "value_mismatch", "amount"): ("procore_to_erp",),
     ("actual", "missing_in_erp", ""): ("procore_to_erp",),
-    # Offered only where the ERP's push port plans it (SAP ECC: BAPI_PO_CREATE1).
+    # A PO made in Procore: offered only where the ERP's push port plans it (SAP ECC:
+    # BAPI_PO_CREATE1; PeopleSoft: TIEOUT_PO.v1).
     ("commitment", "missing_in_erp", ""): ("procore_to_erp",),
+    **cast(dict[tuple[str, str, str], tuple[Direction, ...]], PEOPLE_ROUTES),  # idp_to_procore
 }
 
 NO_PUSH = "There is no automatic push for {what}; explain it or fix the mapping."
@@ -130,7 +134,7 @@ def stale_reason(store: Store, exception_id: str) -> str | None:
     try:
         row = cur.execute("SELECT is_open FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
         run = cur.execute(
-            "SELECT procore_snapshot_id, erp_snapshot_id FROM diff_runs ORDER BY id DESC LIMIT 1"
+            "SELECT procore_snapshot_id, erp_snapshot_id, ran_at FROM diff_runs ORDER BY id DESC LIMIT 1"
         ).fetchone()
         current = dict(cur.execute("SELECT source, snapshot_id FROM current_snapshots").fetchall())
         locked = close_state.refusal(cur)  # a push records a decision: a locked period refuses it
@@ -146,6 +150,8 @@ def stale_reason(store: Store, exception_id: str) -> str | None:
             "pull and diff again to see what is left."
         )
     if run is not None and (run[0], run[1]) != (current.get("procore"), current.get("erp")):
+        return f"A pull finished after the last diff; diff again before pushing exception {exception_id}."
+    if run is not None and people_pulled_since(store, run[2]):
         return f"A pull finished after the last diff; diff again before pushing exception {exception_id}."
     return None
 
@@ -182,7 +188,7 @@ def choose_direction(
     allowed = profile.push.allow
     direction = wanted or next((d for d in routes if d in allowed), routes[0])
     if direction not in allowed:
-        side = "Procore" if direction == "erp_to_procore" else "the ERP"
+        side = "the ERP" if direction == "procore_to_erp" else "Procore"
         return direction, (
             f'Profile {profile.name!r} may not write to {side}: add "{direction}" to [push].allow '
             "in the profile to allow it (profiles are read-only by default)."
@@ -199,6 +205,7 @@ async def plan_push_async(
     clients: PushClients | None = None,
 ) -> PushPlan:
     """Plan the push that fixes one exception (see ``plan_push``)."""
+    from reconcile.people import push as plan_people
     from reconcile.push import plan_procore  # imports this module: imported here, not at the top
 
     exc = load_exception(store, exception_id)
@@ -222,7 +229,8 @@ async def plan_push_async(
         plan.refusal = stale
         return plan
     route_key = (exc["object"], exc["kind"], exc["field"] or "")
-    routes = routes_for(*route_key, erp_kind=profile.erp.kind) or None
+    erp_kind = profile.erp_section.kind if profile.erp_section is not None else ""
+    routes = routes_for(*route_key, erp_kind=erp_kind) or None
     if routes is None:
         obj = exc["object"].replace("_", " ")
         kind = exc["kind"].replace("_", " ").replace("procore", "Procore").replace("erp", "the ERP")
@@ -242,7 +250,9 @@ async def plan_push_async(
     clients = clients or PushClients(profile)
     plan.base_urls = clients.base_urls()
     ctx = PlanContext(store, profile, clients, exc, exc["detail"], plan)
-    planners: dict[str, Planner] = {**plan_procore.PLANNERS, **port_for(profile.erp.kind).planners}
+    # A people push needs no ERP port (a people-only profile has no ERP at all).
+    erp_planners = port_for(erp_kind).planners if route_key[0] != "user" else {}
+    planners: dict[str, Planner] = {**plan_procore.PLANNERS, **erp_planners, **plan_people.PLANNERS}
     planner = planners[f"{chosen}:{route_key[0]}:{route_key[1]}"]
     try:
         await planner(ctx)

@@ -161,7 +161,7 @@ def _project_id(ctx: PlanContext, number: str | None) -> int | None:
 def _with_cost_codes(ctx: PlanContext, items: pl.DataFrame, project_id: int) -> pl.DataFrame | str:
     """Items with ``cost_code_id`` through cost_codes.csv, or a sentence naming the unmapped item."""
     try:
-        m = load_mappings(ctx.profile.mappings_dir)
+        m = load_mappings(ctx.profile.mappings_dir, shape=ctx.profile.erp.shape)
         resolved = resolve_cost_codes(items, m, hierarchy=ctx.table("erp_hierarchy"))
     except MappingError as exc:
         return str(exc)
@@ -237,7 +237,8 @@ async def commitment_missing(ctx: PlanContext) -> None:
             writes.create_purchase_order_contract(
                 project_id,
                 {
-                    "number": po,
+                    # The bare PO number: a key with a prefix (PeopleSoft's ``BU/``) links within it.
+                    "number": po.removeprefix(ctx.profile.erp.shape.keys.number_prefix),
                     "title": f"{_system(ctx)} PO {po}",
                     "vendor_id": int(vendor["id"]),
                     "origin_id": po,
@@ -295,7 +296,7 @@ async def line_fix(ctx: PlanContext) -> None:
     plan.snapshot_stamp = stamp(snap["updated_at"])
     plan.current_stamp = stamp(target.get("updated_at"))
     # The value written is the ERP's as it is now, never the snapshot's (refused when they differ).
-    po, _, item = key.partition("/")
+    po, _, item = key.rpartition("/")  # PeopleSoft keys hold a slash: BU/PO_ID/LINE_NBR
     now = await erp_po_now(ctx, po, item)
     if now is None:
         return
@@ -351,7 +352,7 @@ async def line_fix(ctx: PlanContext) -> None:
 
 async def line_missing(ctx: PlanContext) -> None:
     key, plan = ctx.exc["key"], ctx.plan
-    po, _, item = key.partition("/")
+    po, _, item = key.rpartition("/")
     contracts = ctx.table("procore_commitments").filter(
         (pl.col("origin_id") == po) | (pl.col("number") == po)
     )

@@ -145,7 +145,7 @@ async def line_to_sap(ctx: PlanContext) -> None:
             )
             return
         try:
-            m = load_mappings(ctx.profile.mappings_dir)
+            m = load_mappings(ctx.profile.mappings_dir, shape=ctx.profile.erp.shape)
         except MappingError as exc:
             ctx.refuse(str(exc))
             return

@@ -25,7 +25,7 @@ SETTINGS = ebs_settings("http://ebs.invalid")
 def test_a_split_line_is_one_line_with_the_exact_sum_and_its_largest_distribution() -> None:
     lines = c.commitments(reader(ebs_seed()), SETTINGS)[1]
     assert lines.columns == [
-        "po_number", "item", "description", "quantity", "amount", "currency",
+        "po_number", "item", "description", "quantity", "net_price", "price_unit", "amount", "currency",
         "account", "cost_center", "department", "erp_project", "task",
     ]  # fmt: skip
     row = lines.filter(po_number="4500", item="2").row(0, named=True)
@@ -149,3 +149,40 @@ def test_settings_accept_numeric_ids_from_toml() -> None:
     s = ebs_settings("http://ebs.invalid", org_id=204, ledger_id=2021)
     assert (s.org_id, s.ledger_id, s.alias) == ("204", "2021", "xx_tieout")
     assert isinstance(s, OracleEbsSettings) and s.segment_names == ["account", "cost_center", "department"]
+
+
+def test_canonicalize_fills_the_seam_tables_of_the_profile_shape() -> None:
+    from adapters.canonical_schema import erp_tables
+    from adapters.erp_shape import shape_for
+
+    frames = c.canonicalize(reader(ebs_seed()), SETTINGS)
+    tables = erp_tables(shape_for("oracle-ebs", SETTINGS))
+    assert set(frames) == set(tables)
+    for name, frame in frames.items():
+        assert dict(frame.schema) == dict(tables[name]), name
+    lines = frames["erp_commitment_lines"]
+    assert lines.filter(po_number="4500", item="2").row(0, named=True)["net_price"] == Decimal("99.9900")
+    # Tasks only, per project; a top task has no parent (a project is not a task).
+    tree = frames["erp_hierarchy"]
+    assert tree.filter(node="1.1", project="PRJ-1001").row(0, named=True) == {
+        "node": "1.1", "project": "PRJ-1001", "parent": "1", "level": 2, "description": "Task 1.1",
+    }  # fmt: skip
+    assert tree.filter(node="1", project="PRJ-1001")["parent"].to_list() == [None]
+    assert "PRJ-1002" not in tree["node"].to_list()
+    heads = frames["erp_commitments"]
+    assert set(heads["company_code"].to_list()) == {"204"}
+    budgets = frames["erp_budgets"]
+    assert (
+        budgets["account"].null_count() == budgets.height
+        and budgets["fiscal_year"].null_count() == budgets.height
+    )
+
+
+def test_a_top_task_numbered_like_its_project_is_still_the_parent_of_its_subtasks() -> None:
+    seed = ebs_seed(pos=1)
+    for row in seed["oracle_ebs"]["GET_PROJECTS"]:
+        if row["SEGMENT1"] == "PRJ-1001" and row["TASK_NUMBER"] == "1":
+            row["TASK_NUMBER"] = "PRJ-1001"  # the WBS-style numbering the demo uses
+    tree = c.canonicalize(reader(seed), SETTINGS)["erp_hierarchy"]
+    assert tree.filter(node="1.1", project="PRJ-1001")["parent"].to_list() == ["PRJ-1001"]
+    assert tree.filter(node="PRJ-1001")["parent"].to_list() == [None]

@@ -89,7 +89,7 @@ async def test_single_row_object_and_null_rows_are_lists(
     assert len(sink.raw["GET_BUDGET_LINES"]) == 3
     assert sink.raw["GET_ACTUALS"] == {} and sink.units["GET_ACTUALS"] == (1, 0)
     frames = adapter.canonicalize(sink.reader)
-    assert frames["actuals"].height == 0
+    assert frames["erp_actuals"].height == 0
 
 
 async def test_session_expiry_mid_pull_logs_in_once_more_and_continues(sim: EbsSimulator) -> None:
@@ -263,7 +263,7 @@ async def test_incremental_reads_the_overlap_and_doubles_nothing(
     assert len(second.raw["GET_SUPPLIERS"]) == len(sups)  # keyed by VENDOR_ID: nothing doubled
     assert second.raw["GET_SUPPLIERS"]["1003"]["VENDOR_NAME"] == "Renamed late"
     assert high2["GET_SUPPLIERS"] == (T0 + timedelta(minutes=20)).isoformat()
-    names = adapter.canonicalize(second.reader)["vendors"].filter(supplier="50003")["name"].to_list()
+    names = adapter.canonicalize(second.reader)["erp_vendors"].filter(supplier="50003")["name"].to_list()
     assert names == ["Renamed late"]
 
 

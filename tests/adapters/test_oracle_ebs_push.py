@@ -80,7 +80,7 @@ async def test_journal_is_inserted_imported_and_shows_as_an_actual(
     sink = MemorySink()
     await adapter.pull(sink, full=True, previous=None)
     await adapter.aclose()
-    actuals = adapter.canonicalize(sink.reader)["actuals"]
+    actuals = adapter.canonicalize(sink.reader)["erp_actuals"]
     row = actuals.filter(task="1", account="5100", cost_center="110").row(0, named=True)
     assert row["amount"] == Decimal("1250.1150") + Decimal("1234.56")
 
@@ -125,9 +125,9 @@ async def test_a_retry_after_the_import_sends_nothing(sim: EbsSimulator, push: E
 
 
 async def test_the_server_refuses_a_second_insert_of_a_reference(push: EbsJournalPush) -> None:
-    await push.client.call_once("INSERT_GL_INTERFACE", push._insert_params(journal(push)))
+    await push.client.call_once("INSERT_GL_INTERFACE", push.insert_params(journal(push)))
     with pytest.raises(Exception) as err:
-        await push.client.call_once("INSERT_GL_INTERFACE", push._insert_params(journal(push)))
+        await push.client.call_once("INSERT_GL_INTERFACE", push.insert_params(journal(push)))
     assert "XX_TIEOUT_WRITE.INSERT_GL_INTERFACE failed in Oracle EBS" in str(err.value)
     assert "already in GL_INTERFACE" in str(err.value)
 

@@ -320,3 +320,26 @@ async def test_journal_post_and_lookup_by_line_reference(sim: PeopleSoftSimulato
 def test_ib_error_body_shape() -> None:
     resp = ib_error(404, "158,1", "x")
     assert resp.status == 404 and b'"errorCode"' in resp.body
+
+
+def test_a_client_resetting_its_connection_prints_no_traceback(
+    sim: PeopleSoftSimulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(sim.root)
+    with socket.create_connection((parts.hostname, parts.port)) as s:
+        s.sendall(b"GET /PSIGW/RESTListeningConnector/PSFT_EP/TIEOUT_VENDORS.v1/US001 HTTP/1.1\r\n")
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+    # The server thread has handled (or dropped) the connection once it answers the next request.
+    client = PeopleSoftClient(ps_settings(sim.base_url), lambda: PASSWORD, backoff=0.001, timeout=5)
+    import anyio
+
+    async def one() -> None:
+        await client.get("JOURNAL", {"LINE_REF": "X"})
+        await client.aclose()
+
+    anyio.run(one)
+    assert "Traceback" not in capfd.readouterr().err

@@ -276,7 +276,11 @@ class DetailScreen(Screen[None]):
         self.query_one("#summary", Static).update(head)
         erp, pc = records(row, message.sides)
         limit = None if self.full else LINE_LIMIT
-        self.query_one("#erp", Static).update(side_table("ERP", erp, pc, limit=limit))
+        shape = self.tieout.profile.erp.shape  # the ERP's own words for its dimensions
+        if erp:
+            names = {c: f"{label} ({c})" for c, label, _v in shape.describe(erp) if c in erp}
+            erp = {names.get(k, k): v for k, v in erp.items()}
+        self.query_one("#erp", Static).update(side_table(shape.title, erp, pc, limit=limit))
         self.query_one("#procore", Static).update(side_table("Procore", pc, erp, limit=limit))
 
         parts: list[Table | Text] = [Text("Why this number: the source records", style="bold underline")]
