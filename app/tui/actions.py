@@ -64,6 +64,15 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "tieout.export", "app", "e", "export", "Export", "Write the current filter or everything to a file"
     ),
+    Action(
+        "tieout.signoff",
+        "app",
+        "S",
+        "sign_off",
+        "Sign off",
+        "Sign the period (every exception decided); a reviewer's second sign-off locks it",
+        show=False,
+    ),
     Action("tieout.theme", "app", "ctrl+t", "toggle_theme", "Theme", "Switch light/dark", show=False),
     Action("tieout.quit", "app", "ctrl+q", "quit", "Quit", "Leave Tieout", show=False),
     Action("tieout.exceptions.search", "exceptions", "slash", "focus_search", "Search", "Free-text search"),

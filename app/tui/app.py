@@ -21,6 +21,7 @@ from app.logs import setup_logging
 from app.tui.actions import bindings
 from app.tui.commands import TieoutCommands
 from app.tui.flows.base import Clock
+from app.tui.flows.close import CloseFlow
 from app.tui.flows.decide import DecideFlow
 from app.tui.flows.detail import DetailFlow
 from app.tui.flows.export import ExportFlow, slug
@@ -45,7 +46,7 @@ __all__ = ["TieoutApp", "apply_edit", "run_tui", "slug"]
 STORE_IDLE_SECONDS = 10.0
 
 
-class TieoutApp(PullFlow, DetailFlow, DecideFlow, PushFlow, MappingFlow, ExportFlow):
+class TieoutApp(PullFlow, DetailFlow, DecideFlow, PushFlow, MappingFlow, ExportFlow, CloseFlow):
     """The month-end workstation for one profile and its store."""
 
     TITLE = "Tieout"
@@ -86,6 +87,7 @@ class TieoutApp(PullFlow, DetailFlow, DecideFlow, PushFlow, MappingFlow, ExportF
         self.session_status = {}
         self.push_busy = None
         self.push_queue = []
+        self.close_line = ""
         try:
             self.settings = load_settings(settings_path)
         except SettingsError as exc:

@@ -19,6 +19,7 @@ from adapters.base import AdapterError, Progress
 from mappings import MappingError
 from reconcile import audit, batch, decisions, exceptions, export, groups, push, query
 from reconcile import pull as pulls
+from reconcile.close.state import CloseError
 from reconcile.profile import Profile, ProfileError
 from reconcile.secrets import SecretMissing
 from reconcile.store import Store, StoreError
@@ -36,6 +37,7 @@ ACTIONABLE: tuple[type[BaseException], ...] = (
     push.PushError,
     decisions.DecisionError,
     export.ExportError,
+    CloseError,
     OSError,
 )
 
@@ -176,6 +178,34 @@ class Services:
     def matching_ids(self, f: query.ExceptionFilter) -> list[str]:
         """Every exception id of a filter, in its order (the grid's "all rows of this filter")."""
         return [str(i) for i in query.report_frame(self.store, f).get_column("exception_id").to_list()]
+
+    # -- the month-end close ------------------------------------------------------------------
+    def close_status(self) -> Any:
+        """The working close: period, ``undecided N of M``, sign-offs (``reconcile.close.api``)."""
+        from reconcile.close import api
+
+        return api.close_status(self.store)
+
+    def sign_off(self, *, actor: str | None = None) -> str:
+        """Sign the working period: the analyst's sign-off, or a reviewer's that locks it.
+
+        Who signs first is the analyst; anyone else signing a signed period is the reviewer.
+        Returns the sentence to show; ``CloseError`` says why not.
+        """
+        from reconcile.close import api
+        from reconcile.close.state import CloseError
+
+        who = actor or decisions.default_actor()
+        status = api.close_status(self.store)
+        if status.close is None:
+            raise CloseError("No close is open: run `tieout close --period YYYY-MM` to open one.")
+        period = status.close.period
+        readiness = status.readiness
+        if readiness is not None and readiness.signed_by and readiness.signed_by != who:
+            api.lock(self.store, period, actor=who)
+            return f"Period {period} reviewed and locked by {who}."
+        api.sign(self.store, self.profile, period, actor=who)
+        return f"Period {period} signed by {who}; a reviewer's sign-off locks it."
 
     def history(self, exception_id: str) -> list[dict[str, Any]]:
         """Every decision on one exception, oldest first."""

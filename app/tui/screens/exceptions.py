@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from app.tui.app import TieoutApp
 
 KINDS = ("missing_in_procore", "missing_in_erp", "value_mismatch", "duplicate", "unmapped")
-STATUSES = ("open", "approved", "pushed", "failed", "explained")
+#: The status drop-down: the close's progress states (``reconcile.query.STATES``).
+STATUSES = tuple(query.STATES)
 OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual", "user")
 
 
@@ -319,6 +320,9 @@ class ExceptionsScreen(Screen[None]):
     def _select(self, event: Select.Changed) -> None:
         value = event.value if isinstance(event.value, str) else None
         assert event.select.id is not None
+        if event.select.id == "status":  # progress through the close; closed ones are not open
+            self.set_filter(state=value, open_only=value != "closed")
+            return
         self.set_filter(**{event.select.id: value})
 
     @on(DataTable.HeaderSelected)
