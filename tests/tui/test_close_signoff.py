@@ -57,3 +57,35 @@ async def test_sign_off_then_a_locked_period_refuses_a_decision(tmp_path, seeded
         await settle(pilot)
         assert len(decisions.history(seeded, ids[0])) == before  # refused, nothing recorded
         assert any("locked" in n for n in notes(app)[-2:]), notes(app)[-3:]
+
+
+def test_the_demo_removes_the_folder_it_made_and_allows_pushes_by_default(monkeypatch):
+    import argparse
+
+    from app.commands import demo as demo_command
+    from app.demo import demo_environment
+
+    with demo_environment() as env:
+        made = env.dir
+        assert made.exists()
+    assert not made.exists()
+
+    seen: dict[str, list[str]] = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_env(directory, *, push_allow, **kw):
+        seen["allow"] = push_allow
+        raise Stop
+
+    monkeypatch.setattr("app.demo.demo_environment", fake_env)
+    parser = argparse.ArgumentParser()
+    demo_command.register(parser.add_subparsers())
+    for argv, allow in ((["demo"], True), (["demo", "--no-push"], False)):
+        args = parser.parse_args(argv)
+        try:
+            demo_command.handle(args)
+        except Stop:
+            pass
+        assert bool(seen["allow"]) is allow and ("erp_to_procore" in seen["allow"]) is allow
