@@ -8,6 +8,7 @@ is simulated. The ERP side is any kind in ``sample_data.erps.DEMO_ERPS`` (defaul
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -147,6 +148,7 @@ def demo_environment(
     module = demo_module(erp)
     company = generate(seed)
     extras = dict(getattr(company, "profile_extras", {}) or {})
+    temporary = directory is None  # a folder the demo made is removed again on exit
     directory = Path(directory or tempfile.mkdtemp(prefix="tieout-demo-"))
     (directory / "mappings").mkdir(parents=True, exist_ok=True)
     for name, text in module.mappings(company).items():
@@ -206,6 +208,8 @@ def demo_environment(
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        if temporary:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _idp_simulator(idp: str | None, staff: Any) -> Any:

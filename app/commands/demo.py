@@ -15,7 +15,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="the workstation on the bundled demo company (simulators + fresh store)")
     p.add_argument("--dir", type=Path, help="keep the demo's profile, mappings and store here")
     p.add_argument("--headless", action="store_true", help="pull and diff, print the result, no workstation")
-    p.add_argument("--allow-push", action="store_true", help="let the demo profile push in every direction")
+    p.add_argument(
+        "--allow-push",
+        action="store_true",
+        help="(the default) let the demo profile push to its simulators in every direction",
+    )
+    p.add_argument("--no-push", action="store_true", help="a read-only demo profile: no push direction")
     p.add_argument(
         "--erp",
         default=DEFAULT_ERP,
@@ -34,7 +39,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def handle(args: argparse.Namespace) -> int:
     from app.demo import demo_environment
 
-    allow = ["erp_to_procore", "procore_to_erp", "idp_to_procore"] if args.allow_push else []
+    # The demo writes only to its own simulators, so approving a push works on the first try.
+    allow = [] if args.no_push else ["erp_to_procore", "procore_to_erp", "idp_to_procore"]
     with demo_environment(
         args.dir, push_allow=allow, erp=args.erp, idp=None if args.idp == "none" else args.idp
     ) as env:

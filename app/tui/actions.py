@@ -82,13 +82,72 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "tieout.export", "app", "e", "export", "Export", "Write the current filter or everything to a file"
     ),
+    Action(
+        "tieout.signoff",
+        "app",
+        "S",
+        "sign_off",
+        "Sign off",
+        "Sign the period (every exception decided); a reviewer's second sign-off locks it",
+        show=False,
+    ),
     Action("tieout.theme", "app", "ctrl+t", "toggle_theme", "Theme", "Switch light/dark", show=False),
     Action("tieout.quit", "app", "ctrl+q", "quit", "Quit", "Leave Tieout", show=False),
     Action("tieout.exceptions.search", "exceptions", "slash", "focus_search", "Search", "Free-text search"),
     Action(
         "tieout.exceptions.filter", "exceptions", "f", "focus_filters", "Filter", "Object, kind, status, band"
     ),
-    Action("tieout.exceptions.clear", "exceptions", "x", "clear_filters", "Clear", "Clear every filter"),
+    Action("tieout.exceptions.clear", "exceptions", "X", "clear_filters", "Clear", "Clear every filter"),
+    Action(
+        "tieout.exceptions.explain",
+        "exceptions",
+        "x",
+        "explain",
+        "Explain",
+        "Reason code (1-9) for the marked rows, or the row under the cursor",
+    ),
+    Action(
+        "tieout.exceptions.assign",
+        "exceptions",
+        "a",
+        "assign",
+        "Assign",
+        "Send the marked rows (or the cursor's) to a team",
+    ),
+    Action(
+        "tieout.exceptions.repeat",
+        "exceptions",
+        "full_stop",
+        "repeat",
+        "Repeat",
+        "The last decision again, on the marked rows or the cursor's",
+    ),
+    Action(
+        "tieout.exceptions.push",
+        "exceptions",
+        "y",
+        "approve_push",
+        "Push",
+        "Approve pushes: one dialog per write, one after the other",
+        show=False,
+    ),
+    Action(
+        "tieout.exceptions.mark",
+        "exceptions",
+        "space",
+        "toggle_mark",
+        "Mark",
+        "Mark or unmark the row (shift+up/down marks while moving)",
+        show=False,
+    ),
+    Action(
+        "tieout.exceptions.mark_all",
+        "exceptions",
+        "asterisk",
+        "mark_all",
+        "Mark all",
+        "Mark every row of this filter (again: unmark all)",
+    ),
     Action(
         "tieout.exceptions.sort",
         "exceptions",
@@ -116,7 +175,15 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action("tieout.detail.next", "detail", "n", "step(1)", "Next", "Next exception in the grid's order"),
     Action("tieout.detail.previous", "detail", "b", "step(-1)", "Prev", "Previous exception"),
-    Action("tieout.detail.explain", "detail", "x", "explain", "Explain", "Reason code and note"),
+    Action("tieout.detail.explain", "detail", "x", "explain", "Explain", "Reason code (1-9) and a note"),
+    Action(
+        "tieout.detail.repeat",
+        "detail",
+        "full_stop",
+        "repeat",
+        "Repeat",
+        "The last decision again, on this exception, then the next",
+    ),
     Action(
         "tieout.detail.assign", "detail", "a", "assign", "Assign", "Send to the project team or the ERP team"
     ),
@@ -145,7 +212,19 @@ ACTIONS: tuple[Action, ...] = (
         "Show long values in full (cut at 200 characters otherwise)",
         show=False,
     ),
+    Action(
+        "tieout.detail.browser",
+        "detail",
+        "w",
+        "open_procore",
+        "Procore",
+        "Open the Procore record in a browser",
+        show=False,
+    ),
     Action("tieout.detail.close", "detail", "escape", "close", "Back", "Back to the grid"),
+    Action(
+        "tieout.audit.open", "audit", "enter", "expand", "Expand", "Show the entry under the cursor in full"
+    ),
     Action("tieout.help.close", "help", "escape,f1,question_mark", "dismiss", "Close", "Close help"),
 )
 

@@ -8,6 +8,8 @@ screens (modes), startup and the app-wide actions.
 
 from __future__ import annotations
 
+import webbrowser
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from app.logs import setup_logging
 from app.tui.actions import bindings
 from app.tui.commands import TieoutCommands
 from app.tui.flows.base import Clock
+from app.tui.flows.close import CloseFlow
+from app.tui.flows.decide import DecideFlow
 from app.tui.flows.detail import DetailFlow
 from app.tui.flows.export import ExportFlow, slug
 from app.tui.flows.mapping import MappingFlow, apply_edit
@@ -43,7 +47,7 @@ __all__ = ["TieoutApp", "apply_edit", "run_tui", "slug"]
 STORE_IDLE_SECONDS = 10.0
 
 
-class TieoutApp(PeopleFlow, PullFlow, DetailFlow, PushFlow, MappingFlow, ExportFlow):
+class TieoutApp(PeopleFlow, PullFlow, DetailFlow, DecideFlow, PushFlow, MappingFlow, ExportFlow, CloseFlow):
     """The month-end workstation for one profile and its store."""
 
     TITLE = "Tieout"
@@ -62,6 +66,7 @@ class TieoutApp(PeopleFlow, PullFlow, DetailFlow, PushFlow, MappingFlow, ExportF
         pull_on_start: bool | None = None,
         grid_limit: int = 1_000,
         export_dir: Path | None = None,
+        browse: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__()
         self.log_file = setup_logging()
@@ -72,12 +77,18 @@ class TieoutApp(PeopleFlow, PullFlow, DetailFlow, PushFlow, MappingFlow, ExportF
         self.pull_on_start = pull_on_start
         self.grid_limit = grid_limit
         self.export_dir = export_dir or Path.cwd()
+        self.browse = browse or webbrowser.open
         self.log_lines = []
         self.cancel_event = None
         self.home = None
         self.exceptions = None
         self.log_screen = None
         self.detail = None
+        self.last_decision = None
+        self.session_status = {}
+        self.push_busy = None
+        self.push_queue = []
+        self.close_line = ""
         try:
             self.settings = load_settings(settings_path)
         except SettingsError as exc:

@@ -1,4 +1,9 @@
-"""Command palette provider: every registry action of the app and of the current screen."""
+"""Command palette provider: every action the analyst can reach from where the palette opened.
+
+The app's actions and the current screen's run in place; a screen's actions from elsewhere
+(the grid's Explain from home, the audit's Expand from the grid) switch to that screen first.
+The detail's actions need an exception in hand, so they are offered in the detail only.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from app.tui.actions import ACTIONS, Action
+from app.tui.actions import ACTIONS, SCOPE_TITLES, Action
+
+#: Scopes that are modes of the app: reachable from anywhere by switching to them.
+MODES = ("home", "exceptions", "audit", "log")
 
 
 def scope_of(screen: object) -> str:
@@ -15,23 +23,33 @@ def scope_of(screen: object) -> str:
 
 
 class TieoutCommands(Provider):
-    """Context-aware: only actions that make sense where the palette was opened."""
+    """Context-aware: here first, then every other screen's actions under that screen's name."""
 
-    def _actions(self) -> list[Action]:
+    def _actions(self) -> list[tuple[str, Action]]:
         scope = scope_of(self.screen)
-        return [a for a in ACTIONS if a.scope in ("app", scope) and a.scope != "help"]
+        here = [(a.description, a) for a in ACTIONS if a.scope in ("app", scope) and a.scope != "help"]
+        elsewhere = [
+            (f"{SCOPE_TITLES[a.scope]}: {a.description}", a)
+            for a in ACTIONS
+            if a.scope in MODES and a.scope != scope
+        ]
+        return here + elsewhere
 
     async def _run(self, a: Action) -> None:
-        node = self.app if a.scope == "app" else self.screen
-        await node.run_action(a.action)
+        if a.scope == "app":
+            await self.app.run_action(a.action)
+            return
+        if a.scope != scope_of(self.app.screen) and a.scope in MODES:
+            await self.app.run_action(f"switch_mode('{a.scope}')")
+        await self.app.screen.run_action(a.action)
 
     async def discover(self) -> Hits:
-        for a in self._actions():
-            yield DiscoveryHit(a.description, partial(self._run, a), help=a.tooltip)
+        for label, a in self._actions():
+            yield DiscoveryHit(label, partial(self._run, a), help=a.tooltip)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for a in self._actions():
-            score = matcher.match(f"{a.description} {a.tooltip}")
+        for label, a in self._actions():
+            score = matcher.match(f"{label} {a.tooltip}")
             if score > 0:
-                yield Hit(score, matcher.highlight(a.description), partial(self._run, a), help=a.tooltip)
+                yield Hit(score, matcher.highlight(label), partial(self._run, a), help=a.tooltip)

@@ -17,8 +17,9 @@ import polars as pl
 
 from adapters.base import AdapterError, Progress
 from mappings import MappingError
-from reconcile import audit, decisions, exceptions, export, push, query
+from reconcile import audit, batch, decisions, exceptions, export, groups, push, query
 from reconcile import pull as pulls
+from reconcile.close.state import CloseError
 from reconcile.profile import Profile, ProfileError
 from reconcile.secrets import SecretMissing
 from reconcile.store import Store, StoreError
@@ -36,6 +37,7 @@ ACTIONABLE: tuple[type[BaseException], ...] = (
     push.PushError,
     decisions.DecisionError,
     export.ExportError,
+    CloseError,
     OSError,
 )
 
@@ -150,6 +152,60 @@ class Services:
     def assign(self, exception_id: str, team: str, *, actor: str | None = None) -> str:
         """Assign an exception to a team (its status stays); returns that status."""
         return str(decisions.assign(self.store, exception_id, team, actor=actor)["status"])
+
+    def explain_many(
+        self, ids: list[str], reason_code: str, note: str | None, *, actor: str | None = None
+    ) -> batch.BatchOutcome:
+        """Explain each exception of ``ids`` (one audited decision each; refusals collected)."""
+        return batch.explain_all(
+            self.store,
+            ids,
+            reason_code,
+            note=note,
+            actor=actor,
+            allowed_reason_codes=self.profile.rules.reason_codes,
+        )
+
+    def assign_many(self, ids: list[str], team: str, *, actor: str | None = None) -> batch.BatchOutcome:
+        """Assign each exception of ``ids`` to ``team`` (one audited decision each)."""
+        return batch.assign_all(self.store, ids, team, actor=actor)
+
+    def consequences(self, exception_id: str) -> list[str]:
+        """The open exceptions the same cause produces (a PO's lines, one WBS element's items)."""
+        row = query.exception(self.store, exception_id)
+        return [] if row is None else groups.consequences(self.store, row)
+
+    def matching_ids(self, f: query.ExceptionFilter) -> list[str]:
+        """Every exception id of a filter, in its order (the grid's "all rows of this filter")."""
+        return [str(i) for i in query.report_frame(self.store, f).get_column("exception_id").to_list()]
+
+    # -- the month-end close ------------------------------------------------------------------
+    def close_status(self) -> Any:
+        """The working close: period, ``undecided N of M``, sign-offs (``reconcile.close.api``)."""
+        from reconcile.close import api
+
+        return api.close_status(self.store)
+
+    def sign_off(self, *, actor: str | None = None) -> str:
+        """Sign the working period: the analyst's sign-off, or a reviewer's that locks it.
+
+        Who signs first is the analyst; anyone else signing a signed period is the reviewer.
+        Returns the sentence to show; ``CloseError`` says why not.
+        """
+        from reconcile.close import api
+        from reconcile.close.state import CloseError
+
+        who = actor or decisions.default_actor()
+        status = api.close_status(self.store)
+        if status.close is None:
+            raise CloseError("No close is open: run `tieout close --period YYYY-MM` to open one.")
+        period = status.close.period
+        readiness = status.readiness
+        if readiness is not None and readiness.signed_by and readiness.signed_by != who:
+            api.lock(self.store, period, actor=who)
+            return f"Period {period} reviewed and locked by {who}."
+        api.sign(self.store, self.profile, period, actor=who)
+        return f"Period {period} signed by {who}; a reviewer's sign-off locks it."
 
     def history(self, exception_id: str) -> list[dict[str, Any]]:
         """Every decision on one exception, oldest first."""

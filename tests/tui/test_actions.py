@@ -165,7 +165,7 @@ async def test_filters_search_sort_clear(tmp_path, seeded):
         await settle(pilot)
         assert screen.page.matching == 1
         await pilot.press("enter")  # back to the grid
-        await pilot.press("x")
+        await pilot.press("X")
         await settle(pilot)
         assert screen.page.matching == 30
         screen.query_one("#object", Select).value = "vendor"
@@ -176,12 +176,12 @@ async def test_filters_search_sort_clear(tmp_path, seeded):
         screen.query_one("#object", Select).clear()
         await settle(pilot)
         assert screen.page.matching == 1
-        await pilot.press("x")
+        await pilot.press("X")
         await settle(pilot)
         screen.query_one("#status", Select).value = "explained"
         await settle(pilot)
         assert screen.page.matching == 0
-        await pilot.press("x", "g")
+        await pilot.press("X", "g")
         await settle(pilot)
         assert screen.filter.sort == "difference"
         await pilot.press("s")  # cursor is on the key column
@@ -223,6 +223,11 @@ async def test_detail_actions(tmp_path, seeded):
         await settle(pilot)
         assert decisions.status(seeded, first) == "explained"
         assert decisions.history(seeded, first)[-1]["note"] == "posted in April"
+        # A decision moves on to the next undecided exception; b goes back to the one decided.
+        assert detail.exception_id != first
+        await pilot.press("b")
+        await settle(pilot)
+        assert detail.exception_id == first
 
         await pilot.press("a")
         await pilot.press("2")
@@ -340,7 +345,7 @@ async def test_command_palette_lists_screen_actions(tmp_path, seeded):
         assert hits and "Clear" in str(hits[0].match_display)
         await hits[0].command()
         found = [str(h.display) async for h in provider.discover()]
-        assert "Export" in found and "Explain" not in found
+        assert "Export" in found and "Explain" in found and "Full text" not in found
 
 
 async def test_approve_push_when_available(tmp_path, seeded):

@@ -58,7 +58,7 @@ async def test_push_one_of_each_then_the_next_pull_no_longer_shows_them(tmp_path
                 xid = exception_id(store, obj, kind, field, key)
                 await pilot.press("2")
                 await settle(pilot)
-                await pilot.press("x", "slash", *xid, "enter", "enter")  # clear, search the id, open
+                await pilot.press("X", "slash", *xid, "enter", "enter")  # clear, search the id, open
                 await settle(pilot)
                 assert isinstance(app.screen, DetailScreen), (xid, notes(app)[-3:])
                 await pilot.press("y")
@@ -81,7 +81,7 @@ async def test_push_one_of_each_then_the_next_pull_no_longer_shows_them(tmp_path
             pushed.append(exception_id(store, "vendor", "missing_in_erp", "", "procore:7109005"))
             await pilot.press("2")
             await settle(pilot)
-            await pilot.press("x", "slash", *twin, "enter", "enter")
+            await pilot.press("X", "slash", *twin, "enter", "enter")
             await settle(pilot)
             await pilot.press("m")
             await settle(pilot)

@@ -62,3 +62,15 @@ def test_light_theme(snap_compare, tmp_path, seeded, screen):
     settings.write_text('theme = "textual-light"\n')
     app = make_app(tmp_path, seeded, settings_path=settings)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_keys(*SCREENS[screen]))
+
+
+def test_push_dialog_80x24_scrolls_and_shows_its_buttons(snap_compare, tmp_path, seeded):
+    """A push plan longer than the terminal: the body scrolls, Push and Cancel stay on screen."""
+    from app.tui.services import PushPreview
+
+    plan = "\n".join(
+        f"PATCH purchase_order_contracts/5 line_items[{i}].amount 10{i}.00 → 11{i}.00" for i in range(40)
+    )
+    app = make_app(tmp_path, seeded)
+    app.services.plan_push = lambda exception_id, direction=None: PushPreview(plan, True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_keys("2", "enter", "y"))

@@ -289,6 +289,8 @@ def make_app(tmp_path: Path, store: Store, *, pull_on_start: bool | None = False
     profile = make_profile(tmp_path)
     services = FakeServices(profile, store, fail_pull=kw.pop("fail_pull", None))
     settings = kw.pop("settings_path", tmp_path / "no-settings.toml")
+    opened: list[str] = []
+    kw.setdefault("browse", lambda url: opened.append(url) or True)  # never a real browser
     return TieoutApp(
         profile,
         store,

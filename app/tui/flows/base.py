@@ -52,6 +52,10 @@ class Workstation(App[int]):
     #: Where tracebacks go (None: the state directory could not be written).
     log_file: Path | None
     log_lines: list[str]
+    #: The working close as home shows it (``Period 2026-11: undecided 3 of 52; not signed.``).
+    close_line: str
+    #: Opens an address in a browser (``webbrowser.open``; tests pass a recorder).
+    browse: Callable[[str], bool]
     cancel_event: threading.Event | None
     home: HomeScreen | None
     exceptions: ExceptionsScreen | None

@@ -1,4 +1,4 @@
-"""One exception: open its detail screen, explain it, assign it; ``DataChanged`` after each.
+"""One exception: open its detail screen; ``DataChanged`` (after a push) refreshes the screens.
 
 The detail screen is installed once and reused (a compose and restyle per exception cost
 more than reading it), and it is pushed only once its exception has been read.
@@ -16,7 +16,6 @@ from app.tui import messages as m
 from app.tui.flows.base import Workstation
 from app.tui.screens.audit import AuditScreen
 from app.tui.screens.detail import DetailLoaded, DetailScreen, load_detail
-from app.tui.screens.modals import AssignModal, ExplainModal, Explanation
 
 
 class DetailReady(Message):
@@ -30,7 +29,7 @@ class DetailReady(Message):
 
 
 class DetailFlow(Workstation):
-    """Open, explain, assign."""
+    """Open an exception; refresh after a push."""
 
     def open_detail(self, ids: Sequence[Any], index: int) -> None:
         """Show one exception: read it first, then push the (installed, reused) screen once."""
@@ -53,42 +52,23 @@ class DetailFlow(Workstation):
             self.detail.show(message.ids, message.index, message.loaded)
         self.push_screen("detail")
 
-    def explain(self, exception_id: str) -> None:
-        def done(result: object) -> None:
-            if isinstance(result, Explanation):
-                self._decide(
-                    exception_id,
-                    "explained",
-                    {"reason_code": result.reason_code, "note": result.note or None},
-                )
-
-        self.push_screen(ExplainModal(list(self.profile.rules.reason_codes), exception_id), done)
-
-    def assign(self, exception_id: str) -> None:
-        def done(result: object) -> None:
-            if isinstance(result, str):
-                self._assign(exception_id, result)
-
-        self.push_screen(AssignModal(), done)
-
-    @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
-    def _assign(self, exception_id: str, team: str) -> None:
-        """Assignment is its own field: the status, reason code and note stay as they are."""
-        try:
-            status = self.services.assign(exception_id, team, actor=self.settings.actor)
-        except Exception as exc:  # noqa: BLE001 - DecisionError: one sentence
-            self.post_message(m.WorkFailed("assignment", self.failure("assignment", exc)))
+    def open_procore(self, exception_id: str) -> None:
+        """Open the Procore page of the exception shown (its address was read with it)."""
+        shown = self.detail._shown if self.detail is not None else None
+        url = shown.procore_url if shown is not None and shown.exception_id == exception_id else None
+        if not url:
+            self.say(f"{exception_id} has no Procore record to open.")
             return
-        self.post_message(m.DataChanged(exception_id, status))
+        self.write_log(f"Opening {url}")
+        self._open_url(url)
 
-    @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
-    def _decide(self, exception_id: str, status: str, kwargs: dict[str, Any]) -> None:
-        try:
-            self.services.decide(exception_id, status, actor=self.settings.actor, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - DecisionError and friends: one sentence
-            self.post_message(m.WorkFailed("decision", self.failure("decision", exc)))
-            return
-        self.post_message(m.DataChanged(exception_id, status))
+    @work(thread=True, group="browser", exit_on_error=False)
+    def _open_url(self, url: str) -> None:
+        """``webbrowser`` may block while it starts a browser: never on the UI thread."""
+        if not self.browse(url):
+            self.post_message(
+                m.WorkFailed("browser", f"No browser could be started; the record is at {url}.")
+            )
 
     @on(m.DataChanged)
     def _data_changed(self, message: m.DataChanged) -> None:

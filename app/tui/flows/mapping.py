@@ -19,6 +19,7 @@ from textual.message import Message
 from app.tui import messages as m
 from app.tui.flows.base import Workstation
 from app.tui.screens.modals import ConfirmModal, MappingEdit, MappingModal
+from reconcile import sources
 
 #: Exceptions listed per side in the preview; the rest are counted.
 PREVIEW_LINES = 20
@@ -44,6 +45,15 @@ def preview_text(edit: MappingEdit, added: list[str], removed: list[str]) -> str
         if len(found) > PREVIEW_LINES:
             body += f"\n{sign} … and {len(found) - PREVIEW_LINES} more"
     return body
+
+
+class LookupsLoaded(Message):
+    """The values a mapping row may name, for the dialog that asked."""
+
+    def __init__(self, modal: MappingModal, lookups: list[sources.Lookup]) -> None:
+        super().__init__()
+        self.modal = modal
+        self.lookups = lookups
 
 
 class MappingPreviewed(Message):
@@ -74,6 +84,7 @@ class MappingFlow(Workstation):
             files.setdefault("vendors.csv", ["erp_vendor,procore_vendor_id"])
             modal = MappingModal(files, "vendors.csv", None, similar[0].mapping_row)
             self.push_screen(modal, partial(self._mapping_edited, files))
+            self._load_lookups(modal)
             return
         if not files:
             self.say(f"No mapping CSVs in {folder}.", severity="error")
@@ -81,10 +92,18 @@ class MappingFlow(Workstation):
         first = used[0] if used else {}
         file = first.get("file") or first.get("table")
         line = first.get("line")
-        self.push_screen(
-            MappingModal(files, str(file) if file else None, int(line) if isinstance(line, int) else None),
-            partial(self._mapping_edited, files),
-        )
+        modal = MappingModal(files, str(file) if file else None, int(line) if isinstance(line, int) else None)
+        self.push_screen(modal, partial(self._mapping_edited, files))
+        self._load_lookups(modal)
+
+    @work(thread=True, exclusive=True, group="lookups", exit_on_error=False)
+    def _load_lookups(self, modal: MappingModal) -> None:
+        """Procore's projects, cost codes and vendors for the dialog's as-you-type lookup."""
+        self.post_message(LookupsLoaded(modal, sources.lookups(self.store)))
+
+    @on(LookupsLoaded)
+    def _lookups_loaded(self, message: LookupsLoaded) -> None:
+        message.modal.set_lookups(message.lookups)
 
     def _mapping_edited(self, files: dict[str, list[str]], edit: object) -> None:
         if isinstance(edit, MappingEdit):

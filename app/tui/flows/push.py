@@ -2,6 +2,9 @@
 
 The plan is re-read from the target by the engine and shown in full before anything is
 written; the write itself runs once, in the ``push`` group, and is audited by the engine.
+Many exceptions (marked rows) stay one approval per write: their dialogs come one after the
+other, each answered with one key. One push is in hand at a time, so a fast ``y y y`` opens
+one dialog, not three.
 """
 
 from __future__ import annotations
@@ -33,18 +36,49 @@ class PushPlanned(Message):
         self.preview = preview
 
 
+class PushIdle(Message):
+    """The push in hand was answered, refused or failed: the next one in the queue may start."""
+
+
 class PushFlow(Workstation):
-    """Plan, confirm and perform one push."""
+    """Plan, confirm and perform pushes, one at a time."""
+
+    #: The exception whose push is in hand (planning or in its dialog), if any.
+    push_busy: str | None
+    #: Exceptions waiting for their own approval dialog, in order.
+    push_queue: list[str]
+
+    def approve_pushes(self, ids: list[str]) -> None:
+        """Approve a push for each of ``ids``, one dialog after the other; ignored while one is in hand."""
+        if self.push_busy is not None:
+            return
+        self.push_queue = list(ids)
+        self._next_push()
 
     def approve_push(self, exception_id: str) -> None:
-        self._choose_direction(exception_id)
+        self.approve_pushes([exception_id])
+
+    def _next_push(self) -> None:
+        self.push_busy = None
+        if self.push_queue:
+            self.push_busy = self.push_queue.pop(0)
+            self._choose_direction(self.push_busy)
+
+    @on(PushIdle)
+    def _push_idle(self) -> None:
+        self._next_push()
+
+    def _refused(self, error: str) -> None:
+        """A push that will not happen: say why (from a worker) and free the queue."""
+        self.post_message(m.WorkFailed("push", error))
+        self.post_message(PushIdle())
 
     @work(thread=True, exclusive=True, group="push-plan", exit_on_error=False)
     def _choose_direction(self, exception_id: str) -> None:
         try:
             directions = self.services.push_directions(exception_id)
         except Exception as exc:  # noqa: BLE001 - PushError: one sentence
-            self.post_message(m.WorkFailed("push", self.failure("push", exc)))
+            self._refused(self.failure("push", exc))
             return
         self.post_message(DirectionsKnown(exception_id, directions))
 
@@ -59,6 +93,8 @@ class PushFlow(Workstation):
         def chosen(direction: object) -> None:
             if isinstance(direction, str):
                 self._plan_push(exception_id, direction)
+            else:
+                self._next_push()
 
         self.push_screen(DirectionModal(exception_id), chosen)
 
@@ -67,11 +103,11 @@ class PushFlow(Workstation):
         try:
             preview = self.services.plan_push(exception_id, direction)
         except Exception as exc:  # noqa: BLE001 - PushError and friends: one sentence
-            self.post_message(m.WorkFailed("push", self.failure("push", exc)))
+            self._refused(self.failure("push", exc))
             return
         if not preview.can_push:
             reason = preview.refusal or "this exception cannot be pushed"
-            self.post_message(m.WorkFailed("push", f"Push refused: {reason}"))
+            self._refused(f"Push refused: {reason}")
             return
         self.post_message(PushPlanned(exception_id, preview))
 
@@ -80,9 +116,12 @@ class PushFlow(Workstation):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._execute_push(message.exception_id, message.preview)
+            self._next_push()
 
+        left = len(self.push_queue)
+        title = f"Approve and push {message.exception_id}?" + (f" ({left:,} more after this)" if left else "")
         self.push_screen(
-            ConfirmModal("Approve and push?", message.preview.text, "Push", "Cancel", wide=True),
+            ConfirmModal(title, message.preview.text, "Push", "Skip" if left else "Cancel", wide=True),
             confirmed,
         )
 

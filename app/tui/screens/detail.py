@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.console import Group
@@ -22,10 +23,11 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
 from app.tui.actions import bindings
-from app.tui.format import money
+from app.tui.format import amount_text, money
 from app.tui.people_services import user_sides
 from app.tui.safe import LINE_LIMIT, capped, plain, text
-from reconcile import query
+from mappings.load import load_mappings
+from reconcile import query, sources
 from reconcile.suggest import Suggestion, vendor_suggestions
 
 if TYPE_CHECKING:
@@ -41,6 +43,9 @@ class DetailLoaded(Message):
         history: list[dict[str, Any]],
         sides: tuple[dict[str, Any], dict[str, Any]] = ({}, {}),
         similar: list[Suggestion] | None = None,
+        groups: list[sources.RecordGroup] | None = None,
+        procore_url: str | None = None,
+        sources_error: str | None = None,
     ) -> None:
         super().__init__()
         self.exception_id = exception_id
@@ -48,6 +53,9 @@ class DetailLoaded(Message):
         self.history = history
         self.sides = sides
         self.similar = similar or []
+        self.groups = groups or []
+        self.procore_url = procore_url
+        self.sources_error = sources_error
 
 
 def load_detail(app: Workstation, exception_id: str) -> DetailLoaded:
@@ -61,7 +69,46 @@ def load_detail(app: Workstation, exception_id: str) -> DetailLoaded:
         return DetailLoaded(
             exception_id, row, history, user_sides(app.store, app.profile, row["key"]), similar
         )
-    return DetailLoaded(exception_id, row, history, query.records(app.store, row), similar)
+    groups: list[sources.RecordGroup] = []
+    error = None
+    try:
+        profile = app.profile
+        groups = sources.source_records(
+            app.store,
+            row,
+            lambda: load_mappings(profile.mappings_dir, shape=profile.erp.shape),
+        )
+    except Exception as exc:  # noqa: BLE001 - the records are extra: the detail still shows the rest
+        error = "Source records: " + app.failure("reading the source records", exc)
+    url = sources.procore_url(
+        app.profile.procore.base_url, app.profile.procore.company_id, groups, row["object"]
+    )
+    return DetailLoaded(
+        exception_id, row, history, query.records(app.store, row), similar, groups, url, error
+    )
+
+
+def source_table(group: sources.RecordGroup) -> Table | Text:
+    """One group of source records, titled with its side, count and sum."""
+    side = "ERP" if group.side == "erp" else "Procore"
+    title = f"{side} · {group.title} · {group.count:,} record{'' if group.count == 1 else 's'}"
+    if group.amount is not None:
+        title += f" · sum {money(group.amount)}"
+    if not group.rows:
+        return Text(title + " · none in the current snapshot", style="dim")
+    t = Table(title=title, box=None, padding=(0, 1), expand=True, title_justify="left", title_style="bold")
+    cols = [c for c in group.rows[0] if c not in ("updated_at", "etag")]
+    for c in cols:
+        t.add_column(plain(c), overflow="fold", justify="right" if c in MONEY_COLUMNS else "left")
+    for r in group.rows:
+        t.add_row(*[money(r[c]) if c in MONEY_COLUMNS and r[c] is not None else text(r[c]) for c in cols])
+    if group.count > len(group.rows):
+        t.add_row(Text(f"… and {group.count - len(group.rows):,} more", style="dim"))
+    return t
+
+
+#: Source-record columns that hold money (shown to the cent).
+MONEY_COLUMNS = frozenset({"amount", "net_price", "grand_total", "original_budget_amount"})
 
 
 def _pick(detail: dict[str, Any], *names: str) -> Any:
@@ -122,7 +169,8 @@ def side_table(
         t.add_row("", Text("no record on this side", style="italic yellow"))
     for k, v in record.items():
         differs = k in other and plain(other[k]) != plain(v)
-        t.add_row(text(k), text(v, "bold reverse red" if differs else "", limit=limit, hint=FULL_HINT))
+        shown = money(v) if isinstance(v, Decimal) else amount_text(v) if isinstance(v, str) else v
+        t.add_row(text(k), text(shown, "bold reverse red" if differs else "", limit=limit, hint=FULL_HINT))
     return t
 
 
@@ -134,7 +182,7 @@ class DetailScreen(Screen[None]):
 
     def __init__(self, ids: Sequence[Any], index: int, loaded: DetailLoaded | None = None) -> None:
         super().__init__()
-        self.ids = ids
+        self.ids: Sequence[Any] = ids
         self.index = index
         self.row: dict[str, Any] | None = None
         self.similar: list[Suggestion] = []
@@ -162,6 +210,7 @@ class DetailScreen(Screen[None]):
             with Horizontal(id="sides"):
                 yield Static(id="erp", classes="side")
                 yield Static(id="procore", classes="side")
+            yield Static(id="sources")
             yield Static(id="mapping")
             yield Static(id="history")
         yield Footer()
@@ -221,9 +270,9 @@ class DetailScreen(Screen[None]):
         side = "IdP" if row["object"] == "user" else "ERP"  # a user's other side is the IdP
         if row.get("erp_value") is not None or row.get("procore_value") is not None:
             head.append(f"\n{side} ")
-            head.append(cut(row.get("erp_value") or "—"), style="bold")
+            head.append(cut(amount_text(row.get("erp_value") or "—")), style="bold")
             head.append("  Procore ")
-            head.append(cut(row.get("procore_value") or "—"), style="bold")
+            head.append(cut(amount_text(row.get("procore_value") or "—")), style="bold")
         if side == "ERP":
             head.append("\ndifference (ERP − Procore) ")
             head.append(money(row["difference"]), style="bold red" if row["difference"] else "bold")
@@ -245,6 +294,14 @@ class DetailScreen(Screen[None]):
                 erp = {names.get(k, k): v for k, v in erp.items()}
             self.query_one("#erp", Static).update(side_table(shape.title, erp, pc, limit=limit))
         self.query_one("#procore", Static).update(side_table("Procore", pc, erp, limit=limit))
+
+        parts: list[Table | Text] = [Text("Why this number: the source records", style="bold underline")]
+        if message.sources_error:
+            parts.append(text(message.sources_error))
+        parts.extend(source_table(g) for g in message.groups)
+        if message.procore_url:
+            parts.append(Text("w opens the Procore record: " + message.procore_url, style="dim"))
+        self.query_one("#sources", Static).update(Group(*parts) if len(parts) > 1 else Text(""))
 
         self.similar = message.similar
         maps = mapping_rows(row)
@@ -291,14 +348,41 @@ class DetailScreen(Screen[None]):
             else Group(Text("Decision history", style="bold"), Text("No decisions yet.", style="dim"))
         )
 
-    # -- actions (the app does the work) --------------------------------------------------
+    # -- moving (the grid's current filter and order, read afresh each time) ---------------
+    def _position(self, ids: list[str]) -> tuple[int, bool]:
+        """Where this exception is in ``ids``; when it left (a filter, a re-diff), where it was."""
+        try:
+            return ids.index(self.exception_id), True
+        except ValueError:
+            return min(self.index, len(ids)), False
+
+    def _go(self, ids: list[str], index: int) -> None:
+        self.ids = ids
+        self.index = index
+        self.query_one("#summary", Static).update(text(f"{self.exception_id} loading…"))
+        self.reload()
+
     def action_step(self, delta: int) -> None:
-        new = self.index + delta
-        if 0 <= new < len(self.ids):
-            self.index = new
-            self.reload()
+        ids, _ = self.tieout.grid_rows()
+        pos, present = self._position(ids)
+        new = pos + delta if present or delta < 0 else pos
+        if 0 <= new < len(ids):
+            self._go(ids, new)
         else:
             self.notify("No more exceptions that way.", severity="information")
+
+    def advance(self) -> None:
+        """After a decision: the next undecided exception in the grid's order (wrapping round)."""
+        from app.tui.flows.decide import next_undecided
+
+        ids, statuses = self.tieout.grid_rows()
+        pos, present = self._position(ids)
+        after = pos if present else pos - 1
+        nxt = next_undecided(ids, statuses, after, set(self.tieout.session_status))
+        if nxt is None:
+            self.notify("Every exception in this filter is decided.", severity="information")
+            return
+        self._go(ids, nxt)
 
     def action_toggle_full(self) -> None:
         """Show long values in full in the records (the body scrolls), or cut again."""
@@ -307,16 +391,26 @@ class DetailScreen(Screen[None]):
             self.on_detail_loaded(self._shown)
 
     def action_close(self) -> None:
+        grid = self.tieout.exceptions
+        if grid is not None and grid.is_mounted:
+            grid.follow(self.exception_id)  # back in the grid where the detail walked to
         self.dismiss(None)
 
+    # -- decisions (the app does the work) -----------------------------------------------------
     def action_explain(self) -> None:
-        self.tieout.explain(self.exception_id)
+        self.tieout.explain([self.exception_id])
 
     def action_assign(self) -> None:
-        self.tieout.assign(self.exception_id)
+        self.tieout.assign([self.exception_id])
+
+    def action_repeat(self) -> None:
+        self.tieout.repeat([self.exception_id])
 
     def action_fix_mapping(self) -> None:
         self.tieout.fix_mapping(self.exception_id, mapping_rows(self.row or {}), self.similar)
 
     def action_approve_push(self) -> None:
-        self.tieout.approve_push(self.exception_id)
+        self.tieout.approve_pushes([self.exception_id])
+
+    def action_open_procore(self) -> None:
+        self.tieout.open_procore(self.exception_id)

@@ -13,6 +13,7 @@ import polars as pl
 import pyarrow as pa
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from app.tui.app import TieoutApp
 
 KINDS = ("missing_in_procore", "missing_in_erp", "value_mismatch", "duplicate", "unmapped")
-STATUSES = ("open", "approved", "pushed", "failed", "explained")
+#: The status drop-down: the close's progress states (``reconcile.query.STATES``).
+STATUSES = tuple(query.STATES)
 OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual", "user")
 
 
@@ -49,6 +51,29 @@ def with_statuses(cache: query.GridCache, statuses: dict[str, str]) -> query.Gri
     if isinstance(orders, dict) and hasattr(patched, "_orders"):
         patched._orders.update((k, v) for k, v in orders.items() if k != "status")
     return patched
+
+
+class WorkGrid(ExceptionGrid):
+    """The exceptions grid: shift+up/down mark rows while moving (the library selects a range)."""
+
+    BINDINGS = [
+        Binding("shift+up", "mark_move(-1)", "Mark up", show=False, id="tieout.exceptions.mark_up"),
+        Binding("shift+down", "mark_move(1)", "Mark down", show=False, id="tieout.exceptions.mark_down"),
+    ]
+
+    def action_mark_move(self, delta: int) -> None:
+        screen = self.screen
+        if isinstance(screen, ExceptionsScreen):
+            screen.mark_move(delta)
+
+
+class SelectionResolved(Message):
+    """Every id of the marked filter, read by a worker, for the action that asked."""
+
+    def __init__(self, action: str, ids: list[str]) -> None:
+        super().__init__()
+        self.action = action
+        self.ids = ids
 
 
 class GridLoaded(Message):
@@ -105,6 +130,11 @@ class ExceptionsScreen(Screen[None]):
         self._options_loaded = False
         self._shown = 0
         self._shown_filter: query.ExceptionFilter | None = None
+        #: Rows marked for a bulk decision (ids), or every row of the filter (``all_marked``).
+        self.marked: set[str] = set()
+        self.all_marked = False
+        #: The exception the cursor should be on when the next page lands (after a decision).
+        self._cursor_target: str | None = None
 
     @property
     def tieout(self) -> TieoutApp:
@@ -153,7 +183,13 @@ class ExceptionsScreen(Screen[None]):
 
     def set_status(self, exception_id: str, status: str) -> None:
         """A decision was recorded: the next load patches a copy of the cache, then re-filters."""
-        self._pending[exception_id] = status
+        self.set_statuses({exception_id: status})
+
+    def set_statuses(self, statuses: dict[str, str]) -> None:
+        """Decisions were recorded: the next load patches a copy of the cache, then re-filters."""
+        if not statuses:
+            return
+        self._pending.update(statuses)
         self.reload()
 
     @work(thread=True, exclusive=True, group="grid", exit_on_error=False)
@@ -215,16 +251,24 @@ class ExceptionsScreen(Screen[None]):
             self.page.table.num_rows if self.page is not None and message.filter == self._shown_filter else 0
         )
         self._shown_filter = message.filter
+        same_filter = self._shown_filter == message.filter and self.page is not None
+        keep = self._cursor_target or (self._cursor_id() if same_filter else None)
+        self._cursor_target = None
         self.page = message.page
         grids = self.query(ExceptionGrid)
         if grids:
-            grids.first().replace_data(message.page.table, keep_row=message.page.table.num_rows > self._shown)
+            grid = grids.first()
+            grid.replace_data(message.page.table, keep_row=message.page.table.num_rows > self._shown)
         else:
-            grid = ExceptionGrid(message.page.table, id="grid")
+            grid = WorkGrid(message.page.table, id="grid")
             await self.query_one("#grid-box").mount(grid)
             if self.focused is None:
                 grid.focus()
-        self._update_count()
+        if keep is not None:
+            self.focus_id(keep)
+        if self.all_marked:
+            self.marked = set(self._page_ids())
+        self._show_marks()
 
     def _set_options(self, options: dict[str, list[str]]) -> None:
         objects = sorted(set(OBJECTS) | set(options.get("object", [])))
@@ -241,11 +285,18 @@ class ExceptionsScreen(Screen[None]):
         line = f"showing {page.table.num_rows:,} of {page.matching:,} matching · {page.total:,} open · sort {f.sort} {arrow}"
         if page.capped:
             line += " · more load at the last row"
+        if self.all_marked:
+            line += f" · all {page.matching:,} marked"
+        elif self.marked:
+            line += f" · {len(self.marked):,} marked"
         self.query_one("#count", Label).update(line)
 
     # -- filters -------------------------------------------------------------------------
     def set_filter(self, **changes: Any) -> None:
         self.filter = dataclasses.replace(self.filter, **changes)
+        if self.all_marked:  # "all rows of this filter" means the filter marked, not the next one
+            self.all_marked = False
+            self.marked.clear()
         self.limit = self.page_size
         self.reload()
 
@@ -269,6 +320,9 @@ class ExceptionsScreen(Screen[None]):
     def _select(self, event: Select.Changed) -> None:
         value = event.value if isinstance(event.value, str) else None
         assert event.select.id is not None
+        if event.select.id == "status":  # progress through the close; closed ones are not open
+            self.set_filter(state=value, open_only=value != "closed")
+            return
         self.set_filter(**{event.select.id: value})
 
     @on(DataTable.HeaderSelected)
@@ -304,6 +358,8 @@ class ExceptionsScreen(Screen[None]):
             for sel in self.query(Select):
                 sel.clear()
         self.filter = query.ExceptionFilter(sort=self.filter.sort, descending=self.filter.descending)
+        self.all_marked = False
+        self.marked.clear()
         self.reload()
 
     def action_sort_column(self) -> None:
@@ -317,3 +373,147 @@ class ExceptionsScreen(Screen[None]):
             return
         ids: pa.ChunkedArray = self.page.table.column("exception_id")
         self.tieout.open_detail(ids, grids.first().cursor_row)
+
+    # -- marks and the cursor ---------------------------------------------------------------
+    def _grid(self) -> ExceptionGrid | None:
+        grids = self.query(ExceptionGrid)
+        return grids.first() if grids else None
+
+    def _page_ids(self) -> list[str]:
+        if self.page is None:
+            return []
+        return [str(i) for i in self.page.table.column("exception_id").to_pylist()]
+
+    def _cursor_id(self) -> str | None:
+        grid = self._grid()
+        if grid is None or self.page is None or not 0 <= grid.cursor_row < self.page.table.num_rows:
+            return None
+        return str(self.page.table.column("exception_id")[grid.cursor_row].as_py())
+
+    def focus_id(self, exception_id: str) -> None:
+        """Put the cursor on ``exception_id`` when the page holds it."""
+        grid = self._grid()
+        if grid is None or self.page is None:
+            return
+        ids = self._page_ids()
+        if exception_id in ids:
+            grid.move_cursor(row=ids.index(exception_id), animate=False)
+
+    def follow(self, exception_id: str) -> None:
+        """The cursor on ``exception_id`` now, and after the load under way lands."""
+        self._cursor_target = exception_id
+        self.focus_id(exception_id)
+
+    def _show_marks(self) -> None:
+        grid = self._grid()
+        if grid is not None:
+            rows = frozenset(i for i, x in enumerate(self._page_ids()) if x in self.marked)
+            grid.set_marked(rows)
+        self._update_count()
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the cursor's row, then move down (space, space, space marks three)."""
+        current = self._cursor_id()
+        grid = self._grid()
+        if current is None or grid is None:
+            return
+        self.all_marked = False
+        self.marked.symmetric_difference_update({current})
+        grid.move_cursor(row=grid.cursor_row + 1, animate=False)
+        self._show_marks()
+
+    def mark_move(self, delta: int) -> None:
+        """Mark the cursor's row and the one ``delta`` away, moving there (shift+up/down)."""
+        grid = self._grid()
+        current = self._cursor_id()
+        if current is None or grid is None:
+            return
+        self.all_marked = False
+        self.marked.add(current)
+        grid.move_cursor(row=grid.cursor_row + delta, animate=False)
+        landed = self._cursor_id()
+        if landed is not None:
+            self.marked.add(landed)
+        self._show_marks()
+
+    def action_mark_all(self) -> None:
+        """Mark every row of this filter (loaded or not); again, or with marks already: unmark."""
+        if self.all_marked or self.marked:
+            self.all_marked = False
+            self.marked.clear()
+        else:
+            self.all_marked = True
+            self.marked = set(self._page_ids())
+        self._show_marks()
+
+    def clear_marks(self) -> None:
+        self.all_marked = False
+        self.marked.clear()
+        self._show_marks()
+
+    def advance(self) -> None:
+        """After a decision: the cursor to the next undecided row of this filter; marks cleared."""
+        from app.tui.flows.decide import next_undecided
+
+        grid = self._grid()
+        self.clear_marks()
+        if grid is None:
+            return
+        ids, statuses = self.tieout.grid_rows()
+        nxt = next_undecided(ids, statuses, grid.cursor_row - 1, set(self.tieout.session_status))
+        if nxt is None:
+            self.notify("Every exception in this filter is decided.", severity="information")
+            return
+        self._cursor_target = ids[nxt]
+        grid.move_cursor(row=nxt, animate=False)
+
+    # -- decisions (on the marked rows, else the cursor's) -----------------------------------
+    def _selected(self, action: str) -> list[str] | None:
+        """The ids an action applies to now, or None when a worker must read them first."""
+        page = self.page
+        if self.all_marked and page is not None and page.capped:
+            self._resolve(action, self.filter)
+            return None
+        if self.marked:
+            order = self._page_ids()
+            inside = [i for i in order if i in self.marked]
+            return inside + sorted(self.marked - set(inside))
+        current = self._cursor_id()
+        return [current] if current is not None else []
+
+    @work(thread=True, exclusive=True, group="selection", exit_on_error=False)
+    def _resolve(self, action: str, f: query.ExceptionFilter) -> None:
+        self.post_message(SelectionResolved(action, self.tieout.services.matching_ids(f)))
+
+    def on_selection_resolved(self, message: SelectionResolved) -> None:
+        self._dispatch(message.action, message.ids)
+
+    def _dispatch(self, action: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        if action == "explain":
+            self.tieout.explain(ids, group=len(ids) == 1)
+        elif action == "assign":
+            self.tieout.assign(ids, group=len(ids) == 1)
+        elif action == "repeat":
+            self.tieout.repeat(ids)
+        elif action == "push":
+            self.clear_marks()
+            self.tieout.approve_pushes(ids)
+
+    def _act(self, action: str) -> None:
+        ids = self._selected(action)
+        if ids is not None:
+            self._dispatch(action, ids)
+
+    def action_explain(self) -> None:
+        self._act("explain")
+
+    def action_assign(self) -> None:
+        self._act("assign")
+
+    def action_repeat(self) -> None:
+        self._act("repeat")
+
+    def action_approve_push(self) -> None:
+        self._act("push")

@@ -11,6 +11,15 @@ from textual.widgets import Static
 
 from app.tui.actions import SCOPE_TITLES, actions_for, bindings
 
+#: Each exception kind in one sentence, in the order an analyst works them.
+KIND_HELP: dict[str, str] = {
+    "missing_in_erp": "Procore has a record (vendor, PO, line, budget or cost) the ERP does not.",
+    "missing_in_procore": "The ERP has a record Procore does not: usually one not yet synced or entered.",
+    "value_mismatch": "Both sides have the record but a field or amount differs beyond the tolerance.",
+    "duplicate": "One side holds the same record twice, so its total counts it twice.",
+    "unmapped": "An ERP record no row of the mapping tables places on a Procore project or cost code.",
+}
+
 
 def help_table(keymap: dict[str, str]) -> Table:
     """A table of scope, keys, action and what it does."""
@@ -24,9 +33,18 @@ def help_table(keymap: dict[str, str]) -> Table:
             continue
         t.add_row(Text(title, style="bold underline"), "", "")
         for a in acts:
-            keys = keymap.get(a.id, a.keys).replace("question_mark", "?").replace("slash", "/")
+            keys = (
+                keymap.get(a.id, a.keys)
+                .replace("question_mark", "?")
+                .replace("slash", "/")
+                .replace("full_stop", ".")
+                .replace("asterisk", "*")
+            )
             t.add_row(keys, a.description, a.tooltip)
     t.add_row(Text("Dialogs", style="bold underline"), "", "")
+    t.add_row(
+        "1-9", "Reason code", "Explain: pick a reason code by its number, then Enter (a note is optional)"
+    )
     t.add_row("y / n", "Yes / No", "Confirm or decline (keep or discard a mapping change, push)")
     t.add_row("1 / 2", "Assign", "Project team / ERP team")
     t.add_row("e / s", "Side", "Push: correct Procore (the ERP is right) / correct the ERP")
@@ -37,6 +55,10 @@ def help_table(keymap: dict[str, str]) -> Table:
     t.add_row("ctrl+p", "Palette", "Search every action by name")
     t.add_row("enter", "Open", "In the grid: open the exception")
     t.add_row("tab", "Focus", "Move between filters, search and grid")
+    t.add_row("shift+↑/↓", "Mark", "In the grid: mark rows while moving; decisions apply to the marked rows")
+    t.add_row(Text("Exception kinds", style="bold underline"), "", "")
+    for kind, sentence in KIND_HELP.items():
+        t.add_row(kind, "", sentence)
     return t
 
 

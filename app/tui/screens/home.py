@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.table import Table
 from rich.text import Text
@@ -38,9 +38,10 @@ KIND_COLUMNS = (
 
 
 class HomeLoaded(Message):
-    def __init__(self, summary: query.HomeSummary) -> None:
+    def __init__(self, summary: query.HomeSummary, close: Any = None) -> None:
         super().__init__()
         self.summary = summary
+        self.close = close  # reconcile.close.api.CloseStatus
 
 
 class HomeScreen(Screen[None]):
@@ -86,7 +87,9 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="home", exit_on_error=False)
     def _load(self) -> None:
-        self.post_message(HomeLoaded(query.home_summary(self.tieout.store)))
+        self.post_message(
+            HomeLoaded(query.home_summary(self.tieout.store), self.tieout.services.close_status())
+        )
 
     def on_home_loaded(self, message: HomeLoaded) -> None:
         s = message.summary
@@ -106,6 +109,18 @@ class HomeScreen(Screen[None]):
             )
         ]
         profile.append("   " + " · ".join(f"{k} {d}" for k, d in hints), style="dim")
+        close = message.close
+        if close is not None:
+            readiness = close.readiness.sentence() if close.readiness is not None else None
+            period = close.close.period if close.close is not None else None
+            self.tieout.show_period(period, readiness)
+            profile.append("\n")
+            if readiness:
+                profile.append(readiness, style="bold")
+                profile.append("   S signs off", style="dim")
+            else:
+                profile.append(close.progress.sentence(), style="bold")
+                profile.append("   no close open: tieout close --period YYYY-MM", style="dim")
         self.query_one("#profile", Static).update(profile)
 
         snaps = Table.grid(padding=(0, 1))

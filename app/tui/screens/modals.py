@@ -11,10 +11,45 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, Select, Static
 
 from app.tui.safe import plain, text
 from reconcile.export import Format
+from reconcile.sources import Lookup
+
+
+def _last_field(row: str) -> str:
+    return row.rsplit(",", 1)[-1].strip()
+
+
+class RowSuggester(Suggester):
+    """Completes the field being typed (after the last comma) with a Procore number or code."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.lookups: list[Lookup] = []
+
+    async def get_suggestion(self, value: str) -> str | None:
+        typed = _last_field(value)
+        if not typed:
+            return None
+        low = typed.lower()
+        for item in self.lookups:
+            if item.value.lower().startswith(low) and item.value != typed:
+                return value + item.value[len(typed) :]
+        return None
+
+
+def matches(lookups: list[Lookup], typed: str, *, limit: int = 5) -> list[Lookup]:
+    """Lookups whose number starts with, or whose name contains, what is typed."""
+    low = typed.strip().lower()
+    if not low:
+        return []
+    first = [x for x in lookups if x.value.lower().startswith(low)]
+    named = [x for x in lookups if low in x.label.lower() and x not in first]
+    return (first + named)[:limit]
+
 
 _CANCEL: list[BindingType] = [
     Binding("escape", "cancel", "Cancel", id="tieout.modal.cancel", tooltip="Close without changes")
@@ -55,11 +90,44 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Button(f"{self._yes} (y)", id="yes", variant="primary")
                 yield Button(f"{self._no} (n)", id="no")
 
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The body scrolls within what the terminal leaves after the title, buttons and border,
+        so the buttons stay on screen at 80x24 however long a push plan is."""
+        chrome = 10  # border 2, title 2, buttons 4, the screen's margin 2
+        self.query_one(".body").styles.max_height = max(3, self.app.size.height - chrome)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+class TextModal(_Modal):
+    """Read-only text in full (an audit entry), closed with escape or enter."""
+
+    BINDINGS = [
+        Binding("escape,enter", "cancel", "Close", id="tieout.text.close", tooltip="Close"),
+    ]
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self._title, self._body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(text(self._title), classes="title")
+            with VerticalScroll(classes="body"):
+                yield Static(text(self._body, limit=None))
+
+    def on_mount(self) -> None:
+        self.query_one(".body").styles.max_height = max(3, self.app.size.height - 8)
 
 
 class PullModal(_Modal):
@@ -155,26 +223,51 @@ class Explanation:
 
 
 class ExplainModal(_Modal):
-    """A reason code from the profile's list, plus a note."""
+    """A reason code from the profile's list, plus an optional note.
 
-    def __init__(self, reason_codes: list[str], exception_id: str) -> None:
+    The first nine codes have number hotkeys: a digit picks its code and moves to the note,
+    so ``x 1 enter`` explains. Digits typed into the note stay text (the Input takes them).
+    """
+
+    BINDINGS = [
+        *_CANCEL,
+        *(
+            Binding(str(i), f"pick({i})", f"Reason {i}", show=False, id=f"tieout.explain.reason{i}")
+            for i in range(1, 10)
+        ),
+    ]
+
+    def __init__(self, reason_codes: list[str], exception_id: str, *, count: int = 1) -> None:
         super().__init__()
         self.reason_codes = reason_codes
         self.exception_id = exception_id
+        self.count = count
 
     def compose(self) -> ComposeResult:
+        title = f"Explain {self.exception_id}" if self.count == 1 else f"Explain {self.count:,} exceptions"
         with Vertical(classes="dialog"):
-            yield Label(text(f"Explain {self.exception_id}"), classes="title")
+            yield Label(text(title), classes="title")
             yield Select(
-                [(c, c) for c in self.reason_codes], prompt="Reason code", id="reason", allow_blank=False
+                [(f"{i} {c}" if i <= 9 else c, c) for i, c in enumerate(self.reason_codes, 1)],
+                prompt="Reason code",
+                id="reason",
+                allow_blank=False,
             )
-            yield Input(placeholder="Note (Enter to save)", id="note")
+            yield Input(placeholder="Note, optional (Enter saves)", id="note")
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#reason", Select).focus()
+
+    def action_pick(self, number: int) -> None:
+        """Digit ``number``: that reason code, then the note (Enter saves without one)."""
+        if not 1 <= number <= len(self.reason_codes):
+            self.notify(f"There is no reason code {number}.", severity="warning")
+            return
+        self.query_one("#reason", Select).value = self.reason_codes[number - 1]
+        self.query_one("#note", Input).focus()
 
     def _save(self) -> None:
         reason = self.query_one("#reason", Select).value
@@ -194,7 +287,7 @@ class ExplainModal(_Modal):
 
 
 class AssignModal(_Modal):
-    """Send the exception to the side that must fix it."""
+    """Send the exception (or the marked ones) to the side that must fix it."""
 
     BINDINGS = [
         *_CANCEL,
@@ -202,9 +295,15 @@ class AssignModal(_Modal):
         Binding("2", "pick('erp_team')", "ERP team", id="tieout.assign.erp"),
     ]
 
+    def __init__(self, count: int = 1) -> None:
+        super().__init__()
+        self.count = count
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Assign to", classes="title")
+            yield Label(
+                "Assign to" if self.count == 1 else f"Assign {self.count:,} exceptions to", classes="title"
+            )
             with Horizontal(classes="buttons"):
                 yield Button("1 Project team", id="project_team", variant="primary")
                 yield Button("2 ERP team", id="erp_team")
@@ -234,6 +333,18 @@ class MappingModal(_Modal):
         self.file = file if file in files else (next(iter(files)) if files else None)
         self.line = line
         self.new_row = new_row  # a suggested row to add (line None), e.g. a vendors.csv link
+        self.suggester = RowSuggester()
+
+    def set_lookups(self, lookups: list[Lookup]) -> None:
+        """Procore's projects, cost codes and vendors, read by a worker after the dialog opened."""
+        self.suggester.lookups = lookups
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "row" or not self.is_mounted:
+            return
+        found = matches(self.suggester.lookups, _last_field(event.value))
+        shown = " · ".join(f"{x.kind} {x.value} {x.label}".strip() for x in found)
+        self.query_one("#matches", Label).update(text(shown))
 
     def _current(self) -> str:
         if self.file is None:
@@ -258,7 +369,10 @@ class MappingModal(_Modal):
                 placeholder="file line number (blank: add a row)",
                 id="line",
             )
-            yield Input(value=self._current(), placeholder="row, comma separated", id="row")
+            yield Input(
+                value=self._current(), placeholder="row, comma separated", id="row", suggester=self.suggester
+            )
+            yield Label("", id="matches", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Preview", id="preview", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -281,7 +395,14 @@ class MappingModal(_Modal):
             line = int(raw_line)
         if self.file is None:
             return
-        self.dismiss(MappingEdit(self.file, line, self.query_one("#row", Input).value))
+        row = self.query_one("#row", Input).value
+        if not row.replace(",", "").strip():
+            header = self.files[self.file][0] if self.files.get(self.file) else "its columns"
+            self.notify(
+                f"An empty row maps nothing: give {self.file} a value for {header}.", severity="error"
+            )
+            return
+        self.dismiss(MappingEdit(self.file, line, row))
 
     def on_input_submitted(self) -> None:
         self._preview()

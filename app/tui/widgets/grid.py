@@ -17,7 +17,11 @@ from rich.style import Style
 from textual.coordinate import Coordinate
 from textual_fastdatatable import ArrowBackend, DataTable
 
+from app.tui.format import amount_text
 from app.tui.safe import sanitise_column
+
+#: Text columns that carry an amount when the exception is about one (shown to the cent).
+VALUE_COLUMNS = frozenset({"erp_value", "procore_value"})
 
 WIDTHS: dict[str, int] = {
     "exception_id": 13,
@@ -66,11 +70,17 @@ def sanitise(table: pa.Table) -> pa.Table:
 
 
 class ExceptionGrid(DataTable):
-    """A read-only, row-cursor grid; Rich markup in cells is never interpreted."""
+    """A read-only, row-cursor grid; Rich markup in cells is never interpreted.
+
+    ``marked_rows`` (row numbers) are drawn bold with a ``●`` in the first column: the rows a
+    bulk decision will apply to.
+    """
 
     def __init__(self, table: pa.Table, **kwargs: object) -> None:
         widths = [WIDTHS.get(name, 14) for name in table.column_names]
         self._widths = widths
+        self._value_columns = frozenset(i for i, n in enumerate(table.column_names) if n in VALUE_COLUMNS)
+        self.marked_rows: frozenset[int] = frozenset()
         super().__init__(
             backend=FixedWidthBackend(sanitise(table), widths),
             column_widths=list(widths),
@@ -100,6 +110,14 @@ class ExceptionGrid(DataTable):
             self.cursor_coordinate = Coordinate(0, column)
             self.scroll_to(y=0, animate=False)
         self.refresh()
+
+    def set_marked(self, rows: frozenset[int]) -> None:
+        """Draw ``rows`` as marked (a repaint, no reload)."""
+        if rows != self.marked_rows:
+            self.marked_rows = rows
+            self._update_count += 1  # the cell cache keys on it
+            self._clear_caches()
+            self.refresh()
 
     def _render_cell(
         self,
@@ -141,7 +159,12 @@ class ExceptionGrid(DataTable):
             shown = format_number(datum)
             shown = set_cell_size(shown, inner) if cell_len(shown) > inner else shown.rjust(inner)
         elif isinstance(datum, str) and "\n" not in datum:
-            shown = set_cell_size(datum, inner)
+            if column_index in self._value_columns and (as_amount := amount_text(datum)) is not datum:
+                shown = (
+                    set_cell_size(as_amount, inner) if cell_len(as_amount) > inner else as_amount.rjust(inner)
+                )
+            else:
+                shown = set_cell_size(datum, inner)
         else:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover, in_range)
         component_style, post_style = self._get_styles_to_render_cell(
@@ -163,7 +186,11 @@ class ExceptionGrid(DataTable):
             + component_style
             + post_style
         )
-        lines = [[Segment(" " + shown + " ", style)]]
+        if row_index in self.marked_rows:
+            style += Style(bold=True)
+            lines = [[Segment(("●" if column_index == 0 else " ") + shown + " ", style)]]
+        else:
+            lines = [[Segment(" " + shown + " ", style)]]
         self._cell_render_cache[key] = lines
         return lines
 

@@ -1,0 +1,91 @@
+"""The close in the workstation: sign off from home; a locked period refuses a decision."""
+
+from __future__ import annotations
+
+from textual.widgets import Select
+from tui_fakes import PULLED_AT, make_app, notes, settle
+
+from app.tui.screens.modals import ConfirmModal
+from reconcile import batch, decisions
+from reconcile.close import api
+
+
+def _diffed(store) -> None:
+    """The diff run the exceptions came from (the sign-off binds its snapshots)."""
+    ids = {s: store.current_snapshot(s).id for s in ("procore", "erp")}
+    store.cursor().execute(
+        "INSERT INTO diff_runs (ran_at, procore_snapshot_id, erp_snapshot_id, exceptions) VALUES (?, ?, ?, 30)",
+        [PULLED_AT, ids["procore"], ids["erp"]],
+    )
+
+
+async def test_sign_off_then_a_locked_period_refuses_a_decision(tmp_path, seeded):
+    _diffed(seeded)
+    api.open_close(seeded, "2026-03", actor="ana")
+    ids = [r[0] for r in seeded.cursor().execute("SELECT exception_id FROM exceptions ORDER BY 1").fetchall()]
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "close 2026-03" in app.sub_title
+        assert "undecided 30 of 30" in app.close_line
+        await pilot.press("S", "y")  # refused: nothing decided yet
+        await settle(pilot)
+        assert any("undecided" in n for n in notes(app)[-2:])
+        batch.explain_all(seeded, ids[1:], "timing", actor="ana")
+        await pilot.press("2")
+        await settle(pilot)
+        app.screen.query_one("#status", Select).value = "undecided"
+        await settle(pilot)
+        assert app.screen.page.table.column("exception_id").to_pylist() == [ids[0]]
+        await pilot.press("x", "1", "enter")  # the last one, from the grid
+        await settle(pilot)
+        app.home.reload()
+        await settle(pilot)
+        assert "undecided 0 of 30" in app.close_line
+        await pilot.press("S")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        signer = decisions.default_actor()
+        assert any(f"signed by {signer}" in n for n in notes(app)), notes(app)[-3:]
+        api.lock(seeded, "2026-03", actor="rita-reviewer")  # the reviewer, at their desk
+        before = len(decisions.history(seeded, ids[0]))
+        app.screen.query_one("#status", Select).clear()
+        await settle(pilot)
+        app.screen.follow(ids[0])
+        await pilot.press("a", "2")
+        await settle(pilot)
+        assert len(decisions.history(seeded, ids[0])) == before  # refused, nothing recorded
+        assert any("locked" in n for n in notes(app)[-2:]), notes(app)[-3:]
+
+
+def test_the_demo_removes_the_folder_it_made_and_allows_pushes_by_default(monkeypatch):
+    import argparse
+
+    from app.commands import demo as demo_command
+    from app.demo import demo_environment
+
+    with demo_environment() as env:
+        made = env.dir
+        assert made.exists()
+    assert not made.exists()
+
+    seen: dict[str, list[str]] = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_env(directory, *, push_allow, **kw):
+        seen["allow"] = push_allow
+        raise Stop
+
+    monkeypatch.setattr("app.demo.demo_environment", fake_env)
+    parser = argparse.ArgumentParser()
+    demo_command.register(parser.add_subparsers())
+    for argv, allow in ((["demo"], True), (["demo", "--no-push"], False)):
+        args = parser.parse_args(argv)
+        try:
+            demo_command.handle(args)
+        except Stop:
+            pass
+        assert bool(seen["allow"]) is allow and ("erp_to_procore" in seen["allow"]) is allow
