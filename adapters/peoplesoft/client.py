@@ -9,8 +9,7 @@ one or the other per service operation, depending on the PeopleTools release.
 
 from __future__ import annotations
 
-import base64
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from adapters.base import AuthError, PermissionDenied, ResponseError, UnreachableError
+from adapters.basic_auth import SecretBasicAuth
 from adapters.oauth import ClientCredentialsAuth
 from adapters.peoplesoft.settings import PeopleSoftSettings
 from adapters.peoplesoft.wire import dumps_exact, loads_exact, window_literal
@@ -41,22 +41,6 @@ class _Transient(Exception):
         super().__init__(what)
         self.what = what
         self.retry_after = retry_after
-
-
-class OpridAuth(httpx.Auth):
-    """HTTP Basic with the OPRID; the password is asked for per request, never kept as text."""
-
-    def __init__(self, user: str, secret: Callable[[], str]) -> None:
-        self._user = user
-        self._secret = secret
-
-    def __repr__(self) -> str:
-        return f"OpridAuth(user={self._user!r})"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        raw = f"{self._user}:{self._secret()}".encode()
-        request.headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
-        yield request
 
 
 @dataclass
@@ -90,7 +74,7 @@ class PeopleSoftClient:
             auth = ClientCredentialsAuth(settings.token_url, settings.client_id, secret, side=SIDE)
         else:
             assert settings.username
-            auth = OpridAuth(settings.username, secret)
+            auth = SecretBasicAuth(settings.username, secret)
         self._http = httpx.AsyncClient(
             base_url=settings.base_url + "/",
             auth=auth,

@@ -12,9 +12,8 @@ envelope; nothing here writes XML. Two rules of ECC's SOAP runtime shape this mo
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +22,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from adapters.base import AuthError, PermissionDenied, ResponseError, UnreachableError
+from adapters.basic_auth import SecretBasicAuth
 from adapters.sap_ecc.settings import SapEccSettings
 
 SIDE = "ERP (SAP ECC)"
@@ -43,22 +43,6 @@ class SapFault(ResponseError):
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-class _Basic(httpx.Auth):
-    """HTTP Basic that asks for the password per request, so it is never an attribute."""
-
-    def __init__(self, user: str, secret: Callable[[], str]) -> None:
-        self._user = user
-        self._secret = secret
-
-    def __repr__(self) -> str:
-        return f"_Basic(user={self._user!r})"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        raw = f"{self._user}:{self._secret()}".encode()
-        request.headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
-        yield request
 
 
 def _output_elements(service: Any, function: str) -> list[str]:
@@ -110,7 +94,7 @@ class EccClient:
         self.requests = 0
         self._max_attempts = max_attempts
         self._backoff = backoff
-        auth = _Basic(settings.username, secret)
+        auth = SecretBasicAuth(settings.username, secret)
         params = {"sap-client": settings.sap_client}
         self._wsdl_http = httpx.Client(auth=auth, params=params, timeout=timeout, follow_redirects=False)
         self._http = httpx.AsyncClient(auth=auth, params=params, timeout=timeout, follow_redirects=False)
