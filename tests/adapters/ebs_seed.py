@@ -10,7 +10,7 @@ from adapters.oracle_ebs.wire import format_ts
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 USER = "TIEOUT_INT"
-PASSWORD = "ebs-s3cret-never-printed"
+PASSWORD = "sim-ebs-password-never-printed"  # a simulator's, not a real secret
 ORG = "204"
 SEGMENTS = {"SEGMENT2": "account", "SEGMENT3": "cost_center", "SEGMENT4": "department"}
 
