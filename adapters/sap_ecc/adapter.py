@@ -164,6 +164,7 @@ class EccAdapter:
         if sink.is_done(resource, SCOPE):
             return
         sink.replace_scope(resource, SCOPE)
+        sink.progress(Progress(resource))  # starts the resource's clock and bar before its calls
         before = self.client.requests
         rows = await read()
         sink.page(resource, SCOPE, [(key(r), r) for r in rows])
@@ -182,6 +183,7 @@ class EccAdapter:
             raise Cancelled("The ERP pull was cancelled.")
         if sink.is_done(POS, SCOPE):
             return
+        sink.progress(Progress(POS))  # starts the resource's clock and bar before its calls
         before = self.client.requests
         cc = quote(self.settings.company_code)
         if since is None:

@@ -186,6 +186,7 @@ class MemorySink:
         self.replaced: list[tuple[str, str]] = []
         self.units: dict[str, tuple[int, int]] = {}
         self.ticks = 0
+        self.first: dict[str, Any] = {}  # each resource's first progress tick
         self.stop = False
 
     def is_done(self, resource: str, scope: str) -> bool:
@@ -204,6 +205,7 @@ class MemorySink:
 
     def progress(self, p: Any) -> None:
         self.ticks += 1
+        self.first.setdefault(p.resource, p)
 
     def cancelled(self) -> bool:
         return self.stop

@@ -253,6 +253,9 @@ async def test_adapter_pull_reads_po_trees_and_an_incremental_pull_reads_only_ch
     assert [i["EBELP"] for i in tree["items"]] == ["00010", "00020"]
     assert [a["ZEKKN"] for a in tree["items"][0]["accounts"]] == ["01", "02"]
     assert "4500000099" not in sink.raw["EKKO"]  # another company code
+    # Each resource ticks before its first call, so its bar and its clock start with it (the
+    # pull's per-resource seconds read 0.00 for every ECC table when the only tick came last).
+    assert sink.first and all(p.requests == 0 for p in sink.first.values()), sink.first
     # Only PO 2 changes after the first pull: the next pull reads its tree and nothing else.
     for line in sim.tables["EKPO"]:
         if line["EBELN"] == "4500000002":
