@@ -89,6 +89,7 @@ class PeopleFlow(PushFlow):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._execute_push(message.exception_id, message.preview)
+            self._next_push()  # answered either way: the next approval may start
 
         self.push_screen(ConfirmModal(title, message.preview.text, "Push", "Cancel", wide=True), confirmed)
 
