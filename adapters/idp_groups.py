@@ -76,6 +76,8 @@ class GroupMembersAdapter:
     side: ClassVar[str]
     #: The most members one page may hold (the IdP's documented cap on its page-size parameter).
     page_cap: ClassVar[int]
+    #: The IdP's client: ``(settings, secret, *, sleep, clock, max_wait)``.
+    client_class: ClassVar[Callable[..., GroupClient]]
 
     def __init__(
         self,
@@ -87,20 +89,9 @@ class GroupMembersAdapter:
         max_wait: float = 300.0,
     ) -> None:
         self.settings = settings
-        self.client = self.make_client(settings, secret, sleep=sleep, clock=clock, max_wait=max_wait)
+        self.client = self.client_class(settings, secret, sleep=sleep, clock=clock, max_wait=max_wait)
 
     # -- what each IdP says --------------------------------------------------------------
-    def make_client(
-        self,
-        settings: PeopleSettings,
-        secret: Secret,
-        *,
-        sleep: Sleep,
-        clock: Callable[[], float],
-        max_wait: float,
-    ) -> GroupClient:
-        raise NotImplementedError
-
     def member_pages(self, group_id: str) -> AsyncIterator[MemberPage]:
         """Each page of one group's users, validated (a bad record names its endpoint)."""
         raise NotImplementedError
@@ -159,7 +150,7 @@ class GroupMembersAdapter:
         """Requests for a pull: per group, one look-up and a page per ``page size`` members.
 
         Members per group come from the last snapshot; without one only the floor is known
-        (a look-up and one page a group). The plan itself sends nothing. Full and incremental
+        (a look-up and one page a group): the IdP's group list gives no member count. The plan itself sends nothing. Full and incremental
         cost the same: every group is read in full every time.
         """
         per_page = min(self.settings.page_size, self.page_cap)
@@ -175,10 +166,7 @@ class GroupMembersAdapter:
                 f"a look-up and a page per {per_page} members each, always in full"
             )
         else:
-            note = (
-                f"{len(groups)} group(s), no snapshot yet: a look-up and one page of up to "
-                f"{per_page} members each, plus a page per {per_page} more"
-            )
+            note = f"{len(groups)} group(s), no snapshot yet: at least a look-up and a page each"
         rate = self.rate_per_second(previous)
         seconds = requests / rate if rate else None
         if rate is None:

@@ -9,16 +9,14 @@ no mailbox, ``userPrincipalName`` (contract section 6).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import polars as pl
 
 from adapters.entra import models as m
 from adapters.entra.client import PAGE_CAP, GraphClient
-from adapters.idp_groups import RESOURCE, GroupMembersAdapter, MemberPage, Sleep, fold
-from adapters.people_settings import PeopleSettings
-from adapters.secret import Secret
+from adapters.idp_groups import RESOURCE, GroupMembersAdapter, MemberPage, fold
 
 __all__ = ["RESOURCE", "EntraAdapter", "canonicalize"]
 
@@ -32,21 +30,11 @@ class EntraAdapter(GroupMembersAdapter):
 
     side = "Microsoft Graph"
     page_cap = PAGE_CAP
+    client_class = GraphClient
     client: GraphClient
 
     def __repr__(self) -> str:
         return f"EntraAdapter(tenant={self.settings.tenant!r})"
-
-    def make_client(
-        self,
-        settings: PeopleSettings,
-        secret: Secret,
-        *,
-        sleep: Sleep,
-        clock: Callable[[], float],
-        max_wait: float,
-    ) -> GraphClient:
-        return GraphClient(settings, secret, sleep=sleep, clock=clock, max_wait=max_wait)
 
     async def member_pages(self, group_id: str) -> AsyncIterator[MemberPage]:
         path = f"/v1.0/groups/{group_id}/transitiveMembers/microsoft.graph.user"

@@ -7,16 +7,14 @@ keeps SUSPENDED and DEPROVISIONED users with their status, and the row one user 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import polars as pl
 
-from adapters.idp_groups import RESOURCE, GroupMembersAdapter, MemberPage, Sleep, fold
+from adapters.idp_groups import RESOURCE, GroupMembersAdapter, MemberPage, fold
 from adapters.okta import models as m
 from adapters.okta.client import PAGE_CAP, WINDOW_SECONDS, OktaClient
-from adapters.people_settings import PeopleSettings
-from adapters.secret import Secret
 
 __all__ = ["RESOURCE", "OktaAdapter", "canonicalize"]
 
@@ -26,21 +24,11 @@ class OktaAdapter(GroupMembersAdapter):
 
     side = "Okta"
     page_cap = PAGE_CAP
+    client_class = OktaClient
     client: OktaClient
 
     def __repr__(self) -> str:
         return f"OktaAdapter({self.settings.base_url!r})"
-
-    def make_client(
-        self,
-        settings: PeopleSettings,
-        secret: Secret,
-        *,
-        sleep: Sleep,
-        clock: Callable[[], float],
-        max_wait: float,
-    ) -> OktaClient:
-        return OktaClient(settings, secret, sleep=sleep, clock=clock, max_wait=max_wait)
 
     async def member_pages(self, group_id: str) -> AsyncIterator[MemberPage]:
         path = f"/api/v1/groups/{group_id}/users"
