@@ -76,6 +76,11 @@ class IdpHttp:
         self.cancelled = cancelled
         self.requests = 0
         self.wait_seconds = 0.0
+        #: The request limit of the rate-limit window the IdP last reported (None: it reports none).
+        self.reported_limit: int | None = None
+
+    def observe(self, resp: httpx.Response) -> None:
+        """Note what an answer says about the rate limit (an IdP that reports one overrides this)."""
 
     def rate_limit_wait(self, resp: httpx.Response) -> float | None:
         """Seconds a refusal asks us to wait, or None when it does not say (the subclass decides)."""
@@ -139,6 +144,7 @@ class IdpHttp:
                     False,
                 )
             else:
+                self.observe(resp)
                 wait = self.rate_limit_wait(resp) if resp.status_code in (429, 503) else None
                 if resp.status_code == 429 or (resp.status_code == 503 and wait is not None):
                     refusals += 1

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -267,3 +267,26 @@ class SimServer:
             if m and method == req.method:
                 return fn(req, **m.groupdict())
         return SimResponse.json({"error": f"no route for {req.method} {req.path}"}, status=404)
+
+
+class Served:
+    """A simulator's lifecycle through its ``server``: ``start()`` → its URL, ``stop()``, ``with``."""
+
+    server: SimServer
+
+    def start(self, port: int = 0) -> str:
+        return self.server.start(port)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -29,6 +29,8 @@ from adapters.people_settings import PeopleSettings
 from adapters.secret import Secret
 
 ADVANCED = {"ConsistencyLevel": "eventual"}
+#: The most records one page holds (Graph's cap on ``$top``).
+PAGE_CAP = 999
 
 
 def odata_string(value: str) -> str:
@@ -116,6 +118,6 @@ class GraphClient:
     def members(self, group_id: str) -> AsyncIterator[Any]:
         """Pages of the users in a group and every group nested in it (flattened by Graph)."""
         path = f"/v1.0/groups/{group_id}/transitiveMembers/microsoft.graph.user"
-        top = str(min(999, self.settings.page_size))
+        top = str(min(PAGE_CAP, self.settings.page_size))
         url = f"{path}?{query(select=','.join(m.USER_FIELDS), top=top, count='true')}"
         return self.pages(url, headers=ADVANCED)

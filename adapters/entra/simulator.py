@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from adapters.simkit import SimRequest, SimResponse, SimServer
+from adapters.simkit import Served, SimRequest, SimResponse, SimServer
 
 #: What Graph returns for a user when ``$select`` is absent: no accountEnabled among them.
 DEFAULT_USER_FIELDS = (
@@ -42,7 +42,7 @@ def _error(status: int, code: str, message: str) -> SimResponse:
     return SimResponse.json({"error": {"code": code, "message": message, "innerError": {}}}, status)
 
 
-class GraphSimulator:
+class GraphSimulator(Served):
     """``start()`` → the Graph root (also the login URL); ``stop()``; ``faults``; ``server.log``.
 
     ``seed``: ``{"groups": [{id, displayName}], "users": [user…], "members": {group id: [member
@@ -83,23 +83,6 @@ class GraphSimulator:
 
     def __repr__(self) -> str:
         return f"GraphSimulator(tenant={self.tenant!r}, users={len(self.users)})"
-
-    def start(self, port: int = 0) -> str:
-        return self.server.start(port)
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
-    def __enter__(self) -> GraphSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- auth ---------------------------------------------------------------------------
     def _token(self, req: SimRequest) -> SimResponse:

@@ -37,7 +37,19 @@ class OktaAuth(httpx.Auth):
         yield request
 
 
+#: Okta's rate-limit windows are a minute long; ``X-Rate-Limit-Limit`` is the org's number for one.
+WINDOW_SECONDS = 60
+#: The most users one page of a group's members holds (Okta's cap on ``limit``).
+PAGE_CAP = 1000
+
+
 class OktaHttp(IdpHttp):
+    def observe(self, resp: httpx.Response) -> None:
+        try:
+            self.reported_limit = int(resp.headers["X-Rate-Limit-Limit"])
+        except (KeyError, ValueError):
+            pass
+
     def rate_limit_wait(self, resp: httpx.Response) -> float | None:
         after = super().rate_limit_wait(resp)
         if after is not None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from adapters.simkit import SimRequest, SimResponse, SimServer
+from adapters.simkit import Served, SimRequest, SimResponse, SimServer
 
 
 def _cursor(index: int) -> str:
@@ -36,7 +36,7 @@ def _index(cursor: str | None) -> int:
         return -1
 
 
-class OktaSimulator:
+class OktaSimulator(Served):
     """``start()`` → the org URL; ``stop()``; ``faults``; ``server.log``.
 
     ``seed``: ``{"groups": [group…], "users": [user…], "members": {group id: [user id…]}}`` in
@@ -73,23 +73,6 @@ class OktaSimulator:
 
     def __repr__(self) -> str:
         return f"OktaSimulator(groups={len(self.groups)}, users={len(self.users)})"
-
-    def start(self, port: int = 0) -> str:
-        return self.server.start(port)
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
-    def __enter__(self) -> OktaSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- around every route -----------------------------------------------------------
     def _limits(self) -> tuple[bool, dict[str, str]]:

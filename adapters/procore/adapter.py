@@ -129,10 +129,7 @@ class ProcoreAdapter:
             raise first from None
         return {
             "since": _iso(started),
-            "rate_limit_hourly": self.client.pacer.hourly_limit,
-            "rate_limit_last": self.client.pacer.last_limit,
-            "rate_limit_window": self.client.pacer.bucket.window if self.client.pacer.bucket else None,
-            "per_page_served": self.client.per_page_served,
+            **rate_stamps(self.client),
             "requests": dict(self.client.stats),
         }
 
@@ -149,24 +146,7 @@ class ProcoreAdapter:
 
     # -- plan ---------------------------------------------------------------------------
     def _rate_per_second(self, previous: PreviousPull | None) -> float | None:
-        """Our sustainable request rate: the reported bucket's share, capped by the hourly share."""
-        share = 1 - float(self.settings.reserve_share)
-        pacer = self.client.pacer
-        hourly = pacer.hourly_limit or (previous.high_water.get("rate_limit_hourly") if previous else None)
-        rates = []
-        if pacer.bucket is not None:
-            rates.append(pacer.bucket.limit * share / pacer.bucket.window)
-        elif (
-            previous
-            and previous.high_water.get("rate_limit_last")
-            and previous.high_water.get("rate_limit_window")
-        ):
-            # No request yet in this run: the bucket the last pull's final answer reported.
-            last = previous.high_water
-            rates.append(int(last["rate_limit_last"]) * share / float(last["rate_limit_window"]))
-        if hourly:
-            rates.append(int(hourly) * share / 3600.0)
-        return min(rates) if rates else None
+        return sustainable_rate(self.client, self.settings, previous)
 
     async def plan(self, previous: PreviousPull | None) -> list[PlanRow]:
         """Requests per resource for a full and an incremental pull, from the last snapshot.
@@ -209,6 +189,39 @@ class ProcoreAdapter:
                 row.seconds_full, row.seconds_incremental = full_n / rate, inc_n / rate
             rows.append(row)
         return rows
+
+
+def rate_stamps(client: ProcoreClient) -> dict[str, Any]:
+    """What a pull records of Procore's rate limits and page size, for the next plan and pull."""
+    return {
+        "rate_limit_hourly": client.pacer.hourly_limit,
+        "rate_limit_last": client.pacer.last_limit,
+        "rate_limit_window": client.pacer.bucket.window if client.pacer.bucket else None,
+        "per_page_served": client.per_page_served,
+    }
+
+
+def sustainable_rate(
+    client: ProcoreClient, settings: ProcoreSettings, previous: PreviousPull | None
+) -> float | None:
+    """Our sustainable request rate: the reported bucket's share, capped by the hourly share."""
+    share = 1 - float(settings.reserve_share)
+    pacer = client.pacer
+    hourly = pacer.hourly_limit or (previous.high_water.get("rate_limit_hourly") if previous else None)
+    rates = []
+    if pacer.bucket is not None:
+        rates.append(pacer.bucket.limit * share / pacer.bucket.window)
+    elif (
+        previous
+        and previous.high_water.get("rate_limit_last")
+        and previous.high_water.get("rate_limit_window")
+    ):
+        # No request yet in this run: the bucket the last pull's final answer reported.
+        last = previous.high_water
+        rates.append(int(last["rate_limit_last"]) * share / float(last["rate_limit_window"]))
+    if hourly:
+        rates.append(int(hourly) * share / 3600.0)
+    return min(rates) if rates else None
 
 
 def _first_adapter_error(group: BaseExceptionGroup[BaseException]) -> AdapterError | None:

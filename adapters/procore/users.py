@@ -14,15 +14,17 @@ Units of work (checkpoint scopes): ``company`` for ``company_users`` (``/rest/v1
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import polars as pl
 
-from adapters.base import PreviousPull, PullSink, RawReader, ResponseError
+from adapters.base import PlanRow, PreviousPull, PullSink, RawReader, ResponseError
 from adapters.people_schema import people_frame
 from adapters.procore import models as m
+from adapters.procore.adapter import rate_stamps, sustainable_rate
 from adapters.procore.client import ProcoreClient
-from adapters.procore.reads import Pull
+from adapters.procore.reads import Pull, selected
 from adapters.secret import Secret
 from adapters.settings import ProcoreSettings
 
@@ -147,7 +149,80 @@ class DirectoryAdapter:
         """Users, templates and project members into ``sink``; the request count per resource."""
         self.client.pacer.cancelled = sink.cancelled  # a rate-limit wait stops at Ctrl-C
         await DirectoryPull(self.client, self.settings, sink).run()
-        return {"requests": dict(self.client.stats)}
+        return {"requests": dict(self.client.stats), **rate_stamps(self.client)}
+
+    async def plan(self, previous: PreviousPull | None) -> list[PlanRow]:
+        """Requests per resource for a pull (``tieout pull --plan``); full and incremental alike.
+
+        Record counts come from the last directory snapshot; without one, from the projects
+        list and one ``per_page=1`` probe per user list (its ``Total`` header), which the plan
+        itself costs, as the money side's plan does. Times are at the rate Procore last
+        reported, less the share left to the company's other integrations.
+        """
+        counts: dict[str, dict[str, int]] = {r: {} for r in RESOURCES}
+        if previous is not None and previous.raw is not None:
+            for r in RESOURCES:
+                for scope, _rec in previous.raw(r):
+                    counts[r][scope] = counts[r].get(scope, 0) + 1
+            # A project without members left no record, but its list is still read.
+            listed = [
+                m.parse(m.Project, payload, endpoint="projects") for _s, payload in previous.raw("projects")
+            ]
+            for p in selected(self.settings, listed):
+                counts["project_users"].setdefault(f"project:{p.id}", 0)
+        else:
+            counts = await self._probe_counts()
+        served = self.client.per_page_served or (
+            previous.high_water.get("per_page_served") if previous else None
+        )
+        per_page = min(self.settings.per_page, int(served or self.settings.per_page))
+
+        def pages(r: str, floor: int = 1) -> int:
+            return max(floor, sum(max(1, math.ceil(n / per_page)) for n in counts[r].values()))
+
+        requests = {
+            "projects": pages("projects"),
+            "company_users": pages("company_users"),
+            "inactive_users": pages("inactive_users"),
+            # One list per template type (the list answers one type per request).
+            "permission_templates": pages("permission_templates", len(TEMPLATE_TYPES)),
+            "project_users": pages("project_users", len(counts["project_users"]) or 1),
+        }
+        rate = sustainable_rate(self.client, self.settings, previous)
+        rows = []
+        for r in RESOURCES:
+            n = requests[r]
+            seconds = n / rate if rate else None
+            note = f"{len(counts['project_users'])} project(s)" if r == "project_users" else ""
+            rows.append(PlanRow(r, n, n, note or "read in full every time", seconds, seconds))
+        return rows
+
+    async def _probe_counts(self) -> dict[str, dict[str, int]]:
+        """Record counts per scope with no snapshot: the projects list, then ``Total`` headers."""
+        c, cid = self.client, self.settings.company_id
+        counts: dict[str, dict[str, int]] = {r: {} for r in RESOURCES}
+
+        async def total(path: str, resource: str) -> int:
+            resp = await c.request("GET", path, resource=resource, params={"page": 1, "per_page": 1})
+            try:
+                return int(resp.headers.get("Total") or len(c.decode(resp, path)))
+            except ValueError:
+                return 0
+
+        path = f"{V10}/projects"
+        projects: list[m.Project] = []
+        async for page, _ in c.pages(path, resource="projects", params={"company_id": cid}):
+            projects += m.parse_page(m.Project, page, endpoint=path)
+        counts["projects"]["company"] = len(projects)
+        counts["company_users"]["company"] = await total(f"{V13}/companies/{cid}/users", "company_users")
+        counts["inactive_users"]["company"] = await total(
+            f"{V10}/companies/{cid}/users/inactive", "inactive_users"
+        )
+        for p in selected(self.settings, projects):
+            counts["project_users"][f"project:{p.id}"] = await total(
+                f"{V10}/projects/{p.id}/users", "project_users"
+            )
+        return counts
 
     def canonicalize(self, raw: RawReader) -> dict[str, pl.DataFrame]:
         return canonicalize_directory(raw)

@@ -79,19 +79,19 @@ def format_plan(plans: dict[str, list[PlanRow]]) -> list[str]:
     Times are at the rate limit the API last reported, less the share left to the
     company's other integrations; "-" where the API reports no limit.
     """
-    head = f"{'source':<8} {'resource':<26} {'full':>7} {'time':>9} {'increm.':>8} {'time':>9}  note"
+    head = f"{'source':<9} {'resource':<26} {'full':>7} {'time':>9} {'increm.':>8} {'time':>9}  note"
     lines = [head]
     for source, rows in plans.items():
         for r in rows:
             lines.append(
-                f"{source:<8} {r.resource:<26} {r.full_requests:>7} {_duration(r.seconds_full):>9} "
+                f"{source:<9} {r.resource:<26} {r.full_requests:>7} {_duration(r.seconds_full):>9} "
                 f"{r.incremental_requests:>8} {_duration(r.seconds_incremental):>9}  {r.note}"
             )
         timed = [r for r in rows if r.seconds_full is not None]
         full_s = sum(r.seconds_full or 0.0 for r in timed) if timed else None
         inc_s = sum(r.seconds_incremental or 0.0 for r in timed) if timed else None
         lines.append(
-            f"{source:<8} {'= total':<26} {sum(r.full_requests for r in rows):>7} {_duration(full_s):>9} "
+            f"{source:<9} {'= total':<26} {sum(r.full_requests for r in rows):>7} {_duration(full_s):>9} "
             f"{sum(r.incremental_requests for r in rows):>8} {_duration(inc_s):>9}"
         )
     return lines

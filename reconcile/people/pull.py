@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import polars as pl
 
-from adapters.base import PreviousPull, PullSink, RawReader, SourceAdapter
+from adapters.base import PlanRow, PreviousPull, PullSink, RawReader, SourceAdapter
 from reconcile.profile import Profile, ProfileError
 from reconcile.secrets import get_secret
 from reconcile.store import Store
@@ -64,6 +64,10 @@ class _RawOnly:
         if self.idp is not None:
             stamp["idp"] = self.idp
         return stamp
+
+    async def plan(self, previous: PreviousPull | None) -> list[PlanRow]:
+        """What a pull of this source costs (``tieout pull --plan``), as the inner adapter says."""
+        return list(await self.inner.plan(previous))
 
     def canonicalize(self, raw: RawReader) -> dict[str, pl.DataFrame]:
         self.inner.canonicalize(raw)  # refuses a payload the diff could not read

@@ -65,11 +65,6 @@ async def test_people_tab_shows_only_user_exceptions_by_email(tmp_path: Path, st
         assert screen.filter.object == "user"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known since merging decide-fast: after a decision the detail moves on and the People grid "
-    "still shows the decided row as open (the decision itself is recorded); see the closing note",
-)
 async def test_open_a_person_and_explain_it_records_the_decision(tmp_path: Path, store: Store) -> None:
     seed(store)
     app = make_app(tmp_path, store)
@@ -101,6 +96,37 @@ async def test_open_a_person_and_explain_it_records_the_decision(tmp_path: Path,
             grid_column(people, "status")[grid_column(people, "email").index("new.hire@acme.example")]
             == "explained"
         )
+
+
+async def test_a_decision_in_a_person_detail_moves_to_the_next_person(tmp_path: Path, store: Store) -> None:
+    """Opened from the People tab, the detail walks the tab's rows, even with money's grid open."""
+    seed(store)
+    app = make_app(tmp_path, store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")  # the money grid first: its rows are not the ones walked here
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        people = app.screen
+        assert isinstance(people, PeopleScreen)
+        emails = grid_column(people, "email")
+        ids = grid_column(people, "exception_id")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen), notes(app)
+        assert app.screen.exception_id == ids[0]
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("tab", "enter")  # the first reason code, no note
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen), notes(app)
+        assert app.screen.exception_id == ids[1], (emails, notes(app))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is people
+        assert grid_column(people, "status")[:2] == ["explained", "open"]
+        assert people._cursor_id() == ids[1]  # back where the detail walked to
 
 
 async def test_home_lists_orphaned_accounts_first_and_opens_them(tmp_path: Path, store: Store) -> None:

@@ -74,6 +74,10 @@ class Workstation(App[int]):
         """A notification that shows ``message`` verbatim (never parsed as markup)."""
         self.notify(capped(message, TOAST_LIMIT), severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
 
+    def work_grid(self) -> ExceptionsScreen | None:
+        """The grid the analyst works from now: the one a detail walks and follows back to."""
+        return self.exceptions
+
     def reload_screens(self, *, stale: bool = True) -> None:
         """Re-read what the mounted screens show (``stale``: the exceptions changed)."""
         from app.tui.screens.audit import AuditScreen

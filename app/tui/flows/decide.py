@@ -89,7 +89,8 @@ class DecideFlow(Workstation):
 
     def grid_rows(self) -> tuple[list[str], list[str]]:
         """The grid's current rows (its filter and order): ids and statuses, as loaded."""
-        page = self.exceptions.page if self.exceptions is not None else None
+        grid = self.work_grid()
+        page = grid.page if grid is not None else None
         if page is None:
             ids = list(self.detail.ids) if self.detail is not None else []
             return [str(i) for i in ids], ["open"] * len(ids)

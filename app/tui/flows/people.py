@@ -1,5 +1,6 @@
 """The People tab: open it (from its key, or from the home screen's orphans panel), keep it
-current after a diff or a decision, and title the push confirmation by what it does to a person.
+current after a diff or a decision, walk its rows from a detail opened there, and title the
+push confirmation by what it does to a person.
 
 Detail, explain, assign and push are the money side's flows: a user exception is an ordinary
 exception row, and its push plan (``reconcile.people.push``) names, before a deactivation or a
@@ -14,7 +15,9 @@ from textual import on
 from textual.screen import Screen
 
 from app.tui import messages as m
+from app.tui.flows.decide import Decided
 from app.tui.flows.push import PushFlow, PushPlanned
+from app.tui.screens.exceptions import ExceptionsScreen
 from app.tui.screens.modals import ConfirmModal
 from app.tui.screens.people import PeopleScreen
 from app.tui.services import PushPreview
@@ -58,6 +61,12 @@ class PeopleFlow(PushFlow):
         if self.people is not None and self.people.is_mounted:
             self.people.show_kind(kind)
 
+    def work_grid(self) -> ExceptionsScreen | None:
+        """In the People mode the People grid: a detail opened there walks its rows, not money's."""
+        if self.current_mode == "people" and self.people is not None:
+            return self.people
+        return super().work_grid()
+
     def reload_screens(self, *, stale: bool = True) -> None:
         super().reload_screens(stale=stale)
         if self.people is not None and self.people.is_mounted:
@@ -80,6 +89,7 @@ class PeopleFlow(PushFlow):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._execute_push(message.exception_id, message.preview)
+            self._next_push()  # answered either way: the next approval may start
 
         self.push_screen(ConfirmModal(title, message.preview.text, "Push", "Cancel", wide=True), confirmed)
 
@@ -87,3 +97,9 @@ class PeopleFlow(PushFlow):
     def _people_changed(self, message: m.DataChanged) -> None:
         if self.people is not None and self.people.is_mounted:
             self.people.set_status(message.exception_id, message.status)
+
+    @on(Decided)
+    def _people_decided(self, message: Decided) -> None:
+        """The People grid shows a decision as the money grid does: its row's status patched."""
+        if self.people is not None and self.people.is_mounted:
+            self.people.set_statuses(message.outcome.done)

@@ -391,7 +391,7 @@ class DetailScreen(Screen[None]):
             self.on_detail_loaded(self._shown)
 
     def action_close(self) -> None:
-        grid = self.tieout.exceptions
+        grid = self.tieout.work_grid()
         if grid is not None and grid.is_mounted:
             grid.follow(self.exception_id)  # back in the grid where the detail walked to
         self.dismiss(None)
