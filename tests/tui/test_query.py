@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from tui_fakes import make_profile
 
 from reconcile import decisions, query
+from reconcile.close.api import tie_out
 
 FILTERS = [
     query.ExceptionFilter(),
@@ -56,9 +58,6 @@ def test_home_summary(seeded):
 
 def test_home_summary_totals_follow_the_tie_out(seeded, tmp_path):
     """With the tie-out, the money totals are its column sums: the same scope as the table."""
-    from reconcile.close.api import tie_out
-    from tui_fakes import make_profile
-
     frame = tie_out(seeded, make_profile(tmp_path))
     totals = {t.object: t for t in query.home_summary(seeded, tieout=frame).totals}
     # The one Procore actual line names no source, so it is no approved cost: not counted.
