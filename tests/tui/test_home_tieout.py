@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 from rich.console import Console
-from tui_fakes import FIXED_NOW, FakeServices, make_app, make_profile, settle, write_snapshot
+from tui_fakes import FIXED_NOW, FakeServices, make_app, make_profile, notes, settle, write_snapshot
 
 from app.tui.app import TieoutApp
 from app.tui.screens.exceptions import ExceptionsScreen
@@ -220,9 +220,15 @@ async def test_the_count_matches_the_drill_and_ties_are_listed(tmp_path: Path, s
         tied = [r for r in shown if r[0] == "1003"]
         assert [r[4] for r in tied] == ["0.00", "0.00", "0.00"]
         counts = query.project_progress(store)
-        assert tied[0][5] == (f"{counts['1003'][0]} of {counts['1003'][1]}" if "1003" in counts else "·")
+        assert "1003" not in counts and tied[0][5] == "·"  # nothing open
         assert app.screen.focused is table  # the keys work at once, at 80x24 too
         assert table.region.height >= 5 and table.region.bottom <= 23
+        # A project with nothing open says so instead of opening an empty grid.
+        table.move_cursor(row=[r[0] for r in shown].index("1003"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert "Project 1003 has no open exceptions." in notes(app)
 
 
 def test_rows_group_a_project_and_put_the_largest_gap_first() -> None:

@@ -126,8 +126,12 @@ class HomeScreen(Screen[None]):
 
     async def action_drill_project(self) -> None:
         """The exceptions grid with exactly the cursor's project (every other filter cleared)."""
-        row = self.query_one(TieOutTable).current()
+        table = self.query_one(TieOutTable)
+        row = table.current()
         if row is None:
+            return
+        if row.project is not None and table.open_of(row.project) == 0:
+            self.app.notify(f"Project {plain(row.project)} has no open exceptions.")
             return
         await self.app.switch_mode("exceptions")
         grid = self.tieout.exceptions

@@ -117,6 +117,10 @@ class TieOutTable(DataTable):
             ]
             self.move_cursor(row=same[0] if same else max(min(before, len(rows) - 1), 0), animate=False)
 
+    def open_of(self, project: str | None) -> int | None:
+        """The project's open exceptions, as its first line shows them (None: not counted)."""
+        return next((r.open for r in self.shown if r.project == project and r.open is not None), None)
+
     def current(self) -> ProjectRow | None:
         """The row under the cursor, if any."""
         if not self.shown or not 0 <= self.cursor_row < len(self.shown):
