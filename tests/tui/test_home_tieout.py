@@ -182,6 +182,14 @@ async def test_the_table_shows_the_engines_tie_out_to_the_cent(tmp_path: Path, s
         assert lines["actual"] == ["2,280.00", "2,280.00", "0.00"]
         sums = object_totals(engine)
         assert lines["commitment"][:2] == [cents(sums["commitment"][0]), cents(sums["commitment"][1])]
+        # The first visit to the grid, straight from here: its project select shows the drill
+        # once its options arrive.
+        await pilot.press("enter")
+        await settle(pilot)
+        grid = app.screen
+        assert isinstance(grid, ExceptionsScreen)
+        assert grid.filter.project == "1001" and str(grid.query_one("#project").value) == "1001"
+        assert grid.page is not None and grid.page.matching == open_
 
 
 async def test_enter_on_a_project_opens_exactly_its_exceptions(tmp_path: Path, store: Store) -> None:
