@@ -8,7 +8,7 @@ as a bound parameter; only column names (checked against ``GRID_COLUMNS``) are s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -511,7 +511,6 @@ class HomeSummary:
     snapshots: dict[str, dict[str, Any] | None]
     totals: list[SideTotal]
     counts: list[tuple[str, str, int]]  # (object, kind, open exceptions)
-    variance_by_project: list[tuple[str, Decimal]] = field(default_factory=list)
 
 
 def _current_ids(cur: Any) -> dict[str, int]:
@@ -525,16 +524,32 @@ def _scoped(sql: str, snapshot_id: int) -> tuple[str, list[Any]]:
     return f"{sql}{joiner}snapshot_id = ?", [snapshot_id]
 
 
-def home_summary(store: Store, *, top_projects: int = 8) -> HomeSummary:
-    """Last snapshots, totals per object on each side, exception counts, variance by project."""
+#: The money side's sources; a profile with ``[people]`` adds ``identity`` and ``directory``.
+MONEY_SOURCES: tuple[str, ...] = ("procore", "erp")
+
+
+def home_summary(
+    store: Store,
+    *,
+    sources: tuple[str, ...] = MONEY_SOURCES,
+    tieout: pl.DataFrame | None = None,
+) -> HomeSummary:
+    """Last snapshots of ``sources``, totals per object on each side, open exceptions by kind.
+
+    With ``tieout`` (``reconcile.close.tieout.tie_out``'s frame) the money totals are its
+    column sums, so the totals card and the per-project table agree to the cent: the same
+    scope (active projects, the working cut-off, home-currency rows) and a PO counted once, by
+    its lines. Without it they are the current snapshots' whole tables (lines too, never headers).
+    An ``identity`` snapshot's entry names the IdP that wrote it (``idp``).
+    """
     cur = store.cursor()
     try:
         current = _current_ids(cur)
         snapshots: dict[str, dict[str, Any] | None] = {}
-        for source in ("procore", "erp"):
+        for source in sources:
             row = cur.execute(
-                "SELECT id, status, epoch_us(started_at), epoch_us(finished_at), records, error FROM snapshots "
-                "WHERE source = ? ORDER BY id DESC LIMIT 1",
+                "SELECT id, status, epoch_us(started_at), epoch_us(finished_at), records, error, high_water "
+                "FROM snapshots WHERE source = ? ORDER BY id DESC LIMIT 1",
                 [source],
             ).fetchone()
             cur_row = None
@@ -542,8 +557,8 @@ def home_summary(store: Store, *, top_projects: int = 8) -> HomeSummary:
                 # Records the snapshot holds (an incremental pull reads few and carries the rest).
                 cur_row = cur.execute(
                     "SELECT id, epoch_us(finished_at), "
-                    "greatest(records, (SELECT count(*) FROM raw_records r WHERE r.snapshot_id = s.id)) "
-                    "FROM snapshots s WHERE id = ?",
+                    "greatest(records, (SELECT count(*) FROM raw_records r WHERE r.snapshot_id = s.id)), "
+                    "high_water FROM snapshots s WHERE id = ?",
                     [current[source]],
                 ).fetchone()
             if row is None:
@@ -557,13 +572,20 @@ def home_summary(store: Store, *, top_projects: int = 8) -> HomeSummary:
                 "current_id": cur_row[0] if cur_row else None,
                 "finished_at": _from_epoch_us(cur_row[1]) if cur_row else None,
                 "records": int(cur_row[2]) if cur_row else 0,
+                # The people pull stamps the IdP it read (reconcile.people.pull), so a profile
+                # switched from Okta to Entra still shows which one the snapshot came from.
+                "idp": _stamped_idp(cur_row[3] if cur_row else row[6]),
             }
+        money = _tieout_totals(tieout) if tieout is not None else {}
         totals = []
         for obj, (unit, erp_sql, pc_sql) in _TOTALS.items():
             values: list[Decimal | None] = []
-            for source, sql in (("erp", erp_sql), ("procore", pc_sql)):
+            for i, (source, sql) in enumerate((("erp", erp_sql), ("procore", pc_sql))):
                 if source not in current:
                     values.append(None)
+                    continue
+                if obj in money:
+                    values.append(money[obj][i])
                     continue
                 q, p = _scoped(sql, current[source])
                 got = cur.execute(q, p).fetchone()
@@ -575,17 +597,41 @@ def home_summary(store: Store, *, top_projects: int = 8) -> HomeSummary:
                 "SELECT object, kind, count(*) FROM exceptions WHERE is_open GROUP BY ALL ORDER BY 1, 2"
             ).fetchall()
         ]
-        variance = [
-            (str(p), Decimal(v))
-            for p, v in cur.execute(
-                "SELECT coalesce(project, '(none)'), sum(difference) AS v FROM exceptions "
-                "WHERE is_open AND difference IS NOT NULL GROUP BY 1 ORDER BY abs(v) DESC, 1 LIMIT ?",
-                [top_projects],
-            ).fetchall()
-        ]
     finally:
         cur.close()
-    return HomeSummary(snapshots=snapshots, totals=totals, counts=counts, variance_by_project=variance)
+    return HomeSummary(snapshots=snapshots, totals=totals, counts=counts)
+
+
+def _stamped_idp(high_water: Any) -> str | None:
+    try:
+        stamp = json.loads(high_water) if high_water else {}
+    except ValueError:
+        return None
+    idp = stamp.get("idp") if isinstance(stamp, dict) else None
+    return str(idp) if idp else None
+
+
+def _tieout_totals(frame: pl.DataFrame) -> dict[str, tuple[Decimal, Decimal]]:
+    from reconcile.close.tieout import object_totals
+
+    return object_totals(frame)
+
+
+def project_progress(store: Store) -> dict[str, tuple[int, int]]:
+    """Per project, its open money exceptions as (undecided, open), for home's tie-out table.
+
+    People rows (object ``user``) are left out: their project is an access grant, and the
+    People tab counts them. ``undecided`` is the sign-off's rule (``STATES``).
+    """
+    cur = store.cursor()
+    try:
+        rows = cur.execute(
+            f"SELECT e.project, count(*) FILTER (WHERE {STATES['undecided']}), count(*) {_BASE}"
+            "WHERE e.is_open AND e.project IS NOT NULL AND e.object <> 'user' GROUP BY 1"
+        ).fetchall()
+    finally:
+        cur.close()
+    return {str(p): (int(u), int(n)) for p, u, n in rows}
 
 
 def decision_log(store: Store) -> pl.DataFrame:

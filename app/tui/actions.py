@@ -27,7 +27,13 @@ class Action:
 ACTIONS: tuple[Action, ...] = (
     Action("tieout.help", "app", "f1,question_mark", "help", "Help", "Every binding on every screen"),
     Action(
-        "tieout.home", "app", "1", "switch_mode('home')", "Home", "Snapshots, totals, variance", show=False
+        "tieout.home",
+        "app",
+        "1",
+        "switch_mode('home')",
+        "Home",
+        "Snapshots, totals, tie-out",
+        show=False,
     ),
     Action(
         "tieout.exceptions",
@@ -64,6 +70,15 @@ ACTIONS: tuple[Action, ...] = (
         "app.people_orphans",
         "Orphans",
         "Open the orphaned accounts in the People tab",
+        show=False,
+    ),
+    Action(
+        "tieout.home.drill",
+        "home",
+        "enter",
+        "drill_project",
+        "Project",
+        "Open the exceptions grid on the tie-out row's project",
         show=False,
     ),
     Action("tieout.pull", "app", "p", "pull", "Pull", "Snapshot Procore and the ERP, then re-diff"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from tui_fakes import make_profile
 
 from reconcile import decisions, query
+from reconcile.close.api import tie_out
 
 FILTERS = [
     query.ExceptionFilter(),
@@ -51,7 +53,17 @@ def test_home_summary(seeded):
     assert totals["budget"].variance == Decimal("2000")
     assert totals["vendor"].erp == 2 and totals["vendor"].procore == 3
     assert ("vendor", "value_mismatch", 1) in s.counts
-    assert s.variance_by_project[0][0] == "1002"
+    assert set(s.snapshots) == {"procore", "erp"}
+
+
+def test_home_summary_totals_follow_the_tie_out(seeded, tmp_path):
+    """With the tie-out, the money totals are its column sums: the same scope as the table."""
+    frame = tie_out(seeded, make_profile(tmp_path))
+    totals = {t.object: t for t in query.home_summary(seeded, tieout=frame).totals}
+    # The one Procore actual line names no source, so it is no approved cost: not counted.
+    assert (totals["actual"].erp, totals["actual"].procore) == (Decimal("700"), Decimal("0"))
+    assert totals["commitment"].variance == Decimal("100")
+    assert totals["vendor"].procore == 3  # counts stay counts
 
 
 def test_report_frame_has_contract_columns(seeded):

@@ -18,6 +18,7 @@ from textual.containers import Container, Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select
+from textual.widgets.select import InvalidSelectValueError
 from textual.worker import Worker, WorkerState
 from textual_fastdatatable import DataTable
 
@@ -275,6 +276,22 @@ class ExceptionsScreen(Screen[None]):
         with self.prevent(Select.Changed):
             self.query_one("#object", Select).set_options([(o, o) for o in objects])
             self.query_one("#project", Select).set_options([(p, p) for p in options.get("project", [])])
+            # New options clear a select; the filter still holds its value (home's drill into
+            # a project sets it before the first options arrive), so show it again.
+            self._show_select("object", self.filter.object)
+            self._show_select("project", self.filter.project)
+
+    def _show_select(self, select_id: str, value: str | None) -> None:
+        """A select showing ``value`` (blank when None or not one of its options); no filter change."""
+        select = self.query_one(f"#{select_id}", Select)
+        with self.prevent(Select.Changed):
+            if value is None:
+                select.clear()
+                return
+            try:
+                select.value = value
+            except InvalidSelectValueError:
+                select.clear()
 
     def _update_count(self) -> None:
         page = self.page
@@ -297,6 +314,22 @@ class ExceptionsScreen(Screen[None]):
         if self.all_marked:  # "all rows of this filter" means the filter marked, not the next one
             self.all_marked = False
             self.marked.clear()
+        self.limit = self.page_size
+        self.reload()
+
+    def show_only(self, **fields: Any) -> None:
+        """Exactly the open exceptions ``fields`` select (``project="1003"``), every other filter
+        cleared and the widgets showing it: home's tie-out table drills into a project so."""
+        self.filter = query.ExceptionFilter(
+            sort=self.filter.sort, descending=self.filter.descending, **fields
+        )
+        self.all_marked = False
+        self.marked.clear()
+        with self.prevent(Input.Changed):
+            self.query_one("#search", Input).value = ""
+        for select in self.query(Select):
+            if select.id is not None:  # the status select shows the filter's ``state``
+                self._show_select(select.id, fields.get("state" if select.id == "status" else select.id))
         self.limit = self.page_size
         self.reload()
 
