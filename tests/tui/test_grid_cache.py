@@ -29,8 +29,8 @@ async def test_a_stale_read_that_lands_last_is_dropped(tmp_path, seeded, monkeyp
     gate = threading.Event()
     calls: list[int] = []
 
-    def gated(cls, store):
-        cache = real(cls, store)
+    def gated(cls, store, **kw):
+        cache = real(cls, store, **kw)
         calls.append(len(cache))
         if len(calls) == 1:  # the first read has seen the old store; it lands late
             read.set()
@@ -73,10 +73,10 @@ async def test_a_decision_patches_a_copy_in_a_worker_not_the_ui_thread(tmp_path,
     real_patch = screen_module.with_statuses if hasattr(screen_module, "with_statuses") else None
     real_set_status = query.GridCache.set_status
 
-    def recording_patch(cache, statuses):
+    def recording_patch(cache, statuses, assignees=None):
         patched_on.append(threading.current_thread().name)
         assert real_patch is not None
-        return real_patch(cache, statuses)
+        return real_patch(cache, statuses, assignees)
 
     def recording_set_status(self, exception_id, status):
         patched_on.append(threading.current_thread().name)
@@ -108,8 +108,8 @@ async def test_a_decision_during_a_read_is_not_lost(tmp_path, seeded, monkeypatc
     read = threading.Event()
     gate = threading.Event()
 
-    def gated(cls, store):
-        cache = real(cls, store)
+    def gated(cls, store, **kw):
+        cache = real(cls, store, **kw)
         read.set()
         gate.wait(30)
         return cache
