@@ -524,6 +524,8 @@ class ExceptionsScreen(Screen[None]):
             self.tieout.assign(ids, group=len(ids) == 1)
         elif action == "repeat":
             self.tieout.repeat(ids)
+        elif action == "mapping":
+            self.tieout.fix_mapping_many(ids)
         elif action == "push":
             self.clear_marks()
             self.tieout.approve_pushes(ids)
@@ -544,3 +546,6 @@ class ExceptionsScreen(Screen[None]):
 
     def action_approve_push(self) -> None:
         self._act("push")
+
+    def action_fix_mapping(self) -> None:
+        self._act("mapping")
