@@ -37,6 +37,28 @@ def amount_text(value: str, *, whole: bool = False) -> str:
     return value
 
 
+#: An amount inside a sentence (a push plan's summary): a number before a currency code
+#: (``1234.5 USD``), or any number with places. Not part of a key or a path (``P-1001.2``,
+#: ``v1.0``): no letter, dot, dash or slash touches it.
+_AMOUNT_IN_TEXT = re.compile(
+    r"(?<![\w.\-/])(-?\d{1,14}(?:\.\d+)?)(?= [A-Z]{3}\b)|(?<![\w.\-/])(-?\d{1,14}\.\d+)(?![\w\-/]|\.\d)"
+)
+#: What precedes a quantity in a summary (``Set the quantity of SAP item 4500/10 to 2.125``).
+_QUANTITY_BEFORE = re.compile(r"quantity\b[^.]*\bto $")
+
+
+def amounts_in(sentence: str) -> str:
+    """The amounts in a sentence to the cent (``totals 1234.5`` → ``totals 1,234.50``); a
+    quantity (after ``quantity of … to``) keeps its places."""
+
+    def cents(match: re.Match[str]) -> str:
+        if _QUANTITY_BEFORE.search(sentence[: match.start()]):
+            return match.group(0)
+        return money(Decimal(match.group(0)))
+
+    return _AMOUNT_IN_TEXT.sub(cents, sentence)
+
+
 def quantity(value: Decimal) -> str:
     """A non-money decimal (a quantity, a price unit) with its own places and separators."""
     return f"{value:,f}"

@@ -157,3 +157,45 @@ async def test_the_grid_and_the_detail_show_amounts_to_the_cent(tmp_path, store)
         assert "difference (ERP − Procore) 1,234.50" in shown
         assert "1234.5" not in shown.replace(",", "X")  # no raw scale anywhere
         assert "3,600.50" in shown  # the source records' amount (the ERP PO item), to the cent
+
+
+def test_amounts_in_a_sentence_to_the_cent_quantities_and_keys_kept():
+    from app.tui.format import amounts_in
+
+    assert amounts_in("Set the net price of SAP item 4500/00010 to 12.5 so the item totals 1234.5.") == (
+        "Set the net price of SAP item 4500/00010 to 12.50 so the item totals 1,234.50."
+    )
+    assert amounts_in("Set the quantity of SAP item 4500/00010 to 2.125 so the item totals 1234.5.") == (
+        "Set the quantity of SAP item 4500/00010 to 2.125 so the item totals 1,234.50."
+    )
+    assert (
+        amounts_in("Create PO US001/PO1: 3 line(s), 52000 USD.")
+        == "Create PO US001/PO1: 3 line(s), 52,000.00 USD."
+    )
+    assert amounts_in("Assign item 4500/00010 to WBS element P-1001.2 (cost code 01-100).") == (
+        "Assign item 4500/00010 to WBS element P-1001.2 (cost code 01-100)."
+    )
+
+
+async def test_the_push_plan_dialog_shows_the_summary_to_the_cent_and_the_wire_as_sent(tmp_path, seeded):
+    from types import SimpleNamespace
+
+    from app.tui.screens.modals import ConfirmModal
+    from app.tui.services import PushPreview
+
+    summary = "Set the amount of Procore line 11 to 1234.5 (SAP 4500000001/00010)."
+    body = '  {"amount": "1234.5", "id": 11}'
+    text = f"Exception X000000000003: commitment value_mismatch 4500000001\n{summary}\n{body}"
+    app = make_app(tmp_path, seeded)
+    app.services.plan_push = lambda exception_id, direction=None: PushPreview(
+        text, True, plan=SimpleNamespace(summary=summary)
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        grid = await _grid(pilot)
+        grid.focus_id("X000000000003")
+        await pilot.press("y")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmModal)
+        assert "Set the amount of Procore line 11 to 1,234.50 (SAP 4500000001/00010)." in dialog._body
+        assert body in dialog._body  # the request body is what is sent, unchanged
