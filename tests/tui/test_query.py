@@ -21,7 +21,7 @@ FILTERS = [
     query.ExceptionFilter(sort="key", descending=True),
     query.ExceptionFilter(sort="status", descending=False),
     query.ExceptionFilter(sort="project", descending=True),
-    query.ExceptionFilter(not_object="vendor"),  # the money grid leaves out people (object user) so
+    query.ExceptionFilter(not_object="vendor"),  # as the money grid leaves out user rows
     query.ExceptionFilter(assigned_to="erp_team"),
     query.ExceptionFilter(sort="assigned_to", descending=False),
     query.ExceptionFilter(sort="assigned_to", descending=True),
