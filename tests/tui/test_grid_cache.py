@@ -136,3 +136,18 @@ async def test_a_decision_during_a_read_is_not_lost(tmp_path, seeded, monkeypatc
         screen.set_filter(status="explained")
         await settle(pilot)
         assert screen.page.table.column("exception_id").to_pylist() == ["X000000000002"]
+
+
+async def test_a_decision_leaves_the_undecided_filter_before_the_store_is_read_again(tmp_path, seeded):
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        screen.set_filter(state="undecided")
+        await settle(pilot)
+        assert "X000000000003" in screen.page.table.column("exception_id").to_pylist()
+        decisions.decide(seeded, "X000000000003", "explained", actor="ana", reason_code="timing")
+        screen.set_status("X000000000003", "explained")  # patched into the cache, not re-read
+        await settle(pilot)
+        assert "X000000000003" not in screen.page.table.column("exception_id").to_pylist()
