@@ -51,6 +51,13 @@ async def test_the_assignee_column_shows_the_team_after_an_assign(tmp_path, seed
         assert grid.page.table.column("assigned_to")[row].as_py() == "erp_team"
         assert _cell(grid, row, "assigned_to") == "erp_team"
         assert _cell(grid, row, "status") == "assigned"  # an assigned row does not look untouched
+        grid.focus_id(first)
+        grid.action_open_detail()
+        await settle(pilot)
+        summary = app.screen.query_one("#summary", Static).content
+        assert "status open  assigned to erp_team" in str(summary)
+        await pilot.press("escape")
+        await settle(pilot)
         grid.query_one("#assigned_to", Select).value = "erp_team"  # filterable like the others
         await settle(pilot)
         assert grid.page.table.column("exception_id").to_pylist() == [first]

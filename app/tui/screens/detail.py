@@ -275,6 +275,8 @@ class DetailScreen(Screen[None]):
         head.append(f"  {self.index + 1}/{len(self.ids)}  ", style="dim")
         head.append(f"{cut(row['object'])} · {cut(row['kind'])}")
         head.append(f"  status {cut(row['status'])}", style="bold")
+        if row.get("assigned_to"):  # an assigned exception does not look untouched here either
+            head.append(f"  assigned to {cut(row['assigned_to'])}", style="bold")
         head.append("\nkey ")
         head.append(cut(row["key"]), style="bold")
         if row.get("project"):
