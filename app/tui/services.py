@@ -19,7 +19,14 @@ from adapters.base import AdapterError, Progress
 from mappings import MappingError
 from reconcile import audit, batch, decisions, exceptions, export, groups, push, query
 from reconcile import pull as pulls
-from reconcile.close.mapping_changes import MappingChange, MappingChangeError, MappingNeed, common_need
+from reconcile.close.mapping_changes import (
+    BulkEffect,
+    MappingChange,
+    MappingChangeError,
+    MappingNeed,
+    bulk_preview,
+    common_need,
+)
 from reconcile.close.state import CloseError
 from reconcile.profile import Profile, ProfileError
 from reconcile.secrets import SecretMissing
@@ -128,11 +135,9 @@ class Services:
 
         return lines(added), lines(removed)
 
-    def preview_mapping_row(self, file: str, line: int | None, row: str) -> tuple[list[str], list[str]]:
-        """(ids one mapping row would add, ids it would resolve), as the audited change computes them."""
-        from reconcile.close import api
-
-        return api.preview_mapping(self.store, self.profile, file, line, row)
+    def preview_mapping_for(self, ids: list[str], file: str, line: int | None, row: str) -> BulkEffect:
+        """What one mapping row would do to ``ids`` (resolve, move on, or not touch), and what else."""
+        return bulk_preview(self.store, self.profile, file, line, row, ids)
 
     def apply_mapping_change(
         self, file: str, line: int | None, row: str, *, actor: str | None = None

@@ -242,20 +242,75 @@ def common_need(rows: list[dict[str, Any]], shape: ErpShape) -> MappingNeed | st
             f"({'; '.join(shown[:3])}{'; …' if len(shown) > 3 else ''}): mark the ones one row fixes."
         )
     first = next(iter(kinds.values()))
-    hints = {n.suggestion for n in needs.values() if n is not None}
+    hints = {n.suggestion for n in needs.values() if n is not None and n.suggestion}  # a PO header has none
     return first if len(hints) == 1 else MappingNeed(first.file, first.key, first.line)
 
 
-def unresolved(marked: list[str], resolved: list[str]) -> str | None:
-    """None when a previewed row resolves every marked exception; else the sentence saying not."""
-    left = [i for i in marked if i not in set(resolved)]
-    if not left:
-        return None
-    return (
-        f"This row resolves {len(marked) - len(left):,} of the {len(marked):,} marked exceptions; "
-        f"{', '.join(left[:3])}{', …' if len(left) > 3 else ''} "
-        f"{'needs' if len(left) == 1 else 'need'} a different mapping row, so nothing was changed."
-    )
+@dataclass(frozen=True)
+class BulkEffect:
+    """What one mapping row does to the marked exceptions (and what else it adds or resolves).
+
+    ``moved``: still open, but under another rule: a WBS element's items now placed in a
+    project and waiting for a cost code row. ``untouched``: the row does nothing for them.
+    """
+
+    added: list[str]
+    resolved: list[str]
+    moved: list[str]
+    untouched: list[str]
+
+    def refusal(self, marked: list[str]) -> str | None:
+        """None when the row resolves or moves on every marked exception; else why not, in a sentence."""
+        left = self.untouched
+        if not left:
+            return None
+        return (
+            f"This row changes {len(marked) - len(left):,} of the {len(marked):,} marked exceptions; "
+            f"{', '.join(left[:3])}{', …' if len(left) > 3 else ''} "
+            f"{'needs' if len(left) == 1 else 'need'} a different mapping row, so nothing was changed."
+        )
+
+
+def bulk_preview(
+    store: Store, profile: Profile, file: str, line: int | None, row: str, marked: list[str]
+) -> BulkEffect:
+    """Preview one row for the marked exceptions: nothing is written.
+
+    Like ``preview`` (a diff with the tables on disk against one with the edited copy), but
+    each marked exception that stays open is compared on its rule and project, so a row that
+    moves it on (the project is now known, the cost code is next) counts as its fix.
+    """
+    import polars as pl
+
+    from mappings import MappingError
+    from reconcile.diff import diff
+    from reconcile.exceptions import canonical_frames, load_mappings_for, mappings_for, report
+
+    folder = profile.mappings_dir
+    lines, _ = _read(folder, file)
+    new_lines, _ = edited_lines(lines, line, row, file)
+    cols = ["exception_id", "rule", "project"]
+    procore, erp = canonical_frames(store)
+    tolerance, currency = profile.rules.amount_tolerance, profile.procore.currency
+    try:
+        before = diff(procore, erp, load_mappings_for(profile, procore), tolerance, currency=currency)
+    except MappingError:  # the table on disk is the one being fixed: what is stored instead
+        before = report(store).filter(pl.col("object") != "user")
+    root = Path(tempfile.mkdtemp(prefix="tieout-mapping-"))
+    try:
+        tmp = root / folder.name  # same folder name: exception details read the same
+        shutil.copytree(folder, tmp)
+        (tmp / file).write_text("\n".join(new_lines) + "\n", encoding="utf-8")
+        after = diff(procore, erp, mappings_for(store, profile, tmp), tolerance, currency=currency)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    was = {r[0]: r for r in before.select(cols).iter_rows()}
+    now_ = {r[0]: r for r in after.select(cols).iter_rows()}
+    added = sorted(set(now_) - set(was))
+    resolved = sorted(set(was) - set(now_))
+    moved = [i for i in marked if i in now_ and i in was and now_[i] != was[i]]
+    untouched = [i for i in marked if i not in resolved and i not in moved]
+    return BulkEffect(added, resolved, moved, untouched)
 
 
 def changes(store: Store) -> list[dict[str, Any]]:

@@ -94,7 +94,7 @@ async def test_one_row_fixes_the_marked_rows_with_one_confirmation_and_one_recor
         confirm = app.screen
         assert isinstance(confirm, ConfirmModal)
         assert confirm._title == "Apply this mapping row to 3 exceptions?"
-        assert "It resolves the 3 marked exceptions;" in confirm._body
+        assert "It resolves 3 of the 3 marked exceptions;" in confirm._body
         await pilot.press("y")
         await settle(pilot)
         (change,) = _changes(store)  # one row, recorded once
@@ -129,33 +129,62 @@ async def test_marked_rows_that_need_different_rows_are_refused_in_one_sentence(
         assert _changes(store) == []
 
 
-async def test_a_row_that_leaves_a_marked_exception_unresolved_is_not_applied(tmp_path, store):
+async def test_a_row_that_does_nothing_for_a_marked_exception_is_not_applied(tmp_path, store):
     _snapshot(
         store,
-        [("P-1001", "", None, "700"), ("P-1003", "510000", "C1", "10"), ("P-1003", "520000", "C1", "20")],
+        [("P-1001", "", None, "700"), ("P-1003", "510000", "C1", "10"), ("P-1004", "510000", "C1", "20")],
     )
     app = _app(tmp_path, store)
     before = (app.profile.mappings_dir / "projects.csv").read_text()
     async with app.run_test(size=(160, 48)) as pilot:
         grid = await _diffed_grid(pilot)
-        marked = _open_ids(store, "kind = 'unmapped' AND key LIKE 'P-1003/%'")
+        marked = _open_ids(store, "kind = 'unmapped' AND (key LIKE 'P-1003/%' OR key LIKE 'P-1004/%')")
         assert len(marked) == 2
         grid.marked = set(marked)
         grid.action_fix_mapping()
         await settle(pilot)
         modal = app.screen
-        assert isinstance(modal, MappingModal)
-        modal.query_one("#row", Input).value = "P-1003,1001"  # 520000 has no cost code row
+        assert isinstance(modal, MappingModal) and modal.file == "projects.csv"
+        modal.query_one("#row", Input).value = "P-1003,1001"  # nothing for P-1004
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmModal)
-        (left,) = _open_ids(store, "key LIKE 'P-1003/520000%'")
+        (left,) = _open_ids(store, "key LIKE 'P-1004/%'")
         assert any(
-            f"This row resolves 1 of the 2 marked exceptions; {left} needs a different mapping row" in n
+            f"This row changes 1 of the 2 marked exceptions; {left} needs a different mapping row" in n
             for n in notes(app)
         )
         assert _changes(store) == []
         assert (app.profile.mappings_dir / "projects.csv").read_text() == before
+
+
+async def test_a_row_that_moves_a_marked_exception_on_to_its_next_rule_is_applied(tmp_path, store):
+    """A WBS element's items: the projects.csv row places them all; one still needs a cost code row."""
+    _snapshot(
+        store,
+        [("P-1001", "", None, "700"), ("P-1003", "510000", "C1", "10"), ("P-1003", "520000", "C1", "20")],
+    )
+    app = _app(tmp_path, store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        grid = await _diffed_grid(pilot)
+        placed = _open_ids(store, "kind = 'unmapped' AND key LIKE 'P-1003/510000%'")
+        moved = _open_ids(store, "kind = 'unmapped' AND key LIKE 'P-1003/520000%'")
+        grid.marked = set(placed + moved)
+        grid.action_fix_mapping()
+        await settle(pilot)
+        app.screen.query_one("#row", Input).value = "P-1003,1001"
+        await pilot.press("enter")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmModal)
+        assert confirm._title == "Apply this mapping row to 2 exceptions?"
+        assert "It resolves 1 of the 2 marked exceptions; 1 stays open under another rule" in confirm._body
+        await pilot.press("y")
+        await settle(pilot)
+        (change,) = _changes(store)
+        assert json.loads(change["resolved"]) == placed
+        rule = store.query("SELECT rule FROM exceptions WHERE exception_id = ?", [moved[0]])["rule"][0]
+        assert rule == "mapping.cost_code"  # placed in project 1001; its cost code row is next
 
 
 async def test_the_details_single_mapping_save_is_audited(tmp_path, seeded):

@@ -5,7 +5,8 @@ until the analyst keeps the change; keeping goes through the audited path
 (``reconcile.close.mapping_changes``: who, when, the row, the exceptions it resolved) and
 re-diffs. From the grid, one row fixes many marked exceptions at once: their common need
 is found first (different needs: one sentence, no dialog), and the row is applied only
-when its preview resolves every marked exception, after one confirmation naming the count.
+when its preview resolves (or moves on to their next rule) every marked exception, after one
+confirmation naming the count.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from app.tui import messages as m
 from app.tui.flows.base import Workstation
 from app.tui.screens.modals import ConfirmModal, MappingEdit, MappingModal
 from reconcile import query, sources
-from reconcile.close.mapping_changes import MappingChange, MappingNeed, unresolved
+from reconcile.close.mapping_changes import BulkEffect, MappingChange, MappingNeed
 from reconcile.suggest import vendor_suggestions
 
 #: Exceptions listed per side in the preview; the rest are counted.
@@ -110,13 +111,20 @@ class BulkPreviewed(Message):
         self.body = body
 
 
-def bulk_text(edit: MappingEdit, ids: list[str], added: list[str], resolved: list[str]) -> str:
-    """What the bulk confirmation says: the row, the marked count, what else it changes."""
-    others = [i for i in resolved if i not in set(ids)]
+def bulk_text(edit: MappingEdit, ids: list[str], effect: BulkEffect) -> str:
+    """What the bulk confirmation says: the row, what it does to the marked, what else it changes."""
+    marked = set(ids)
+    mine = [i for i in effect.resolved if i in marked]
+    others = len(effect.resolved) - len(mine)
+    added, resolved = effect.added, effect.resolved
     body = f"{edit.file}: {'add' if edit.line is None else f'line {edit.line} →'} {edit.row}\n\n"
-    body += f"It resolves the {len(ids):,} marked exception{'' if len(ids) == 1 else 's'}"
-    body += f" and {len(others):,} more" if others else ""
+    body += f"It resolves {len(mine):,} of the {len(ids):,} marked exceptions"
+    body += f" (and {others:,} more)" if others else ""
+    if effect.moved:
+        n = len(effect.moved)
+        body += f"; {n:,} {'stays' if n == 1 else 'stay'} open under another rule (the next row they need)"
     body += f"; {len(added):,} would appear. Recorded once, with every exception it resolves.\n"
+    body += "".join(f"\n→ {i}" for i in effect.moved[:PREVIEW_LINES])
     for sign, found in (("+", added), ("-", resolved)):
         body += "".join(f"\n{sign} {line}" for line in found[:PREVIEW_LINES])
         if len(found) > PREVIEW_LINES:
@@ -265,15 +273,15 @@ class MappingFlow(Workstation):
     @work(thread=True, exclusive=True, group="mapping", exit_on_error=False)
     def _preview_bulk(self, edit: MappingEdit, ids: list[str]) -> None:
         try:
-            added, resolved = self.services.preview_mapping_row(edit.file, edit.line, edit.row)
+            effect = self.services.preview_mapping_for(ids, edit.file, edit.line, edit.row)
         except Exception as exc:  # noqa: BLE001 - MappingError and friends: one sentence
             self.post_message(m.WorkFailed("mapping preview", self.failure("mapping preview", exc)))
             return
-        refusal = unresolved(ids, resolved)
+        refusal = effect.refusal(ids)
         if refusal is not None:
             self.post_message(m.WorkFailed("mapping", refusal))
             return
-        self.post_message(BulkPreviewed(edit, ids, bulk_text(edit, ids, added, resolved)))
+        self.post_message(BulkPreviewed(edit, ids, bulk_text(edit, ids, effect)))
 
     @on(BulkPreviewed)
     def _bulk_previewed(self, message: BulkPreviewed) -> None:
