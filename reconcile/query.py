@@ -50,6 +50,7 @@ GRID_COLUMNS: tuple[str, ...] = (
     "kind",
     "object",
     "status",
+    "assigned_to",
     "project",
     "field",
     "erp_value",
@@ -113,11 +114,22 @@ class ExceptionFilter:
     descending: bool = True
     state: str | None = None
     seen_since: datetime | None = None
+    #: An object left out: the money grid shows every object but ``user`` (the People tab's).
+    not_object: str | None = None
+    #: The team the latest decision assigned the exception to (``decisions.ASSIGNEES``).
+    assigned_to: str | None = None
 
     def is_empty(self) -> bool:
         """True when nothing but the default open-only rule narrows the set."""
         return not (
-            self.object or self.kind or self.project or self.status or self.band or self.search or self.state
+            self.object
+            or self.kind
+            or self.project
+            or self.status
+            or self.band
+            or self.search
+            or self.state
+            or self.assigned_to
         )
 
 
@@ -144,9 +156,15 @@ def _where(f: ExceptionFilter) -> tuple[str, list[Any]]:
         if value:
             clauses.append(f"{column} = ?")
             params.append(value)
+    if f.not_object:
+        clauses.append("e.object <> ?")
+        params.append(f.not_object)
     if f.status:
         clauses.append("coalesce(d.status, 'open') = ?")
         params.append(f.status)
+    if f.assigned_to:
+        clauses.append("d.assigned_to = ?")
+        params.append(f.assigned_to)
     if f.state:
         if f.state not in STATES:
             raise ValueError(f"no state filter {f.state!r}; use one of {', '.join(STATES)}")
@@ -194,7 +212,7 @@ def _order(f: ExceptionFilter) -> str:
 
 
 def _needs_decisions(f: ExceptionFilter) -> bool:
-    return bool(f.status) or bool(f.state) or f.sort == "status" or f.sort in _DECIDED
+    return bool(f.status or f.state or f.assigned_to) or f.sort == "status" or f.sort in _DECIDED
 
 
 @dataclass(frozen=True)
@@ -248,12 +266,35 @@ def grid_page(store: Store, f: ExceptionFilter, *, limit: int = 10_000) -> GridP
             base = _BASE if _needs_decisions(f) else "FROM exceptions e"
             row = cur.execute(f"SELECT count(*) {base}{where}", params).fetchone()
             matching = int(row[0]) if row else 0
-        total_where = " WHERE is_open" if f.open_only else ""
-        row = cur.execute(f"SELECT count(*) FROM exceptions{total_where}").fetchone()
+        kept = ["is_open"] if f.open_only else []
+        kept += ["object <> ?"] if f.not_object else []
+        total_where = (" WHERE " + " AND ".join(kept)) if kept else ""
+        row = cur.execute(
+            f"SELECT count(*) FROM exceptions{total_where}", [f.not_object] if f.not_object else []
+        ).fetchone()
         total = int(row[0]) if row else 0
     finally:
         cur.close()
     return GridPage(table=table, matching=matching, total=total, capped=matching > table.num_rows)
+
+
+def assignees(store: Store, ids: list[str]) -> dict[str, str | None]:
+    """Each exception's assignee now (its latest decision's), for patching the grid's cache."""
+    if not ids:
+        return {}
+    cur = store.cursor()
+    try:
+        rows = cur.execute(
+            "SELECT exception_id, assigned_to FROM decisions "
+            "WHERE exception_id IN (SELECT unnest(?::VARCHAR[])) "
+            "QUALIFY row_number() OVER (PARTITION BY exception_id ORDER BY id DESC) = 1",
+            [ids],
+        ).fetchall()
+    finally:
+        cur.close()
+    found: dict[str, str | None] = {str(i): None for i in ids}
+    found.update({str(i): None if a is None else str(a) for i, a in rows})
+    return found
 
 
 class GridCache:
@@ -272,14 +313,15 @@ class GridCache:
         self._orders: dict[str, pl.Series] = {}
 
     @classmethod
-    def load(cls, store: Store, *, object: str | None = None) -> GridCache:
+    def load(cls, store: Store, *, object: str | None = None, not_object: str | None = None) -> GridCache:
         """Read every open exception's grid columns plus a lower-case search haystack.
 
         ``object`` keeps one object's rows only: the People tab holds its users, not the
-        money side's exceptions, which may be a million rows.
+        money side's exceptions, which may be a million rows; ``not_object`` leaves one out
+        (the money grid's cache holds no users).
         """
         hay = ", ".join(c for c in _SEARCHED)
-        only = " AND e.object = ?" if object else ""
+        only = " AND e.object = ?" if object else " AND e.object <> ?" if not_object else ""
         sql = (
             f"SELECT {_select(GRID_COLUMNS)}, lower(concat_ws(chr(31), {hay})) AS _hay, "
             f"{STATES['undecided']} AS _undecided, d.assigned_to IS NOT NULL AS _assigned "
@@ -287,7 +329,8 @@ class GridCache:
         )
         cur = store.cursor()
         try:
-            frame = pl.from_arrow(cur.sql(sql, params=[object] if object else None).to_arrow_table())
+            params = [object] if object else [not_object] if not_object else None
+            frame = pl.from_arrow(cur.sql(sql, params=params).to_arrow_table())
         finally:
             cur.close()
         assert isinstance(frame, pl.DataFrame)
@@ -346,9 +389,12 @@ class GridCache:
             ("kind", f.kind),
             ("project", f.project),
             ("status", f.status),
+            ("assigned_to", f.assigned_to),
         ):
             if value:
                 preds.append(pl.col(column) == value)
+        if f.not_object:
+            preds.append(pl.col("object") != f.not_object)
         if f.band:
             low, high = AMOUNT_BANDS[f.band]
             amount = pl.col("difference").abs()

@@ -138,6 +138,15 @@ ACTIONS: tuple[Action, ...] = (
         "The last decision again, on the marked rows or the cursor's",
     ),
     Action(
+        "tieout.exceptions.mapping",
+        "exceptions",
+        "m",
+        "fix_mapping",
+        "Fix mapping",
+        "One mapping row for the marked rows (or the cursor's): previewed, confirmed once, audited",
+        show=False,
+    ),
+    Action(
         "tieout.exceptions.push",
         "exceptions",
         "y",

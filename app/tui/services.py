@@ -19,6 +19,14 @@ from adapters.base import AdapterError, Progress
 from mappings import MappingError
 from reconcile import audit, batch, decisions, exceptions, export, groups, push, query
 from reconcile import pull as pulls
+from reconcile.close.mapping_changes import (
+    BulkEffect,
+    MappingChange,
+    MappingChangeError,
+    MappingNeed,
+    bulk_preview,
+    common_need,
+)
 from reconcile.close.state import CloseError
 from reconcile.profile import Profile, ProfileError
 from reconcile.secrets import SecretMissing
@@ -38,6 +46,7 @@ ACTIONABLE: tuple[type[BaseException], ...] = (
     decisions.DecisionError,
     export.ExportError,
     CloseError,
+    MappingChangeError,
     OSError,
 )
 
@@ -125,6 +134,24 @@ class Services:
             ]
 
         return lines(added), lines(removed)
+
+    def preview_mapping_for(self, ids: list[str], file: str, line: int | None, row: str) -> BulkEffect:
+        """What one mapping row would do to ``ids`` (resolve, move on, or not touch), and what else."""
+        return bulk_preview(self.store, self.profile, file, line, row, ids)
+
+    def apply_mapping_change(
+        self, file: str, line: int | None, row: str, *, actor: str | None = None
+    ) -> MappingChange:
+        """Write one mapping row through the audited path (who, when, the row, what it resolved)."""
+        from reconcile.close import api
+
+        who = actor or decisions.default_actor()
+        return api.apply_mapping_change(self.store, self.profile, file, line, row, actor=who)
+
+    def mapping_need(self, ids: list[str]) -> MappingNeed | str:
+        """The one mapping row ``ids`` all need, or the sentence saying they need different ones."""
+        rows = [r for r in (query.exception(self.store, i) for i in ids) if r is not None]
+        return common_need(rows, self.profile.erp.shape)
 
     # -- decisions --------------------------------------------------------------------------
     def decide(

@@ -29,8 +29,8 @@ async def test_a_stale_read_that_lands_last_is_dropped(tmp_path, seeded, monkeyp
     gate = threading.Event()
     calls: list[int] = []
 
-    def gated(cls, store):
-        cache = real(cls, store)
+    def gated(cls, store, **kw):
+        cache = real(cls, store, **kw)
         calls.append(len(cache))
         if len(calls) == 1:  # the first read has seen the old store; it lands late
             read.set()
@@ -73,10 +73,10 @@ async def test_a_decision_patches_a_copy_in_a_worker_not_the_ui_thread(tmp_path,
     real_patch = screen_module.with_statuses if hasattr(screen_module, "with_statuses") else None
     real_set_status = query.GridCache.set_status
 
-    def recording_patch(cache, statuses):
+    def recording_patch(cache, statuses, assignees=None):
         patched_on.append(threading.current_thread().name)
         assert real_patch is not None
-        return real_patch(cache, statuses)
+        return real_patch(cache, statuses, assignees)
 
     def recording_set_status(self, exception_id, status):
         patched_on.append(threading.current_thread().name)
@@ -108,8 +108,8 @@ async def test_a_decision_during_a_read_is_not_lost(tmp_path, seeded, monkeypatc
     read = threading.Event()
     gate = threading.Event()
 
-    def gated(cls, store):
-        cache = real(cls, store)
+    def gated(cls, store, **kw):
+        cache = real(cls, store, **kw)
         read.set()
         gate.wait(30)
         return cache
@@ -136,3 +136,18 @@ async def test_a_decision_during_a_read_is_not_lost(tmp_path, seeded, monkeypatc
         screen.set_filter(status="explained")
         await settle(pilot)
         assert screen.page.table.column("exception_id").to_pylist() == ["X000000000002"]
+
+
+async def test_a_decision_leaves_the_undecided_filter_before_the_store_is_read_again(tmp_path, seeded):
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        screen.set_filter(state="undecided")
+        await settle(pilot)
+        assert "X000000000003" in screen.page.table.column("exception_id").to_pylist()
+        decisions.decide(seeded, "X000000000003", "explained", actor="ana", reason_code="timing")
+        screen.set_status("X000000000003", "explained")  # patched into the cache, not re-read
+        await settle(pilot)
+        assert "X000000000003" not in screen.page.table.column("exception_id").to_pylist()

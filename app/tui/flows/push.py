@@ -14,6 +14,7 @@ from textual.message import Message
 
 from app.tui import messages as m
 from app.tui.flows.base import Workstation
+from app.tui.format import amounts_in
 from app.tui.screens.modals import ConfirmModal, DirectionModal
 from app.tui.services import PushPreview
 
@@ -25,6 +26,15 @@ class DirectionsKnown(Message):
         super().__init__()
         self.exception_id = exception_id
         self.directions = directions
+
+
+def plan_text(preview: PushPreview) -> str:
+    """The plan as the dialog shows it: the summary's amounts to the cent. The requests and the
+    target as read stay exactly as the wire carries them: that is what the analyst approves."""
+    summary = getattr(preview.plan, "summary", None)
+    if not isinstance(summary, str) or not summary:
+        return preview.text
+    return preview.text.replace(summary, amounts_in(summary), 1)
 
 
 class PushPlanned(Message):
@@ -121,7 +131,7 @@ class PushFlow(Workstation):
         left = len(self.push_queue)
         title = f"Approve and push {message.exception_id}?" + (f" ({left:,} more after this)" if left else "")
         self.push_screen(
-            ConfirmModal(title, message.preview.text, "Push", "Skip" if left else "Cancel", wide=True),
+            ConfirmModal(title, plan_text(message.preview), "Push", "Skip" if left else "Cancel", wide=True),
             confirmed,
         )
 

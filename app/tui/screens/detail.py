@@ -23,11 +23,12 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
 from app.tui.actions import bindings
-from app.tui.format import amount_text, money
+from app.tui.format import amount_text, money, quantity
 from app.tui.people_services import user_sides
 from app.tui.safe import LINE_LIMIT, capped, plain, text
 from mappings.load import load_mappings
 from reconcile import query, sources
+from reconcile.canonical import MONEY, TABLES
 from reconcile.suggest import Suggestion, vendor_suggestions
 
 if TYPE_CHECKING:
@@ -101,14 +102,27 @@ def source_table(group: sources.RecordGroup) -> Table | Text:
     for c in cols:
         t.add_column(plain(c), overflow="fold", justify="right" if c in MONEY_COLUMNS else "left")
     for r in group.rows:
-        t.add_row(*[money(r[c]) if c in MONEY_COLUMNS and r[c] is not None else text(r[c]) for c in cols])
+        t.add_row(*[text(shown_value(c, r[c])) if c in MONEY_COLUMNS else text(r[c]) for c in cols])
     if group.count > len(group.rows):
         t.add_row(Text(f"… and {group.count - len(group.rows):,} more", style="dim"))
     return t
 
 
-#: Source-record columns that hold money (shown to the cent).
-MONEY_COLUMNS = frozenset({"amount", "net_price", "grand_total", "original_budget_amount"})
+#: Record columns that hold money (shown to the cent): every ``MONEY`` column of the canonical
+#: tables, plus the value names an exception's detail JSON uses for amounts.
+MONEY_COLUMNS = frozenset(
+    {c for schema in TABLES.values() for c, dtype in schema.items() if dtype == MONEY}
+    | {"amount", "net_price", "grand_total", "original_budget_amount", "difference"}
+)
+
+
+def shown_value(name: str, value: Any) -> Any:
+    """A record's value as the detail shows it: money to the cent, other decimals as they are."""
+    if isinstance(value, Decimal):
+        return money(value) if name in MONEY_COLUMNS else quantity(value)
+    if isinstance(value, str):
+        return amount_text(value, whole=name in MONEY_COLUMNS)
+    return value
 
 
 def _pick(detail: dict[str, Any], *names: str) -> Any:
@@ -169,7 +183,7 @@ def side_table(
         t.add_row("", Text("no record on this side", style="italic yellow"))
     for k, v in record.items():
         differs = k in other and plain(other[k]) != plain(v)
-        shown = money(v) if isinstance(v, Decimal) else amount_text(v) if isinstance(v, str) else v
+        shown = shown_value(k, v)
         t.add_row(text(k), text(shown, "bold reverse red" if differs else "", limit=limit, hint=FULL_HINT))
     return t
 
@@ -261,6 +275,8 @@ class DetailScreen(Screen[None]):
         head.append(f"  {self.index + 1}/{len(self.ids)}  ", style="dim")
         head.append(f"{cut(row['object'])} · {cut(row['kind'])}")
         head.append(f"  status {cut(row['status'])}", style="bold")
+        if row.get("assigned_to"):  # an assigned exception does not look untouched here either
+            head.append(f"  assigned to {cut(row['assigned_to'])}", style="bold")
         head.append("\nkey ")
         head.append(cut(row["key"]), style="bold")
         if row.get("project"):
@@ -269,10 +285,11 @@ class DetailScreen(Screen[None]):
             head.append("  field " + cut(row["field"]))
         side = "IdP" if row["object"] == "user" else "ERP"  # a user's other side is the IdP
         if row.get("erp_value") is not None or row.get("procore_value") is not None:
+            whole = side == "ERP" and row.get("field") == "amount"  # digits alone are money here
             head.append(f"\n{side} ")
-            head.append(cut(amount_text(row.get("erp_value") or "—")), style="bold")
+            head.append(cut(amount_text(row.get("erp_value") or "—", whole=whole)), style="bold")
             head.append("  Procore ")
-            head.append(cut(amount_text(row.get("procore_value") or "—")), style="bold")
+            head.append(cut(amount_text(row.get("procore_value") or "—", whole=whole)), style="bold")
         if side == "ERP":
             head.append("\ndifference (ERP − Procore) ")
             head.append(money(row["difference"]), style="bold red" if row["difference"] else "bold")

@@ -24,7 +24,7 @@ from textual_fastdatatable import DataTable
 
 from app.tui.actions import bindings
 from app.tui.widgets.grid import ExceptionGrid
-from reconcile import query
+from reconcile import decisions, query
 
 if TYPE_CHECKING:
     from app.tui.app import TieoutApp
@@ -32,25 +32,49 @@ if TYPE_CHECKING:
 KINDS = ("missing_in_procore", "missing_in_erp", "value_mismatch", "duplicate", "unmapped")
 #: The status drop-down: the close's progress states (``reconcile.query.STATES``).
 STATUSES = tuple(query.STATES)
-OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual", "user")
+#: The People tab's object: its rows are not money, so the money grid leaves them out.
+PEOPLE = "user"
+OBJECTS = ("vendor", "commitment", "commitment_line", "budget", "actual")
+#: The teams an exception is assigned to (the assignee filter).
+ASSIGNEES = tuple(decisions.ASSIGNEES)
+#: Statuses that decide an exception (the cache's ``_undecided`` turns False on them).
+DECIDING = ("explained", "approved", "pushed")
 
 
-def with_statuses(cache: query.GridCache, statuses: dict[str, str]) -> query.GridCache:
-    """A new cache with some exceptions' status replaced; ``cache`` itself is left as it was.
+def with_statuses(
+    cache: query.GridCache, statuses: dict[str, str], assignees: dict[str, str | None] | None = None
+) -> query.GridCache:
+    """A new cache with some exceptions' status (and assignee) replaced; ``cache`` is left as it was.
 
     Why a copy: a worker may be paging the old cache while this runs, and a million-row
     column rewrite is work for a thread, not for the UI. Sort orders of other columns stay
-    valid (rows keep their places), so they are carried over; only the status order is not.
+    valid (rows keep their places), so they are carried over; only the patched ones' are not.
     """
-    status = (
+    hit = pl.col("exception_id").is_in(list(statuses))
+    cols = [
         pl.col("exception_id")
         .replace_strict(statuses, default=pl.col("status"), return_dtype=pl.String)
         .alias("status")
-    )
-    patched = query.GridCache(cache.frame.with_columns(status))
+    ]
+    frame = cache.frame
+    if "_undecided" in frame.columns:
+        deciding = pl.col("status").is_in(DECIDING)
+        cols.append(pl.when(hit & deciding).then(False).otherwise(pl.col("_undecided")).alias("_undecided"))
+    patched_columns = {"status"}
+    if assignees and "assigned_to" in frame.columns:
+        team = pl.col("exception_id").replace_strict(
+            assignees, default=pl.col("assigned_to"), return_dtype=pl.String
+        )
+        cols.append(team.alias("assigned_to"))
+        if "_assigned" in frame.columns:
+            cols.append(team.is_not_null().alias("_assigned"))
+        patched_columns.add("assigned_to")
+    # Two steps: the ``_undecided`` patch reads the status being written.
+    frame = frame.with_columns(cols[0]).with_columns(cols[1:])
+    patched = query.GridCache(frame)
     orders = getattr(cache, "_orders", None)  # the cache's memo of sort permutations
     if isinstance(orders, dict) and hasattr(patched, "_orders"):
-        patched._orders.update((k, v) for k, v in orders.items() if k != "status")
+        patched._orders.update((k, v) for k, v in orders.items() if k not in patched_columns)
     return patched
 
 
@@ -110,7 +134,7 @@ class ExceptionsScreen(Screen[None]):
 
     def __init__(self, *, limit: int = 1_000) -> None:
         super().__init__()
-        self.filter = query.ExceptionFilter()
+        self.filter = query.ExceptionFilter(not_object=PEOPLE)
         self.page_size = limit
         self.limit = limit
         self.page: query.GridPage | None = None
@@ -146,6 +170,7 @@ class ExceptionsScreen(Screen[None]):
         with Horizontal(id="row1"):
             yield Input(placeholder="/ search key, project, value…", id="search", compact=True)
             yield Select([], prompt="project", id="project", compact=True)
+            yield Select([(a, a) for a in ASSIGNEES], prompt="assignee", id="assigned_to", compact=True)
         with Horizontal(id="row2"):
             yield Select([(o, o) for o in OBJECTS], prompt="object", id="object", compact=True)
             yield Select([(k, k) for k in KINDS], prompt="kind", id="kind", compact=True)
@@ -207,9 +232,9 @@ class ExceptionsScreen(Screen[None]):
         store = self.tieout.store
         if f.open_only:
             if cache is None:
-                cache = query.GridCache.load(store)
+                cache = query.GridCache.load(store, not_object=PEOPLE)
             if pending:
-                cache = with_statuses(cache, pending)
+                cache = with_statuses(cache, pending, query.assignees(store, list(pending)))
             page = cache.page(f, limit=limit)
         else:
             page = query.grid_page(store, f, limit=limit)
@@ -272,7 +297,7 @@ class ExceptionsScreen(Screen[None]):
         self._show_marks()
 
     def _set_options(self, options: dict[str, list[str]]) -> None:
-        objects = sorted(set(OBJECTS) | set(options.get("object", [])))
+        objects = sorted((set(OBJECTS) | set(options.get("object", []))) - {PEOPLE})
         with self.prevent(Select.Changed):
             self.query_one("#object", Select).set_options([(o, o) for o in objects])
             self.query_one("#project", Select).set_options([(p, p) for p in options.get("project", [])])
@@ -321,7 +346,7 @@ class ExceptionsScreen(Screen[None]):
         """Exactly the open exceptions ``fields`` select (``project="1003"``), every other filter
         cleared and the widgets showing it: home's tie-out table drills into a project so."""
         self.filter = query.ExceptionFilter(
-            sort=self.filter.sort, descending=self.filter.descending, **fields
+            sort=self.filter.sort, descending=self.filter.descending, not_object=PEOPLE, **fields
         )
         self.all_marked = False
         self.marked.clear()
@@ -390,7 +415,9 @@ class ExceptionsScreen(Screen[None]):
             self.query_one("#search", Input).value = ""
             for sel in self.query(Select):
                 sel.clear()
-        self.filter = query.ExceptionFilter(sort=self.filter.sort, descending=self.filter.descending)
+        self.filter = query.ExceptionFilter(
+            sort=self.filter.sort, descending=self.filter.descending, not_object=PEOPLE
+        )
         self.all_marked = False
         self.marked.clear()
         self.reload()
@@ -530,6 +557,8 @@ class ExceptionsScreen(Screen[None]):
             self.tieout.assign(ids, group=len(ids) == 1)
         elif action == "repeat":
             self.tieout.repeat(ids)
+        elif action == "mapping":
+            self.tieout.fix_mapping_many(ids)
         elif action == "push":
             self.clear_marks()
             self.tieout.approve_pushes(ids)
@@ -550,3 +579,6 @@ class ExceptionsScreen(Screen[None]):
 
     def action_approve_push(self) -> None:
         self._act("push")
+
+    def action_fix_mapping(self) -> None:
+        self._act("mapping")

@@ -326,9 +326,16 @@ class MappingModal(_Modal):
     """Edit one row of a mapping CSV (or add one); the app previews it before keeping it."""
 
     def __init__(
-        self, files: dict[str, list[str]], file: str | None, line: int | None, new_row: str = ""
+        self,
+        files: dict[str, list[str]],
+        file: str | None,
+        line: int | None,
+        new_row: str = "",
+        *,
+        count: int = 1,
     ) -> None:
         super().__init__()
+        self.count = count  # the marked exceptions one row is to fix (the grid's bulk fix)
         self.files = files
         self.file = file if file in files else (next(iter(files)) if files else None)
         self.line = line
@@ -358,7 +365,8 @@ class MappingModal(_Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label("Fix the mapping", classes="title")
+            title = "Fix the mapping" if self.count == 1 else f"Fix the mapping of {self.count:,} exceptions"
+            yield Label(title, classes="title")
             yield Select(
                 [(f, f) for f in self.files], value=self.file or Select.BLANK, id="file", allow_blank=False
             )

@@ -17,7 +17,7 @@ from rich.style import Style
 from textual.coordinate import Coordinate
 from textual_fastdatatable import ArrowBackend, DataTable
 
-from app.tui.format import amount_text
+from app.tui.format import amount_text, money
 from app.tui.safe import sanitise_column
 
 #: Text columns that carry an amount when the exception is about one (shown to the cent).
@@ -32,6 +32,7 @@ WIDTHS: dict[str, int] = {
     "field": 10,
     "difference": 13,
     "status": 9,
+    "assigned_to": 12,
     "erp_value": 18,
     "procore_value": 18,
     "rule": 18,
@@ -80,6 +81,13 @@ class ExceptionGrid(DataTable):
         widths = [WIDTHS.get(name, 14) for name in table.column_names]
         self._widths = widths
         self._value_columns = frozenset(i for i, n in enumerate(table.column_names) if n in VALUE_COLUMNS)
+        names = table.column_names
+        #: The ``field`` column: a whole number in a value column is money when the field is ``amount``.
+        self._field_column = names.index("field") if "field" in names else None
+        #: ``status`` and ``assigned_to``: an open row with an assignee shows ``assigned``, not
+        #: ``open``, so an assigned row never looks untouched.
+        self._status_column = names.index("status") if "status" in names else None
+        self._assignee_column = names.index("assigned_to") if "assigned_to" in names else None
         self.marked_rows: frozenset[int] = frozenset()
         super().__init__(
             backend=FixedWidthBackend(sanitise(table), widths),
@@ -110,6 +118,17 @@ class ExceptionGrid(DataTable):
             self.cursor_coordinate = Coordinate(0, column)
             self.scroll_to(y=0, animate=False)
         self.refresh()
+
+    def _is_amount(self, row_index: int) -> bool:
+        """Whether the row's values are amounts (its ``field`` is ``amount``)."""
+        if self._field_column is None or self.backend is None:
+            return False
+        return bool(self.backend.get_cell_at(row_index, self._field_column) == "amount")
+
+    def _is_assigned(self, row_index: int) -> bool:
+        if self._assignee_column is None or self.backend is None:
+            return False
+        return self.backend.get_cell_at(row_index, self._assignee_column) is not None
 
     def set_marked(self, rows: frozenset[int]) -> None:
         """Draw ``rows`` as marked (a repaint, no reload)."""
@@ -152,6 +171,8 @@ class ExceptionGrid(DataTable):
         if cached is not None:
             return cached
         datum = self.backend.get_cell_at(row_index, column_index)
+        if datum == "open" and column_index == self._status_column and self._is_assigned(row_index):
+            datum = "assigned"
         inner = max(width - 2, 0)
         if datum is None:
             shown = " " * inner
@@ -159,7 +180,10 @@ class ExceptionGrid(DataTable):
             shown = format_number(datum)
             shown = set_cell_size(shown, inner) if cell_len(shown) > inner else shown.rjust(inner)
         elif isinstance(datum, str) and "\n" not in datum:
-            if column_index in self._value_columns and (as_amount := amount_text(datum)) is not datum:
+            if (
+                column_index in self._value_columns
+                and (as_amount := amount_text(datum, whole=self._is_amount(row_index))) is not datum
+            ):
                 shown = (
                     set_cell_size(as_amount, inner) if cell_len(as_amount) > inner else as_amount.rjust(inner)
                 )
@@ -196,9 +220,7 @@ class ExceptionGrid(DataTable):
 
 
 def format_number(value: Decimal | int) -> str:
-    """Thousands separators; money to the cent unless it carries more places."""
+    """Thousands separators; a decimal (the grid's only one is ``difference``) to the cent."""
     if isinstance(value, int):
         return f"{value:,}"
-    if value == value.quantize(Decimal("0.01")):
-        return f"{value:,.2f}"
-    return f"{value.normalize():,f}"
+    return money(value)
