@@ -212,7 +212,7 @@ async def test_enter_on_a_project_opens_exactly_its_exceptions(tmp_path: Path, s
         await settle(pilot)
         grid = app.screen
         assert isinstance(grid, ExceptionsScreen)
-        assert grid.filter == query.ExceptionFilter(project="1001")
+        assert grid.filter == query.ExceptionFilter(project="1001", not_object="user")  # money only
         assert grid.page is not None
         assert sorted(grid.page.table.column("exception_id").to_pylist()) == sorted(expected)
         assert str(grid.query_one("#project").value) == "1001"  # the filter shows which project
