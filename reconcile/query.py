@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from reconcile.decisions import LATEST_DECISIONS
+from reconcile.decisions import LATEST_DECISION_OF, LATEST_DECISIONS
 from reconcile.store import Store
 
 #: The exception report's columns (shared/interfaces.md section 5), in order.
@@ -447,7 +447,13 @@ def exception(store: Store, exception_id: str) -> dict[str, Any] | None:
         select = select.replace(f"{prefix}{ts}", f"epoch_us({prefix}{ts})")
     cur = store.cursor()
     try:
-        cur.execute(f"SELECT {select} {_BASE} WHERE e.exception_id = ?", [exception_id])
+        # A point lookup: the exception by its key and only its own latest decision (both
+        # through an index), never the latest of every decision joined to every exception.
+        cur.execute(
+            f"SELECT {select} FROM exceptions e LEFT JOIN ({LATEST_DECISION_OF}) d ON true "
+            "WHERE e.exception_id = ?",
+            [exception_id, exception_id],
+        )
         row = cur.fetchone()
     finally:
         cur.close()
