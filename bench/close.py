@@ -59,14 +59,39 @@ def _undecided(store: Any) -> list[tuple[str, str]]:
     return [(str(r[0]), str(r[1])) for r in rows.fetchall()]
 
 
+async def _decide_by_kind(app: Any, keys: Keys, digit: dict[str, str]) -> None:
+    """On the grid shown: each kind in turn (``k``), every row of it (``*``), explained (``x``,
+    the kind's reason digit, ``enter``, ``y`` to the count). A kind whose rows are all decided
+    already (the People tab shares kind names with the money side) is passed over with ``k``,
+    as an analyst reading the status column would. The last ``k`` shows every kind again."""
+    import dataclasses
+
+    from tui_fakes import notes
+
+    from app.tui.screens.modals import ConfirmModal
+    from reconcile import query
+
+    grid = app.screen
+    while True:
+        await keys.press("k")
+        f = grid.filter
+        if f.kind is None:
+            return
+        if not query.count(app.store, dataclasses.replace(f, state="undecided")):
+            continue
+        await keys.press("asterisk", "x", digit.get(f.kind, "1"), "enter")
+        while isinstance(app.screen, ConfirmModal):  # the count to confirm (a single row has none)
+            await keys.press("y")
+        if query.count(app.store, dataclasses.replace(f, state="undecided")):
+            raise SystemExit(f"kind {f.kind} still has undecided rows: {notes(app)[-2:]}")
+
+
 async def demo_close(size: tuple[int, int]) -> tuple[int, int, tuple[str, float]]:
     """Close the demo company; returns (keystrokes, decisions, slowest step)."""
     from tui_fakes import notes, settle
 
     from app.demo import demo_environment
     from app.tui.app import TieoutApp
-    from app.tui.screens.detail import DetailScreen
-    from app.tui.screens.modals import ConfirmModal
     from reconcile import decisions
     from reconcile.close import api
     from reconcile.profile import load_profile
@@ -83,28 +108,13 @@ async def demo_close(size: tuple[int, int]) -> tuple[int, int, tuple[str, float]
             keys = Keys(pilot)
             undecided = _undecided(store)
             kinds = sorted({k for _, k in undecided})
-            reasons = len(app.profile.reason_codes) if hasattr(app.profile, "reason_codes") else 5
-            digit = {k: str(1 + i % min(9, max(1, reasons))) for i, k in enumerate(kinds)}
-            last: str | None = None
-            await keys.press("2", "enter")  # the grid's order: difference, largest first
-            while True:
-                screen = app.screen
-                if isinstance(screen, ConfirmModal):
-                    await keys.press("y")  # the same decision for the cause's consequences
-                    continue
-                if not isinstance(screen, DetailScreen):
-                    break
-                xid = screen.exception_id
-                if decisions.status(store, xid) != "open":
-                    break  # the detail stayed on a decided one: nothing undecided is left
-                kind = str(screen.row["kind"])
-                if last == digit[kind]:
-                    await keys.press("full_stop")
-                else:
-                    await keys.press("x", digit[kind], "enter")
-                    last = digit[kind]
-                if decisions.status(store, xid) == "open":
-                    raise SystemExit(f"the decision on {xid} was not recorded: {notes(app)[-2:]}")
+            reasons = max(1, min(9, len(app.profile.rules.reason_codes)))
+            digit = {k: str(1 + i % reasons) for i, k in enumerate(kinds)}
+            await keys.press("2")  # the exceptions grid: money, and the people rows it shares kinds with
+            await _decide_by_kind(app, keys, digit)
+            if _undecided(store):
+                await keys.press("5")  # the People tab: orphaned accounts and access mismatches
+                await _decide_by_kind(app, keys, digit)
             left = _undecided(store)
             if left:
                 raise SystemExit(f"{len(left)} exceptions left undecided after the walk")

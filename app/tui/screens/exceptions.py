@@ -18,6 +18,7 @@ from textual.containers import Container, Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select
+from textual.widgets.select import InvalidSelectValueError
 from textual.worker import Worker, WorkerState
 from textual_fastdatatable import DataTable
 
@@ -133,6 +134,8 @@ class ExceptionsScreen(Screen[None]):
         #: Rows marked for a bulk decision (ids), or every row of the filter (``all_marked``).
         self.marked: set[str] = set()
         self.all_marked = False
+        #: The kinds of the open exceptions, for ``k``, and the store state they were read in.
+        self._kinds_of: tuple[int, set[str]] | None = None
         #: The exception the cursor should be on when the next page lands (after a decision).
         self._cursor_target: str | None = None
 
@@ -361,6 +364,36 @@ class ExceptionsScreen(Screen[None]):
         self.all_marked = False
         self.marked.clear()
         self.reload()
+
+    def action_next_kind(self) -> None:
+        """The kind filter on the next kind that has open rows here; after the last, every kind.
+
+        Why: deciding a close goes kind by kind (``k``, ``*``, ``x``, a digit), and the
+        drop-down takes four or more keys per change. The kind Select is set, so the screen
+        shows the filter and the change takes the same path as a pick from the drop-down.
+        """
+        select = self.query_one("#kind", Select)
+        kinds = self._open_kinds()
+        current = self.filter.kind
+        after = kinds[kinds.index(current) + 1 :] if current in kinds else kinds
+        for kind in after:
+            try:
+                select.value = kind
+            except InvalidSelectValueError:
+                continue  # a kind this screen's list does not offer (the People tab's own)
+            return
+        select.clear()
+
+    def _open_kinds(self) -> list[str]:
+        """The kinds of the open exceptions this screen holds, the list's order first."""
+        if self.cache is None:
+            present: set[str] = set(KINDS)
+        elif self._kinds_of is not None and self._kinds_of[0] == self._generation:
+            present = self._kinds_of[1]
+        else:  # once per store state: a diff is the only thing that changes the kinds
+            present = {str(k) for k in self.cache.frame.get_column("kind").unique().to_list()}
+            self._kinds_of = (self._generation, present)
+        return sorted(present, key=lambda k: (KINDS.index(k) if k in KINDS else len(KINDS), k))
 
     def action_sort_column(self) -> None:
         grids = self.query(ExceptionGrid)
