@@ -93,6 +93,10 @@ STATES: dict[str, str] = {
 }
 
 
+#: Statuses that decide an exception for the close (it is no longer ``undecided``).
+DECIDING = frozenset({"explained", "approved", "pushed"})
+
+
 @dataclass(frozen=True)
 class ExceptionFilter:
     """What the analyst narrowed the grid to; empty fields do not filter.
@@ -378,6 +382,17 @@ class GridCache:
         """(undecided, open) from the cache: home's ``undecided N of M`` without a query."""
         return int(self.frame["_undecided"].sum()), self.frame.height
 
+    def ids(self, f: ExceptionFilter) -> list[str]:
+        """Every exception id of ``f`` in its order ("all rows of this filter", for a bulk decision)."""
+        if not f.open_only:
+            raise ValueError("the grid cache holds open exceptions only")
+        order = self.order(f.sort, f.descending)
+        preds = self._predicates(f)
+        if preds:
+            mask = self.frame.select(pl.all_horizontal(preds).fill_null(False)).to_series()
+            order = order.filter(mask.gather(order))
+        return [str(i) for i in self.frame.get_column("exception_id").gather(order).to_list()]
+
     def page(self, f: ExceptionFilter, *, limit: int = 10_000) -> GridPage:
         """The first ``limit`` rows of ``f`` in its order, with counts (same contract as ``grid_page``)."""
         if not f.open_only:
@@ -389,7 +404,7 @@ class GridCache:
         if preds:
             mask = self.frame.select(pl.all_horizontal(preds).fill_null(False)).to_series()
             matching = int(mask.sum())
-            rows = order.filter(mask.gather(order)).head(limit)
+            rows = _first_through(order, mask, limit)
         else:
             matching = self.frame.height
             rows = order.head(limit)
@@ -398,6 +413,25 @@ class GridCache:
         return GridPage(
             table=table, matching=matching, total=self.frame.height, capped=matching > page.height
         )
+
+
+def _first_through(order: pl.Series, mask: pl.Series, limit: int) -> pl.Series:
+    """The first ``limit`` row numbers of ``order`` that ``mask`` lets through.
+
+    Why in growing slices: a page needs its first thousand rows, and gathering the mask
+    through the whole million-row order costs more than the filter itself; a selective
+    filter still ends up reading all of it.
+    """
+    parts: list[pl.Series] = []
+    got, start, step = 0, 0, max(4 * limit, 4096)
+    while got < limit and start < order.len():
+        chunk = order.slice(start, step)
+        kept = chunk.filter(mask.gather(chunk))
+        parts.append(kept)
+        got += kept.len()
+        start += step
+        step *= 4
+    return pl.concat(parts).head(limit) if parts else order.head(0)
 
 
 #: The exported report's row order when no grid order is asked for: by object, key, kind, field.

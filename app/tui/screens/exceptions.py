@@ -47,7 +47,16 @@ def with_statuses(cache: query.GridCache, statuses: dict[str, str]) -> query.Gri
         .replace_strict(statuses, default=pl.col("status"), return_dtype=pl.String)
         .alias("status")
     )
-    patched = query.GridCache(cache.frame.with_columns(status))
+    columns = [status]
+    if "_undecided" in cache.frame.columns:  # the "undecided" filter drops what was just decided
+        deciding = [i for i, s in statuses.items() if s in query.DECIDING]
+        columns.append(
+            pl.when(pl.col("exception_id").is_in(deciding))
+            .then(pl.lit(False))
+            .otherwise(pl.col("_undecided"))
+            .alias("_undecided")
+        )
+    patched = query.GridCache(cache.frame.with_columns(columns))
     orders = getattr(cache, "_orders", None)  # the cache's memo of sort permutations
     if isinstance(orders, dict) and hasattr(patched, "_orders"):
         patched._orders.update((k, v) for k, v in orders.items() if k != "status")
@@ -189,11 +198,36 @@ class ExceptionsScreen(Screen[None]):
         self.set_statuses({exception_id: status})
 
     def set_statuses(self, statuses: dict[str, str]) -> None:
-        """Decisions were recorded: the next load patches a copy of the cache, then re-filters."""
+        """Decisions were recorded: the rows shown are patched; the cache at the next load.
+
+        Why not re-filter at once: a decision does not move a row or change the counts unless
+        the filter or the order depends on the status, and re-cutting a page of a million
+        exceptions costs what the analyst waits for. Those filters still reload.
+        """
         if not statuses:
             return
         self._pending.update(statuses)
-        self.reload()
+        f = self.filter
+        if f.status or f.state or f.sort == "status" or not self._patch_rows(statuses):
+            self.reload()
+
+    def _patch_rows(self, statuses: dict[str, str]) -> bool:
+        """The status cells of the page's rows in ``statuses`` rewritten in place; False when
+        the page has no status column to patch (then the caller reloads)."""
+        page = self.page
+        grid = self._grid()
+        if page is None or grid is None or "status" not in page.table.column_names:
+            return page is None
+        index = page.table.column_names.index("status")
+        shown = page.table.column("status").to_pylist()
+        hits = [(row, statuses[str(x)]) for row, x in enumerate(self._page_ids()) if str(x) in statuses]
+        for row, status in hits:
+            shown[row] = status
+            grid.update_cell(row, index, status)
+        if hits:
+            column = pa.array(shown, type=page.table.schema.field(index).type)
+            self.page = dataclasses.replace(page, table=page.table.set_column(index, "status", column))
+        return True
 
     @work(thread=True, exclusive=True, group="grid", exit_on_error=False)
     def _load(
@@ -514,9 +548,20 @@ class ExceptionsScreen(Screen[None]):
         current = self._cursor_id()
         return [current] if current is not None else []
 
-    @work(thread=True, exclusive=True, group="selection", exit_on_error=False)
     def _resolve(self, action: str, f: query.ExceptionFilter) -> None:
-        self.post_message(SelectionResolved(action, self.tieout.services.matching_ids(f)))
+        self._read_selection(action, f, self.cache, dict(self._pending))
+
+    @work(thread=True, exclusive=True, group="selection", exit_on_error=False)
+    def _read_selection(
+        self, action: str, f: query.ExceptionFilter, cache: query.GridCache | None, pending: dict[str, str]
+    ) -> None:
+        """The filter's ids from the grid's cache (the same rows the grid shows, in memory),
+        else from the store."""
+        if cache is not None and f.open_only:
+            ids = (with_statuses(cache, pending) if pending else cache).ids(f)
+        else:
+            ids = self.tieout.services.matching_ids(f)
+        self.post_message(SelectionResolved(action, ids))
 
     def on_selection_resolved(self, message: SelectionResolved) -> None:
         self._dispatch(message.action, message.ids)

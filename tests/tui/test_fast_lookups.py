@@ -1,0 +1,107 @@
+"""The bounded queries of the close's hot path answer exactly what the whole-table ones did.
+
+A point lookup of one exception's latest decision (index, ``max(id)``) against the latest of
+every decision (``LATEST_DECISIONS``); a grid page cut from growing slices of the order
+against the whole order filtered; "all rows of this filter" from the grid's cache against the
+store's report query, in the grid's order.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from tui_fakes import exception_rows
+
+from reconcile import decisions, query
+from reconcile.decisions import LATEST_DECISIONS
+
+DECIDED = ("status", "reason_code", "assigned_to", "note", "decided_by")
+
+
+def _decide_several(store) -> None:
+    """Several decisions per exception, in an order where the latest is not the first or the last."""
+    decisions.decide(store, "X000000000003", "explained", actor="ana", reason_code="timing", note="late PO")
+    decisions.assign(store, "X000000000004", "erp_team", actor="ben")
+    decisions.decide(store, "X000000000003", "approved", actor="ben")
+    decisions.assign(store, "X000000000003", "project_team", actor="ana")
+    decisions.decide(store, "X000000000004", "explained", actor="ana", reason_code="tax")
+    decisions.carry_forward(store, "X000000000005", "waiting for the invoice", actor="ana")
+    decisions.decide(store, "X000000000006", "explained", actor="ana", reason_code="rounding", note="x")
+    decisions.decide(store, "X000000000006", "explained", actor="ben", reason_code="rounding")  # note cleared
+
+
+def _whole_table_latest(store, exception_id: str) -> dict[str, object]:
+    """The latest decision as every reader joined it before: ranked over all decisions."""
+    cols = ", ".join(DECIDED)
+    row = (
+        store.cursor()
+        .execute(f"SELECT {cols} FROM ({LATEST_DECISIONS}) WHERE exception_id = ?", [exception_id])
+        .fetchone()
+    )
+    return dict(zip(DECIDED, row, strict=True)) if row else {"status": "open"}
+
+
+def test_the_store_indexes_decisions_by_exception(seeded):
+    names = seeded.cursor().execute("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'decisions'")
+    assert ("decisions_exception",) in names.fetchall()
+
+
+def test_one_exceptions_latest_decision_is_the_latest_of_all(seeded):
+    _decide_several(seeded)
+    for exception_id in [r[0] for r in exception_rows()[:8]]:
+        expected = _whole_table_latest(seeded, exception_id)
+        row = query.exception(seeded, exception_id)
+        assert row is not None
+        current = decisions.current(seeded, exception_id)
+        for name, value in expected.items():
+            assert row[name] == value, (exception_id, name)
+            assert current[name] == value, (exception_id, name)
+        assert decisions.status(seeded, exception_id) == expected["status"]
+    assert query.exception(seeded, "X000000000006")["note"] is None  # the cleared note stays cleared
+    assert query.exception(seeded, "no such id") is None
+
+
+FILTERS = [
+    query.ExceptionFilter(),
+    query.ExceptionFilter(object="actual"),
+    query.ExceptionFilter(kind="value_mismatch", descending=False),
+    query.ExceptionFilter(object="vendor", sort="key"),
+    query.ExceptionFilter(kind="unmapped"),
+    query.ExceptionFilter(state="undecided"),
+    query.ExceptionFilter(search="apex"),
+]
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=lambda f: repr(f)[15:70])
+@pytest.mark.parametrize("limit", [1, 3, 1000])
+def test_a_page_is_the_first_rows_of_the_whole_filtered_order(seeded, f, limit):
+    _decide_several(seeded)
+    cache = query.GridCache.load(seeded)
+    page = cache.page(f, limit=limit)
+    order = cache.order(f.sort, f.descending)
+    preds = cache._predicates(f)
+    if preds:
+        mask = cache.frame.select(pl.all_horizontal(preds).fill_null(False)).to_series()
+        order = order.filter(mask.gather(order))
+    expected = cache.frame.get_column("exception_id").gather(order).to_list()
+    assert page.table.column("exception_id").to_pylist() == expected[:limit]
+    assert page.matching == len(expected) and page.capped == (len(expected) > limit)
+
+
+def test_slices_grow_until_the_page_is_full():
+    order = pl.Series(range(100_000), dtype=pl.UInt32)
+    mask = pl.Series([i % 997 == 0 for i in range(100_000)])  # 101 rows, spread over the whole order
+    got = query._first_through(order, mask, 50)
+    assert got.to_list() == [i for i in range(100_000) if i % 997 == 0][:50]
+    assert query._first_through(order, mask, 1000).len() == 101
+    assert query._first_through(order.head(0), mask, 10).len() == 0
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=lambda f: repr(f)[15:70])
+def test_all_ids_of_a_filter_from_the_cache_are_the_stores_in_the_grids_order(seeded, f):
+    _decide_several(seeded)
+    cache = query.GridCache.load(seeded)
+    ids = cache.ids(f)
+    assert ids == cache.page(f, limit=10_000).table.column("exception_id").to_pylist()  # the grid's order
+    from_store = query.report_frame(seeded, f).get_column("exception_id").to_list()
+    assert sorted(ids) == sorted(from_store) and len(ids) == len(from_store)
