@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import tempfile
 import time
@@ -125,36 +126,67 @@ async def demo_close(size: tuple[int, int]) -> tuple[int, int, tuple[str, float]
             return keys.count, made, keys.slowest()
 
 
-async def big(rows: int, size: tuple[int, int]) -> list[tuple[str, float]]:
-    """Step latency on a store of ``rows`` generated exceptions: filter, mark-all, detail, a decision."""
-    from tui import make_store
+async def big(
+    rows: int, size: tuple[int, int], repeat: int = 3
+) -> list[tuple[str, list[float], list[float]]]:
+    """Step latency on a store of ``rows`` generated exceptions: filter, mark-all, detail, a decision.
+
+    Two figures per step, each over ``repeat`` tries: key-to-paint, the app's own handling
+    (from just before the key to the first frame rendered after the step's data was applied;
+    ``bench/tui.py``'s clock), and key-to-settled, which adds Pilot's settle (every worker,
+    background ones included, finished and their messages handled) as the other figures did.
+    """
+    from tui import PaintClock, make_store
     from tui_fakes import make_app, settle
 
+    from app.tui.screens.detail import DetailScreen
+
+    clock = PaintClock()
+    clock.install()
     with tempfile.TemporaryDirectory(prefix="tieout-bench-close-big-") as tmp:
         t0 = time.perf_counter()
         store = make_store(Path(tmp) / "big.duckdb", rows)
         print(f"store of {rows:,} exceptions made in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         app = make_app(Path(tmp), store)
+        out: dict[str, tuple[list[float], list[float]]] = {}
         async with app.run_test(size=size) as pilot:
+
+            async def timed(name: str, act: Any, waits_for_data: bool = True, paints: bool = True) -> None:
+                await settle(pilot)
+                t = time.perf_counter()
+                await act()
+                await settle(pilot)
+                settled = (time.perf_counter() - t) * 1000
+                paint, full = out.setdefault(name, ([], []))
+                if paints:
+                    paint.append(clock.latency(t, waits_for_data) * 1000)
+                full.append(settled)
+
+            def press(*keys: str) -> Any:
+                return lambda: pilot.press(*keys)
+
             await settle(pilot)
-            keys = Keys(pilot)
-            await keys.press("2")
+            await pilot.press("2")
+            await settle(pilot)
             grid = app.screen
-            out: list[tuple[str, float]] = []
-            t = time.perf_counter()
-            grid.set_filter(object="actual")  # what the object filter's Select does on a change
-            await settle(pilot)
-            out.append(("filter object=actual", (time.perf_counter() - t) * 1000))
-            await keys.press("asterisk")
-            out.append(("* mark every row of the filter", keys.steps[-1][1]))
-            await keys.press("asterisk")  # unmark again
-            await keys.press("enter")
-            out.append(("enter open the detail", keys.steps[-1][1]))
-            await keys.press("x", "1", "enter")
-            out.append(("x 1 enter explain (the enter)", keys.steps[-1][1]))
-            await keys.press("full_stop")
-            out.append((". repeat on the next", keys.steps[-1][1]))
-            return out
+            for i in range(repeat):
+                await timed("(no-op key: Pilot's own cost)", press("F12"), paints=False)
+                obj = ("actual", "budget", "vendor", "commitment")[i % 4]
+
+                async def pick(obj: str = obj) -> None:
+                    grid.set_filter(object=obj)  # what the object filter's Select does on a change
+
+                await timed("filter object", pick)
+                await timed("* mark every row of the filter", press("asterisk"), waits_for_data=False)
+                await pilot.press("asterisk")  # unmark again
+                await timed("enter open the detail", press("enter"))
+                assert isinstance(app.screen, DetailScreen)
+                await pilot.press("x", "1")
+                await settle(pilot)
+                await timed("x 1 enter explain (the enter)", press("enter"))
+                await timed(". repeat on the next", press("full_stop"))
+                await pilot.press("escape")
+            return [(name, paint, full) for name, (paint, full) in out.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,8 +197,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     size = (160, 48)
     if args.big:
-        for name, ms in asyncio.run(big(args.big, size)):
-            print(f"{args.big:,} exceptions  {name}: {ms:.0f} ms")
+        for name, paint, full in asyncio.run(big(args.big, size)):
+            shown = (
+                f"key-to-paint median {statistics.median(paint):.0f} ms max {max(paint):.0f} ms; "
+                if paint
+                else "nothing to paint; "
+            )
+            print(
+                f"{args.big:,} exceptions  {name}: {shown}key-to-settled median "
+                f"{statistics.median(full):.0f} ms max {max(full):.0f} ms (n={len(full)})"
+            )
     count, made, (key, ms) = asyncio.run(demo_close(size))
     print(f"slowest key: {key}")
     print(f"keystrokes per decision: {count / made:.2f}  decisions: {made}  slowest step: {ms:.0f} ms")
