@@ -105,3 +105,44 @@ def test_all_ids_of_a_filter_from_the_cache_are_the_stores_in_the_grids_order(se
     assert ids == cache.page(f, limit=10_000).table.column("exception_id").to_pylist()  # the grid's order
     from_store = query.report_frame(seeded, f).get_column("exception_id").to_list()
     assert sorted(ids) == sorted(from_store) and len(ids) == len(from_store)
+
+
+def _all_rows_placed(store, table: str, m, project: str, code: str) -> list[dict[str, object]]:
+    """The ERP rows the detail showed before: the whole snapshot mapped, then one (project, code)."""
+    from mappings.resolve import cost_code_lookup, project_lookup
+
+    frame = store.query(f"SELECT * EXCLUDE (snapshot_id) FROM {table} WHERE snapshot_id = 2")
+    dims = list(m.shape.columns)
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in dims if c not in frame.columns)
+    key = m.shape.project.column
+    placed = frame.join(project_lookup(frame[key], m).select(key, "project_number"), on=key, how="left").join(
+        cost_code_lookup(frame.select(dims), m).select(*dims, "procore_cost_code"),
+        on=dims,
+        how="left",
+        nulls_equal=True,
+    )
+    kept = placed.filter((pl.col("project_number") == project) & (pl.col("procore_cost_code") == code))
+    return kept.drop("project_number", "procore_cost_code").sort("wbs_element", "amount").to_dicts()
+
+
+@pytest.mark.parametrize("key", ["1001/01-100", "1002/01-100", "1001/02-200", "9999/01-100"])
+def test_source_records_read_one_projects_erp_rows_as_the_whole_snapshot_placed_them(tmp_path, seeded, key):
+    from tui_fakes import make_profile
+
+    from mappings.load import load_mappings
+    from reconcile import sources
+
+    erp = seeded.current_snapshot("erp")
+    assert erp is not None and erp.id == 2
+    seeded.cursor().execute(
+        "INSERT INTO erp_budgets (snapshot_id, wbs_element, amount) VALUES "
+        "(2, 'P-1001', 100), (2, 'P-1002', 200), (2, 'P-1002', 300), (2, 'P-9', 400), (2, NULL, 500)"
+    )
+    profile = make_profile(tmp_path)
+    m = load_mappings(profile.mappings_dir, shape=profile.erp.shape)
+    groups = sources.source_records(seeded, {"object": "budget", "key": key, "detail": {}}, lambda: m)
+    erp_rows = sorted(groups[0].rows, key=lambda r: (r["wbs_element"], r["amount"]))
+    project, code = key.split("/")
+    assert erp_rows == _all_rows_placed(seeded, "erp_budgets", m, project, code)
+    assert groups[0].count == len(erp_rows)
+    assert len(erp_rows) == (2 if key == "1001/01-100" else 0)  # P-1001's two rows; the rest unplaced
