@@ -155,6 +155,7 @@ ACTIONS: tuple[Action, ...] = (
         "next_kind",
         "Next kind",
         "Show the next kind of exception (after the last: every kind again)",
+        show=False,
     ),
     Action(
         "tieout.exceptions.sort",
