@@ -146,3 +146,29 @@ def test_source_records_read_one_projects_erp_rows_as_the_whole_snapshot_placed_
     assert erp_rows == _all_rows_placed(seeded, "erp_budgets", m, project, code)
     assert groups[0].count == len(erp_rows)
     assert len(erp_rows) == (2 if key == "1001/01-100" else 0)  # P-1001's two rows; the rest unplaced
+
+
+def test_a_patch_found_by_binary_search_is_the_patch_of_every_row(seeded):
+    cache = query.GridCache.load(seeded)
+    assert cache.by_id and cache.frame.get_column("exception_id").is_sorted()
+    statuses = {
+        "X000000000030": "explained",
+        "X000000000001": "approved",
+        "X000000000017": "failed",  # not a deciding status: stays undecided
+        "X000000000004": "open",
+        "no such id": "explained",  # gone since the grid was read: ignored
+        "X00000000001": "explained",  # a prefix of real ids: matches none
+    }
+    fast = cache.with_statuses(statuses)
+    slow = query.GridCache(cache.frame).with_statuses(statuses)  # not known to be in id order
+    assert not slow.by_id
+    assert fast.frame.equals(slow.frame)
+    assert cache.frame.filter(pl.col("exception_id") == "X000000000030")["status"][0] == "open"  # untouched
+    got = fast.frame.filter(pl.col("exception_id").is_in(list(statuses))).sort("exception_id")
+    assert got.select("exception_id", "status", "_undecided").rows() == [
+        ("X000000000001", "approved", False),
+        ("X000000000004", "open", True),
+        ("X000000000017", "failed", True),
+        ("X000000000030", "explained", False),
+    ]
+    assert cache.with_statuses({}).frame.equals(cache.frame)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, cast
 
-import polars as pl
 import pyarrow as pa
 from textual import on, work
 from textual.app import ComposeResult
@@ -42,21 +41,7 @@ def with_statuses(cache: query.GridCache, statuses: dict[str, str]) -> query.Gri
     column rewrite is work for a thread, not for the UI. Sort orders of other columns stay
     valid (rows keep their places), so they are carried over; only the status order is not.
     """
-    status = (
-        pl.col("exception_id")
-        .replace_strict(statuses, default=pl.col("status"), return_dtype=pl.String)
-        .alias("status")
-    )
-    columns = [status]
-    if "_undecided" in cache.frame.columns:  # the "undecided" filter drops what was just decided
-        deciding = [i for i, s in statuses.items() if s in query.DECIDING]
-        columns.append(
-            pl.when(pl.col("exception_id").is_in(deciding))
-            .then(pl.lit(False))
-            .otherwise(pl.col("_undecided"))
-            .alias("_undecided")
-        )
-    patched = query.GridCache(cache.frame.with_columns(columns))
+    patched = cache.with_statuses(statuses)
     orders = getattr(cache, "_orders", None)  # the cache's memo of sort permutations
     if isinstance(orders, dict) and hasattr(patched, "_orders"):
         patched._orders.update((k, v) for k, v in orders.items() if k != "status")
