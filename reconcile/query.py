@@ -298,7 +298,9 @@ class GridCache:
         finally:
             cur.close()
         assert isinstance(frame, pl.DataFrame)
-        return cls(frame, by_id=True)
+        # One chunk per column: a patched column comes back as one, and a frame whose columns
+        # are chunked differently is re-aligned by every filter and gather (20 ms, not 1).
+        return cls(frame.rechunk(), by_id=True)
 
     def __len__(self) -> int:
         return self.frame.height
