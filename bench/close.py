@@ -4,13 +4,15 @@ Run: ``.venv/bin/python bench/close.py`` (the demo company) or ``--big N`` (step
 store of N generated exceptions). Headless, through Textual's pilot, against the demo's
 simulators over loopback.
 
-The analyst: the workstation pulls and diffs on start; ``2`` opens the grid, ``enter`` the first
-exception; each exception then gets a reason chosen by its kind (one reason per group): ``x``,
-the reason's digit, ``enter`` when the reason changes, ``.`` (repeat the last decision) while it
-does not. The detail moves on to the next undecided exception by itself. Then ``escape`` home,
-``S`` and ``y`` sign the period off. Every key is counted; a step is one key press until the
-app settles (its workers done and their messages handled). Targets: at most 1.2 keystrokes per
-decision; no step over 100 ms at 1,000,000 exceptions.
+The analyst: the workstation pulls and diffs on start; ``2`` opens the grid, and each kind of
+exception gets the reason its kind calls for, all its rows at once: ``k`` (the next kind),
+``*`` (every row of the filter), ``x``, the reason's digit, ``enter``, ``y`` to the count (a
+single row asks none). A kind already decided is passed over with ``k``; the last ``k`` shows
+every kind again. ``5`` opens the People tab for the people kinds the grid's list lacks, the
+same way; then ``S`` and ``y`` sign the period off. Every key is counted, and each exception is
+still its own audited decision. A step is one key press until the app settles (its workers done
+and their messages handled); ``--big`` also reports key-to-paint and the app's own work.
+Targets: at most 1.2 keystrokes per decision; no step over 100 ms at 1,000,000 exceptions.
 """
 
 from __future__ import annotations
