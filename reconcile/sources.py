@@ -74,19 +74,31 @@ def _split_key(key: str) -> tuple[str, str] | None:
 def _mapped_erp(
     store: Store, table: str, snapshot: int, mappings: Mappings, project: str, code: str
 ) -> pl.DataFrame:
-    """ERP rows of ``table`` that the mapping tables place on (``project``, ``code``)."""
-    frame = _frame(store, f"SELECT * EXCLUDE (snapshot_id) FROM {table} WHERE snapshot_id = ?", [snapshot])
-    if frame.is_empty():
-        return frame
+    """ERP rows of ``table`` that the mapping tables place on (``project``, ``code``).
+
+    Why the project keys first: the detail needs one project's rows, and a large ERP snapshot
+    holds millions; only the distinct project keys are mapped, then that project's rows read.
+    """
     shape = mappings.shape
     dims = list(shape.columns)
-    # A snapshot written before a dimension was declared lacks its column: null, as the diff reads it.
-    frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in dims if c not in frame.columns)
+    key = shape.project.column
     hierarchy = _frame(
         store, "SELECT * EXCLUDE (snapshot_id) FROM erp_hierarchy WHERE snapshot_id = ?", [snapshot]
     )
-    key = shape.project.column
-    projects = project_lookup(frame[key], mappings, hierarchy if hierarchy.height else None)
+    keys = _frame(store, f'SELECT DISTINCT "{key}" FROM {table} WHERE snapshot_id = ?', [snapshot])
+    if keys.is_empty():
+        return _frame(store, f"SELECT * EXCLUDE (snapshot_id) FROM {table} WHERE false", [])
+    projects = project_lookup(keys[key], mappings, hierarchy if hierarchy.height else None)
+    wanted = projects.filter(pl.col("project_number") == project)[key].to_list()
+    frame = _frame(
+        store,
+        f'SELECT * EXCLUDE (snapshot_id) FROM {table} WHERE snapshot_id = ? AND list_contains(?, CAST("{key}" AS VARCHAR))',
+        [snapshot, wanted],
+    )
+    if frame.is_empty():
+        return frame
+    # A snapshot written before a dimension was declared lacks its column: null, as the diff reads it.
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in dims if c not in frame.columns)
     codes = cost_code_lookup(frame.select(dims), mappings, hierarchy if hierarchy.height else None)
     placed = frame.join(projects.select(key, "project_number"), on=key, how="left").join(
         codes.select(*dims, "procore_cost_code"), on=dims, how="left", nulls_equal=True

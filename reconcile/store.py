@@ -223,6 +223,12 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "ALTER TABLE procore_actual_lines ADD COLUMN IF NOT EXISTS document_date DATE",
     ],
+    # 6: an exception's decisions found through an index, not a scan: the detail, a decision
+    # and its audit read the latest one of a single exception, on a table that grows by one
+    # row per decision (a million after a large close).
+    [
+        "CREATE INDEX decisions_exception ON decisions(exception_id)",
+    ],
 ]
 
 

@@ -173,6 +173,15 @@ ACTIONS: tuple[Action, ...] = (
         "Mark every row of this filter (again: unmark all)",
     ),
     Action(
+        "tieout.exceptions.next_kind",
+        "exceptions",
+        "k",
+        "next_kind",
+        "Next kind",
+        "Show the next kind of exception (after the last: every kind again)",
+        show=False,
+    ),
+    Action(
         "tieout.exceptions.sort",
         "exceptions",
         "s",

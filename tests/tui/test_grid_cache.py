@@ -93,11 +93,15 @@ async def test_a_decision_patches_a_copy_in_a_worker_not_the_ui_thread(tmp_path,
         decisions.decide(seeded, "X000000000003", "explained", actor="ana", reason_code="timing")
         screen.set_status("X000000000003", "explained")
         await settle(pilot)
+        # The row shown is patched in place; the cache waits for the next load.
+        row = screen.page.table.column("exception_id").to_pylist().index("X000000000003")
+        assert screen.page.table.column("status")[row].as_py() == "explained"
+        assert not patched_on and screen.cache is before
+        screen.set_filter(status="explained")
+        await settle(pilot)
         assert patched_on and threading.main_thread().name not in patched_on
         assert screen.cache is not before  # the cache a worker may still be paging is untouched
         assert before.frame.filter(before.frame["exception_id"] == "X000000000003")["status"][0] == "open"
-        screen.set_filter(status="explained")
-        await settle(pilot)
         assert screen.page.table.column("exception_id").to_pylist() == ["X000000000003"]
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from textual import on, work
 from textual.message import Message
+from textual.widget import AwaitMount
 
 from app.tui.flows.base import Workstation
 from app.tui.screens.audit import AuditScreen
@@ -86,6 +87,8 @@ class DecideFlow(Workstation):
     last_decision: Decision | None
     #: Exceptions decided in this session, id → status: the grid's page may not show it yet.
     session_status: dict[str, str]
+    #: Decisions were recorded while home was hidden: it re-reads when next shown.
+    _home_stale: bool = False
 
     def grid_rows(self) -> tuple[list[str], list[str]]:
         """The grid's current rows (its filter and order): ids and statuses, as loaded."""
@@ -99,6 +102,28 @@ class DecideFlow(Workstation):
             [str(i) for i in table.column("exception_id").to_pylist()],
             [str(s) for s in table.column("status").to_pylist()],
         )
+
+    def refresh_home(self) -> None:
+        """Home re-reads its summary now when it is on screen, else when it is next shown.
+
+        Why: its summary and the close's ``undecided N of M`` read every exception, and a
+        hidden home re-reading a million rows after each decision slows the next decision.
+        """
+        home = self.home
+        if home is None or not home.is_mounted:
+            return
+        if self.screen is home:
+            home.reload()
+        else:
+            self._home_stale = True
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Switch as the app does; home shown again re-reads what decisions changed meanwhile."""
+        done = super().switch_mode(mode)
+        if mode == "home" and self._home_stale and self.home is not None and self.home.is_mounted:
+            self._home_stale = False
+            self.home.reload()
+        return done
 
     # -- the dialogs ------------------------------------------------------------------------
     def explain(self, ids: list[str], *, group: bool = True) -> None:
@@ -193,9 +218,8 @@ class DecideFlow(Workstation):
         for exception_id, _why in out.refused:
             self.session_status.pop(exception_id, None)
         if self.exceptions is not None and self.exceptions.is_mounted:
-            self.exceptions.set_statuses(out.done)
-        if self.home is not None and self.home.is_mounted:
-            self.home.reload()
+            self.exceptions.set_statuses(out.done, assigned=message.decision.team is not None)
+        self.refresh_home()
         screen = self.screen
         if (
             isinstance(screen, DetailScreen)

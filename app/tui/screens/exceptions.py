@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, cast
 
-import polars as pl
 import pyarrow as pa
 from textual import on, work
 from textual.app import ComposeResult
@@ -50,28 +49,8 @@ def with_statuses(
     column rewrite is work for a thread, not for the UI. Sort orders of other columns stay
     valid (rows keep their places), so they are carried over; only the patched ones' are not.
     """
-    hit = pl.col("exception_id").is_in(list(statuses))
-    cols = [
-        pl.col("exception_id")
-        .replace_strict(statuses, default=pl.col("status"), return_dtype=pl.String)
-        .alias("status")
-    ]
-    frame = cache.frame
-    if "_undecided" in frame.columns:
-        deciding = pl.col("status").is_in(DECIDING)
-        cols.append(pl.when(hit & deciding).then(False).otherwise(pl.col("_undecided")).alias("_undecided"))
-    patched_columns = {"status"}
-    if assignees and "assigned_to" in frame.columns:
-        team = pl.col("exception_id").replace_strict(
-            assignees, default=pl.col("assigned_to"), return_dtype=pl.String
-        )
-        cols.append(team.alias("assigned_to"))
-        if "_assigned" in frame.columns:
-            cols.append(team.is_not_null().alias("_assigned"))
-        patched_columns.add("assigned_to")
-    # Two steps: the ``_undecided`` patch reads the status being written.
-    frame = frame.with_columns(cols[0]).with_columns(cols[1:])
-    patched = query.GridCache(frame)
+    patched = cache.with_statuses(statuses, assignees)
+    patched_columns = {"status", "assigned_to"} if assignees else {"status"}
     orders = getattr(cache, "_orders", None)  # the cache's memo of sort permutations
     if isinstance(orders, dict) and hasattr(patched, "_orders"):
         patched._orders.update((k, v) for k, v in orders.items() if k not in patched_columns)
@@ -158,6 +137,8 @@ class ExceptionsScreen(Screen[None]):
         #: Rows marked for a bulk decision (ids), or every row of the filter (``all_marked``).
         self.marked: set[str] = set()
         self.all_marked = False
+        #: The kinds of the open exceptions, for ``k``, and the store state they were read in.
+        self._kinds_of: tuple[int, set[str]] | None = None
         #: The exception the cursor should be on when the next page lands (after a decision).
         self._cursor_target: str | None = None
 
@@ -211,12 +192,38 @@ class ExceptionsScreen(Screen[None]):
         """A decision was recorded: the next load patches a copy of the cache, then re-filters."""
         self.set_statuses({exception_id: status})
 
-    def set_statuses(self, statuses: dict[str, str]) -> None:
-        """Decisions were recorded: the next load patches a copy of the cache, then re-filters."""
+    def set_statuses(self, statuses: dict[str, str], *, assigned: bool = False) -> None:
+        """Decisions were recorded: the rows shown are patched; the cache at the next load.
+
+        Why not re-filter at once: a decision does not move a row or change the counts unless
+        the filter or the order depends on the status, and re-cutting a page of a million
+        exceptions costs what the analyst waits for. Those filters still reload, and so does an
+        assignment (``assigned``): it changes the assignee column and how the status reads.
+        """
         if not statuses:
             return
         self._pending.update(statuses)
-        self.reload()
+        f = self.filter
+        if assigned or f.status or f.state or f.sort == "status" or not self._patch_rows(statuses):
+            self.reload()
+
+    def _patch_rows(self, statuses: dict[str, str]) -> bool:
+        """The status cells of the page's rows in ``statuses`` rewritten in place; False when
+        the page has no status column to patch (then the caller reloads)."""
+        page = self.page
+        grid = self._grid()
+        if page is None or grid is None or "status" not in page.table.column_names:
+            return page is None
+        index = page.table.column_names.index("status")
+        shown = page.table.column("status").to_pylist()
+        hits = [(row, statuses[str(x)]) for row, x in enumerate(self._page_ids()) if str(x) in statuses]
+        for row, status in hits:
+            shown[row] = status
+            grid.update_cell(row, index, status)
+        if hits:
+            column = pa.array(shown, type=page.table.schema.field(index).type)
+            self.page = dataclasses.replace(page, table=page.table.set_column(index, "status", column))
+        return True
 
     @work(thread=True, exclusive=True, group="grid", exit_on_error=False)
     def _load(
@@ -422,6 +429,36 @@ class ExceptionsScreen(Screen[None]):
         self.marked.clear()
         self.reload()
 
+    def action_next_kind(self) -> None:
+        """The kind filter on the next kind that has open rows here; after the last, every kind.
+
+        Why: deciding a close goes kind by kind (``k``, ``*``, ``x``, a digit), and the
+        drop-down takes four or more keys per change. The kind Select is set, so the screen
+        shows the filter and the change takes the same path as a pick from the drop-down.
+        """
+        select = self.query_one("#kind", Select)
+        kinds = self._open_kinds()
+        current = self.filter.kind
+        after = kinds[kinds.index(current) + 1 :] if current in kinds else kinds
+        for kind in after:
+            try:
+                select.value = kind
+            except InvalidSelectValueError:
+                continue  # a kind this screen's list does not offer (the People tab's own)
+            return
+        select.clear()
+
+    def _open_kinds(self) -> list[str]:
+        """The kinds of the open exceptions this screen holds, the list's order first."""
+        if self.cache is None:
+            present: set[str] = set(KINDS)
+        elif self._kinds_of is not None and self._kinds_of[0] == self._generation:
+            present = self._kinds_of[1]
+        else:  # once per store state: a diff is the only thing that changes the kinds
+            present = {str(k) for k in self.cache.frame.get_column("kind").unique().to_list()}
+            self._kinds_of = (self._generation, present)
+        return sorted(present, key=lambda k: (KINDS.index(k) if k in KINDS else len(KINDS), k))
+
     def action_sort_column(self) -> None:
         grids = self.query(ExceptionGrid)
         if grids:
@@ -541,9 +578,20 @@ class ExceptionsScreen(Screen[None]):
         current = self._cursor_id()
         return [current] if current is not None else []
 
-    @work(thread=True, exclusive=True, group="selection", exit_on_error=False)
     def _resolve(self, action: str, f: query.ExceptionFilter) -> None:
-        self.post_message(SelectionResolved(action, self.tieout.services.matching_ids(f)))
+        self._read_selection(action, f, self.cache, dict(self._pending))
+
+    @work(thread=True, exclusive=True, group="selection", exit_on_error=False)
+    def _read_selection(
+        self, action: str, f: query.ExceptionFilter, cache: query.GridCache | None, pending: dict[str, str]
+    ) -> None:
+        """The filter's ids from the grid's cache (the same rows the grid shows, in memory),
+        else from the store."""
+        if cache is not None and f.open_only:
+            ids = (with_statuses(cache, pending) if pending else cache).ids(f)
+        else:
+            ids = self.tieout.services.matching_ids(f)
+        self.post_message(SelectionResolved(action, ids))
 
     def on_selection_resolved(self, message: SelectionResolved) -> None:
         self._dispatch(message.action, message.ids)
