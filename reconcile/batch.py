@@ -1,19 +1,29 @@
-"""Decisions on many exceptions at once: one audited ``decisions`` call per exception.
+"""Decisions on many exceptions at once: one audited decision per exception.
 
-Why not one transaction for the batch: each exception's decision is its own fact in the
-history and the audit chain, exactly as if the analyst had made it alone, and one refusal
-(an exception gone since the grid was read, a locked period) must not undo the others. The
-caller gets what was recorded and what was refused, with the sentence for each refusal.
+Each exception's decision is its own fact in the history and the audit chain, exactly as if
+the analyst had made it alone, and one refusal (an exception gone since the grid was read, a
+locked period) must not undo the others: a refusal is found before anything of it is
+written, so it leaves the transaction clean. The decisions are committed in chunks of
+``CHUNK``: a commit per decision made "all rows of this filter" cost about 12 ms a row (40
+minutes for 200,000), and a chunk that fails unexpectedly rolls back whole, never half a
+decision. The caller gets what was recorded and what was refused, with the sentence for each
+refusal.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+
+import duckdb
 
 from reconcile import decisions
 from reconcile.store import Store
+
+#: Decisions per transaction in a batch.
+CHUNK = 500
 
 
 @dataclass
@@ -35,15 +45,32 @@ class BatchOutcome:
         return line
 
 
-def _each(ids: Iterable[str], record: Callable[[str], str], cancel: threading.Event | None) -> BatchOutcome:
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    it = iter(ids)
+    while chunk := list(islice(it, CHUNK)):
+        yield chunk
+
+
+def _each(
+    store: Store,
+    ids: Iterable[str],
+    record: Callable[[duckdb.DuckDBPyConnection, str], str],
+    cancel: threading.Event | None,
+) -> BatchOutcome:
     out = BatchOutcome()
-    for exception_id in ids:
+    for chunk in _chunks(ids):
         if cancel is not None and cancel.is_set():
             break
-        try:
-            out.done[exception_id] = record(exception_id)
-        except decisions.DecisionError as exc:
-            out.refused.append((exception_id, str(exc)))
+        done: dict[str, str] = {}
+        with store.transaction() as tx:
+            for exception_id in chunk:
+                if cancel is not None and cancel.is_set():
+                    break
+                try:
+                    done[exception_id] = record(tx, exception_id)
+                except decisions.DecisionError as exc:
+                    out.refused.append((exception_id, str(exc)))
+        out.done.update(done)  # only once the chunk is committed
     return out
 
 
@@ -59,19 +86,21 @@ def explain_all(
 ) -> BatchOutcome:
     """Explain every exception in ``ids`` with one reason code and note (each audited)."""
 
-    def record(exception_id: str) -> str:
-        row = decisions.decide(
-            store,
+    who = actor or decisions.default_actor()
+
+    def record(tx: duckdb.DuckDBPyConnection, exception_id: str) -> str:
+        row = decisions.decide_in(
+            tx,
             exception_id,
             "explained",
-            actor=actor,
+            actor=who,
             reason_code=reason_code,
             note=note or None,
             allowed_reason_codes=allowed_reason_codes,
         )
         return str(row["status"])
 
-    return _each(ids, record, cancel)
+    return _each(store, ids, record, cancel)
 
 
 def assign_all(
@@ -84,7 +113,9 @@ def assign_all(
 ) -> BatchOutcome:
     """Assign every exception in ``ids`` to ``team``; each keeps its status (each audited)."""
 
-    def record(exception_id: str) -> str:
-        return str(decisions.assign(store, exception_id, team, actor=actor)["status"])
+    who = actor or decisions.default_actor()
 
-    return _each(ids, record, cancel)
+    def record(tx: duckdb.DuckDBPyConnection, exception_id: str) -> str:
+        return str(decisions.assign_in(tx, exception_id, team, actor=who)["status"])
+
+    return _each(store, ids, record, cancel)

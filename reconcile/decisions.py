@@ -108,7 +108,10 @@ def decide_in(
     allowed_reason_codes: Sequence[str] | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``decide`` on the caller's transaction cursor (the push writes its record in the same one)."""
+    """``decide`` on the caller's transaction cursor (the push writes its record in the same one).
+
+    Every refusal is raised before anything is written, so a batch's transaction survives it.
+    """
     if status not in STATUSES:
         raise DecisionError(f"Status {status!r} is not one of {', '.join(STATUSES)}.")
     if (
@@ -187,26 +190,38 @@ def assign(
     Recorded (and audited as ``decision:assigned``) like any decision, so the history shows
     who handed it to whom; returns the new decision row.
     """
+    with store.transaction() as tx:
+        return assign_in(tx, exception_id, assigned_to, actor=actor or default_actor(), note=note)
+
+
+def assign_in(
+    cur: duckdb.DuckDBPyConnection,
+    exception_id: str,
+    assigned_to: str,
+    *,
+    actor: str,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """``assign`` on the caller's transaction cursor; a refusal is raised before any write."""
     if assigned_to not in ASSIGNEES:
         raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
-    with store.transaction() as tx:
-        _refuse_if_locked(tx)
-        exists = tx.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
-        if not exists:
-            raise DecisionError(f"There is no exception {exception_id} in this store.")
-        before = _latest(tx, exception_id)
-        keep = before or {"status": "open", "reason_code": None, "note": None}
-        return _insert(
-            tx,
-            exception_id,
-            keep["status"],
-            keep["reason_code"],
-            assigned_to,
-            note if note is not None else keep["note"],
-            actor or default_actor(),
-            before,
-            "decision:assigned",
-        )
+    _refuse_if_locked(cur)
+    exists = cur.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
+    if not exists:
+        raise DecisionError(f"There is no exception {exception_id} in this store.")
+    before = _latest(cur, exception_id)
+    keep = before or {"status": "open", "reason_code": None, "note": None}
+    return _insert(
+        cur,
+        exception_id,
+        keep["status"],
+        keep["reason_code"],
+        assigned_to,
+        note if note is not None else keep["note"],
+        actor,
+        before,
+        "decision:assigned",
+    )
 
 
 def carry_forward(
