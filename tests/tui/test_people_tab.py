@@ -192,3 +192,9 @@ async def test_a_person_detail_names_the_idp_not_the_erp(tmp_path: Path, store: 
         summary = str(app.screen.query_one("#summary").render())
         assert "IdP DEPROVISIONED  Procore active" in summary
         assert "difference" not in summary and "ERP" not in summary
+        # A person's rules are access.csv's: no money mapping rows, and no ``m`` to fix one.
+        assert "No mapping rows" not in str(app.screen.query_one("#mapping").render())
+        assert app.screen.check_action("fix_mapping", ()) is False
+        assert "Fix mapping" not in [
+            b.binding.description for b in app.screen.active_bindings.values() if b.enabled
+        ]

@@ -261,6 +261,7 @@ class DetailScreen(Screen[None]):
             return
         self.row = row = message.row
         self._shown = message
+        self.refresh_bindings()  # a person's detail has no ``m`` (check_action)
         if row is None:
             self.query_one("#summary", Static).update(
                 text(f"{message.exception_id} is no longer in the store.")
@@ -328,7 +329,12 @@ class DetailScreen(Screen[None]):
             m.add_column(plain(c))
         for r in maps:
             m.add_row(*[text(r.get(c)) for c in cols])
-        mapping: Table | Text = m if maps else Text("No mapping rows were used.", style="dim")
+        if row.get("object") == "user":  # a person's rules are access.csv's, not the money tables
+            mapping: Table | Text = Text(
+                "access.csv grants the templates and projects compared here.", style="dim"
+            )
+        else:
+            mapping = m if maps else Text("No mapping rows were used.", style="dim")
         if message.similar:
             other = "Procore" if row.get("kind") == "missing_in_procore" else "the ERP"
             sim = Table(
@@ -422,6 +428,13 @@ class DetailScreen(Screen[None]):
 
     def action_repeat(self) -> None:
         self.tieout.repeat([self.exception_id])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``m`` is for the money mapping tables: a person's detail hides it (access.csv is the
+        IT admin's file, edited outside the workstation)."""
+        if action == "fix_mapping" and (self.row or {}).get("object") == "user":
+            return False
+        return True
 
     def action_fix_mapping(self) -> None:
         self.tieout.fix_mapping(self.exception_id, mapping_rows(self.row or {}), self.similar)
