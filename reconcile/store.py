@@ -223,6 +223,9 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "ALTER TABLE procore_actual_lines ADD COLUMN IF NOT EXISTS document_date DATE",
     ],
+    # 6: the ERP side of the cut-off: the date that places an ERP actual in a period (the
+    # posting date, or the last day of the fiscal period the ERP reports it in).
+    ["ALTER TABLE erp_actuals ADD COLUMN IF NOT EXISTS posting_date DATE"],
 ]
 
 
