@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from adapters.base import AdapterError, Progress
 from mappings import MappingError
 from reconcile import audit, batch, decisions, exceptions, export, groups, push, query
 from reconcile import pull as pulls
+from reconcile.close.period import ClosePeriod
 from reconcile.close.state import CloseError
+from reconcile.export import Format
 from reconcile.profile import Profile, ProfileError
 from reconcile.secrets import SecretMissing
 from reconcile.store import Store, StoreError
@@ -247,6 +250,22 @@ class Services:
     def export(self, frame: pl.DataFrame, path: Path, fmt: export.Format) -> None:
         """Write the report frame through the CLI's one export path (audit sheet, head hash, manifest)."""
         export.export_store(self.store, self.profile, path, fmt, overwrite=True, frame=frame)
+
+    def export_period(self, period: str | None, today: date) -> ClosePeriod:
+        """The close an export is for, as ``tieout export --period`` picks it (``api.close_of``)."""
+        from reconcile.close import api
+
+        return api.close_of(self.store, period, today)
+
+    def export_close(
+        self, path: Path, fmt: Format, period: ClosePeriod, frame: pl.DataFrame | None = None
+    ) -> int:
+        """Write ``period``'s report as ``tieout export --period`` does (the file carries the
+        period, an XLSX is its evidence): the whole period with current statuses, closed ones
+        included, or ``frame`` (a filtered view). Returns the rows written."""
+        return export.export_store(
+            self.store, self.profile, path, fmt, overwrite=True, frame=frame, period=period
+        ).rows
 
     def report(self, f: query.ExceptionFilter | None) -> pl.DataFrame:
         """The report rows of a filter (None: every exception, open or not)."""

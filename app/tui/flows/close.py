@@ -32,6 +32,7 @@ class CloseFlow(Workstation):
         name = plain(self.profile.name)
         self.sub_title = f"{name} · close {period}" if period else name
         self.close_line = readiness or ""
+        self.close_period = period
 
     def action_sign_off(self) -> None:
         def answered(yes: bool | None) -> None:
