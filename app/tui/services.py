@@ -189,6 +189,20 @@ class Services:
 
         return api.close_status(self.store)
 
+    def open_close(self, period: str, *, actor: str | None = None) -> str | None:
+        """Open ``period``'s close with its default cut-off when no close is open (the workstation
+        holds the store, so ``tieout close`` cannot open it meanwhile). Returns the sentence to
+        show, or None when a close was already open (re-diffing is the caller's)."""
+        from reconcile.close import api, state
+
+        if state.current(self.store) is not None:
+            return None
+        close = api.open_close(self.store, period, actor=actor or decisions.default_actor())
+        return (
+            f"Opened the close of {close.period} with cut-off {close.cutoff}: later costs and ERP "
+            "balances belong to the next period. Re-diffing with it."
+        )
+
     def sign_off(self, *, actor: str | None = None) -> str:
         """Sign the working period: the analyst's sign-off, or a reviewer's that locks it.
 
