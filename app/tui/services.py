@@ -198,10 +198,7 @@ class Services:
         if state.current(self.store) is not None:
             return None
         close = api.open_close(self.store, period, actor=actor or decisions.default_actor())
-        return (
-            f"Opened the close of {close.period} with cut-off {close.cutoff}: later costs and ERP "
-            "balances belong to the next period. Re-diffing with it."
-        )
+        return f"Opened the close of {close.period} with cut-off {close.cutoff}; re-diffing with it."
 
     def sign_off(self, *, actor: str | None = None) -> str:
         """Sign the working period: the analyst's sign-off, or a reviewer's that locks it.
