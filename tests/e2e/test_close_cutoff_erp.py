@@ -34,7 +34,9 @@ def _keyed(rows: list[dict]) -> Keyed:
     }
 
 
-def test_a_december_journal_entry_is_left_to_december(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_december_journal_entry_is_left_to_december(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with demo_environment(tmp_path, idp=None) as env:
         journal = env.erp.data["A_JournalEntryItemBasic"]
         booked = next(j for j in journal if j["FiscalYearPeriod"] == "2026003" and j["WBSElement"])
