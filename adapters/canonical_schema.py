@@ -155,6 +155,9 @@ ERP_BASE_TABLES: dict[str, Schema] = {
     "erp_actuals": {
         "amount": MONEY,
         "currency": pl.String(),
+        # Places the row in a close period: the posting date, or for a balance the ERP reports
+        # per fiscal period, that period's last day (``adapters.fiscal_period``).
+        "posting_date": pl.Date(),
     },
 }
 

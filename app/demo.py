@@ -8,6 +8,7 @@ is simulated. The ERP side is any kind in ``sample_data.erps.DEMO_ERPS`` (defaul
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -29,6 +30,10 @@ SIM_OKTA_TOKEN = "sim-okta-api-token"
 SIM_ENTRA_TENANT = "keystonebuilders.onmicrosoft.com"
 SIM_ENTRA_CLIENT = "00000000-0000-4000-8000-00000000c11e"
 SIM_ENTRA_SECRET = "sim-entra-client-secret"
+
+#: What a demo folder holds besides its mapping tables: the profile and the store (with DuckDB's log).
+PROFILE_NAME, STORE_NAME = "demo.toml", "demo.duckdb"
+_STORE_FILES = (STORE_NAME, STORE_NAME + ".wal")
 
 #: The demo's Procore grants a generous rate limit. At Procore's default (3,600 an hour,
 #: 100 per 10 s) the demo's ~2,300 requests are paced over minutes, correct but not a
@@ -56,6 +61,69 @@ class DemoEnv:
     def sap(self) -> Any:
         """The ERP simulator under its first name (the SAP demo's tests call it ``sap``)."""
         return self.erp
+
+
+class DemoFolderError(ValueError):
+    """A ``--dir`` the demo cannot start fresh in; the message is one sentence naming it."""
+
+
+def start_fresh(directory: Path) -> bool:
+    """Make ``directory`` ready for a fresh demo; True when an earlier demo's store was removed.
+
+    A rerun must show the whole answer key again: the simulators start from the seed every
+    time, so a store kept from an earlier run (its snapshots, decisions and pushes against
+    simulators that no longer hold them) would show a company that exists nowhere. So an
+    earlier demo's store is removed and the profile and mapping tables are rewritten; other
+    files (exports the analyst wrote there) stay. A folder that holds something else is not
+    ours to clear, and a store another process has open (a workstation still running on it)
+    is not removed under it: both refuse with ``DemoFolderError``.
+    """
+    if directory.exists() and not directory.is_dir():
+        raise DemoFolderError(f"--dir {directory} is a file; give the demo a new or empty folder.")
+    if not directory.is_dir() or not any(directory.iterdir()):
+        return False
+    profile = directory / PROFILE_NAME
+    if not _is_demo_profile(profile):
+        raise DemoFolderError(
+            f"The folder {directory} is not a Tieout demo folder (it has files but no demo profile "
+            f"{PROFILE_NAME}); give --dir a new or empty folder."
+        )
+    store = directory / STORE_NAME
+    if not store.exists():
+        return False
+    _refuse_if_open(store)
+    for name in _STORE_FILES:
+        (directory / name).unlink(missing_ok=True)
+    return True
+
+
+def _is_demo_profile(path: Path) -> bool:
+    """Whether ``path`` is a profile ``write_profile`` wrote (its name and store are the demo's)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    lines = text.splitlines()
+    return bool(lines) and lines[0].startswith('name = "Demo GC / ') and f'store = "{STORE_NAME}"' in lines
+
+
+def _refuse_if_open(store: Path) -> None:
+    """``DemoFolderError`` when another process holds the store (DuckDB locks the file it writes)."""
+    import duckdb
+
+    try:
+        duckdb.connect(str(store), read_only=True).close()
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            return  # unreadable or damaged: it is being replaced anyway
+        holder = re.search(r"\(PID (\d+)\)", str(exc))
+        who = f"process {holder[1]}" if holder else "another process"
+        raise DemoFolderError(
+            f"The demo store {store} is in use by {who} (a workstation or pull on this folder); "
+            "close it, then run the demo again."
+        ) from None
+    except duckdb.Error:
+        return
 
 
 def _toml_str(value: str) -> str:
@@ -98,7 +166,7 @@ def write_profile(
     allow = ", ".join(_toml_str(a) for a in (push_allow or []))
     erp = erp_section or sap_s4_demo.erp_section(sap_url, extras)
     text = f"""name = {_toml_str(name)}
-store = "demo.duckdb"
+store = {_toml_str(STORE_NAME)}
 
 [procore]
 base_url = {_toml_str(procore_url)}
@@ -186,7 +254,7 @@ def demo_environment(
 
         os.environ["TIEOUT_IDP_SECRET"] = SIM_OKTA_TOKEN if idp == "okta" else SIM_ENTRA_SECRET
         people = people_section(str(idp), idp_sim.start(), people_of.groups, people_of.exclude, DOMAIN)
-    profile_path = directory / "demo.toml"
+    profile_path = directory / PROFILE_NAME
     write_profile(
         profile_path,
         procore_url=procore_url,

@@ -229,6 +229,9 @@ MIGRATIONS: list[list[str]] = [
     [
         "CREATE INDEX decisions_exception ON decisions(exception_id)",
     ],
+    # 7: the ERP side of the cut-off: the date that places an ERP actual in a period (the
+    # posting date, or the last day of the fiscal period the ERP reports it in).
+    ["ALTER TABLE erp_actuals ADD COLUMN IF NOT EXISTS posting_date DATE"],
 ]
 
 

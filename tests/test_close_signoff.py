@@ -319,6 +319,34 @@ def test_the_working_close_cuts_a_late_actual_out_of_the_diff(profile: Profile) 
         assert run_diff(store, profile).counts == {("actual", "value_mismatch"): 1}  # no close: no cut-off
         api.open_close(store, "2026-11", actor="ana")
         assert run_diff(store, profile).total == 0  # the December cost belongs to December
-        assert api.close_status(store).late_rows == {"procore_actual_lines": 1}
+        assert api.close_status(store).late_rows == {"procore_actual_lines": 1, "erp_actuals": 0}
+        api.open_close(store, "2026-12", actor="ana")
+        assert run_diff(store, profile).counts == {("actual", "value_mismatch"): 1}
+
+
+def test_the_working_close_cuts_a_late_erp_actual_out_of_the_diff(profile: Profile) -> None:
+    """Symmetric with Procore's: an ERP balance of December is not an exception of November."""
+    side = Side(actuals={(1, "01-100"): Decimal("100")})
+    erp = as_erp(side)
+    november = erp["erp_actuals"].with_columns(pl.lit(date(2026, 11, 30)).alias("posting_date"))
+    late = november.with_columns(
+        pl.lit(Decimal("40")).cast(pl.Decimal(18, 4)).alias("amount"),
+        pl.lit(date(2026, 12, 31)).alias("posting_date"),
+    )
+    erp["erp_actuals"] = pl.concat([november, late])
+    with Store(profile.store_path) as store:
+        for source, tables in (("procore", as_procore(side)), ("erp", erp)):
+            snap = store.begin_snapshot(source, "full")
+            store.complete_snapshot(snap, [], tables)
+        assert store.canonical("erp_actuals")["posting_date"].to_list() == [
+            date(2026, 11, 30),
+            date(2026, 12, 31),
+        ]
+        assert run_diff(store, profile).counts == {("actual", "value_mismatch"): 1}  # no close: no cut-off
+        api.open_close(store, "2026-11", actor="ana")
+        assert run_diff(store, profile).total == 0  # December's balance belongs to December
+        assert api.close_status(store).late_rows == {"procore_actual_lines": 0, "erp_actuals": 1}
+        erp_total = api.tie_out(store, profile).filter(pl.col("object") == "actual")["erp_total"].sum()
+        assert erp_total == Decimal("100")
         api.open_close(store, "2026-12", actor="ana")
         assert run_diff(store, profile).counts == {("actual", "value_mismatch"): 1}

@@ -20,7 +20,7 @@ commitments        erp_commitments,              po_number, supplier, currency, 
                                                  currency, <segment names…>, erp_project, task
 budgets            erp_budgets                   erp_project, task, amount, currency
 actuals            erp_actuals                   erp_project, task, <segment names…>, amount,
-                                                 currency
+                                                 currency, posting_date (the period's last day)
 =================  ============================  ==============================================
 
 Rules (contract section 6): code combinations resolve through the profile's ``segments``
@@ -51,6 +51,7 @@ import polars as pl
 from adapters.base import RawReader
 from adapters.canonical_schema import conform
 from adapters.erp_shape import ErpShape, oracle_ebs
+from adapters.fiscal_period import ebs_period_end
 from adapters.oracle_ebs import models as m
 from adapters.oracle_ebs.settings import OracleEbsSettings
 
@@ -286,7 +287,8 @@ def budgets(raw: RawReader, settings: OracleEbsSettings, look: Lookups | None = 
 
 
 def actuals(raw: RawReader, settings: OracleEbsSettings, look: Lookups | None = None) -> pl.DataFrame:
-    """Actual cost by project, task and the named segments, summed over periods."""
+    """Actual cost by project, task, the named segments and period (dated on the period's last
+    day, ``posting_date``, so the close's cut-off can place it; GET_ACTUALS has no posting date)."""
     look = look or Lookups(raw, settings)
     totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
     keys: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -303,6 +305,7 @@ def actuals(raw: RawReader, settings: OracleEbsSettings, look: Lookups | None = 
             "task": dims.task,
             **dims.segments,
             "currency": a.CURRENCY_CODE,
+            "posting_date": ebs_period_end(a.PERIOD_NAME),
         }
         k = tuple(row.values())
         keys[k] = row
@@ -314,6 +317,7 @@ def actuals(raw: RawReader, settings: OracleEbsSettings, look: Lookups | None = 
         **{name: pl.String() for name in settings.segment_names},
         "amount": MONEY,
         "currency": pl.String(),
+        "posting_date": pl.Date(),
     }
     return _frame(schema, rows)
 

@@ -11,13 +11,21 @@ cost shows in GET_ACTUALS as the GET_ACTUALS query of the docs makes it show.
 
 from __future__ import annotations
 
+import calendar
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from adapters.oracle_ebs.wire import amount_text, table_rows
+
+
+def _period_name(accounting_date: str) -> str:
+    """The GL period an accounting date falls in, named as a monthly calendar names it (``JAN-25``)."""
+    day = date.fromisoformat(accounting_date[:10])
+    return f"{calendar.month_abbr[day.month].upper()}-{day.year % 100:02d}"
 
 
 class ProcedureFailed(Exception):
@@ -198,7 +206,7 @@ class GeneralLedger:
                 "PROJECT_ID": project["PROJECT_ID"],
                 "TASK_ID": task["TASK_ID"] if task else "",
                 "CODE_COMBINATION_ID": self._ccid_of(r),
-                "PERIOD_NAME": r["ACCOUNTING_DATE"][:7],
+                "PERIOD_NAME": _period_name(r["ACCOUNTING_DATE"]),
                 "AMOUNT": amount_text(amount),
                 "CURRENCY_CODE": r["CURRENCY_CODE"],
                 "JE_REFERENCE": r["REFERENCE30"],

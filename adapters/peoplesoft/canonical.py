@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from adapters.base import RawReader, ResponseError
 from adapters.canonical_schema import conform, schema
 from adapters.erp_shape import ErpShape
+from adapters.fiscal_period import period_end
 from adapters.peoplesoft import models as m
 from adapters.peoplesoft.client import operation
 from adapters.peoplesoft.settings import PeopleSoftSettings
@@ -175,9 +176,18 @@ def budgets(raw: RawReader, settings: PeopleSoftSettings) -> pl.DataFrame:
 
 
 def actuals(raw: RawReader, settings: PeopleSoftSettings) -> pl.DataFrame:
-    """Posted LEDGER balances of the profile's ledger only (a budget or statistical ledger is not cost)."""
+    """Posted LEDGER balances of the profile's ledger only (a budget or statistical ledger is not cost).
+
+    LEDGER holds balances per fiscal year and accounting period, not journal lines: each row is
+    dated on its period's last day (``posting_date``) so the close's cut-off can place it.
+    """
     rows = [
-        {"amount": g.MONETARY_AMOUNT, "currency": _blank(g.CURRENCY_CD), **_dims(g)}
+        {
+            "amount": g.MONETARY_AMOUNT,
+            "currency": _blank(g.CURRENCY_CD),
+            "posting_date": period_end(g.FISCAL_YEAR, g.ACCOUNTING_PERIOD),
+            **_dims(g),
+        }
         for g in _rows(raw, "LEDGER", m.LedgerRow)
         if g.BUSINESS_UNIT == settings.business_unit and g.LEDGER in ("", settings.ledger)
     ]

@@ -9,7 +9,8 @@ Incremental rules (why each is what it is):
   in the overlap replace their earlier copy (the store keys raw records), never double.
 - Suppliers, projects, WBS elements, budgets and the aggregated journal are re-read in full:
   ``A_Supplier`` has no change field, deletions elsewhere are invisible to a delta, and
-  the aggregated journal and ``WBSBudget`` are small (one row per WBS/account/cost center).
+  the aggregated journal and ``WBSBudget`` are small (one row per WBS/account/cost center
+  and fiscal period).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class _Keyer:
 
 
 #: The aggregated journal has no key of its own: its rows are ordered by the grouping dimensions.
-_JOURNAL_ORDER = ("WBSElement", "GLAccount", "CostCenter")
+_JOURNAL_ORDER = ("WBSElement", "GLAccount", "CostCenter", "FiscalYearPeriod")
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class SapAdapter:
                     "WBSElement",
                     "GLAccount",
                     "CostCenter",
+                    "FiscalYearPeriod",  # grouped by period, so the close's cut-off can place it
                     "AmountInCompanyCodeCurrency",
                     "CompanyCodeCurrency",
                 ),
@@ -284,7 +286,13 @@ class SapAdapter:
         for ep in self.endpoints:
             per_page = int(sizes.get(ep.resource) or self.settings.page_size)
             if ep.resource == c.JOURNAL:
-                rows.append(PlanRow(ep.resource, 1, 1, "aggregated by WBS element, GL account, cost center"))
+                # An aggregate has no $count of its groups: the last pull's row count is the estimate.
+                seen = sum(1 for _ in previous.raw(c.JOURNAL)) if previous and previous.raw else 0
+                pages = max(1, math.ceil(seen / per_page))
+                note = "aggregated by WBS element, GL account, cost center, fiscal period"
+                rows.append(
+                    PlanRow(ep.resource, pages, pages, note + (f"; {seen} rows last pull" if seen else ""))
+                )
                 continue
             total = await self.client.count(ep.service, ep.resource, filter=ep.filter)
             full_req = max(1, math.ceil(total / per_page))

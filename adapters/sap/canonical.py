@@ -15,6 +15,7 @@ import polars as pl
 from adapters.base import RawReader
 from adapters.canonical_schema import conform, schema
 from adapters.erp_shape import SAP_S4
+from adapters.fiscal_period import sap_period_end
 from adapters.sap import models as m
 
 #: Resource names (entity sets) as kept in the store.
@@ -30,7 +31,8 @@ BUDGETS = "WBSBudget"
 def journal_key(p: dict[str, Any]) -> str:
     """The record key of an aggregated journal row: its dimensions joined with ``/``."""
     return "/".join(
-        str(p.get(k) or "") for k in ("WBSElement", "GLAccount", "CostCenter", "CompanyCodeCurrency")
+        str(p.get(k) or "")
+        for k in ("WBSElement", "GLAccount", "CostCenter", "CompanyCodeCurrency", "FiscalYearPeriod")
     )
 
 
@@ -194,6 +196,8 @@ def actuals(raw: RawReader) -> pl.DataFrame:
                 "cost_center": j.CostCenter or None,
                 "amount": j.AmountInCompanyCodeCurrency,
                 "currency": j.CompanyCodeCurrency,
+                # The aggregated journal has no posting date: the fiscal period's last day.
+                "posting_date": sap_period_end(j.FiscalYearPeriod),
             }
         )
     return _frame("erp_actuals", rows)

@@ -139,6 +139,7 @@ class JournalEntryAggregate(_Wire):
     WBSElement: str | None = None
     GLAccount: str | None = None
     CostCenter: str | None = None
+    FiscalYearPeriod: str | None = None  # YYYYPPP: the journal carries periods, not posting dates
     AmountInCompanyCodeCurrency: SapDecimal = None
     CompanyCodeCurrency: SapCurrency = None
 

@@ -41,7 +41,7 @@ from adapters.sap.sim_odata import (
     parse_filter,
     path_tree,
 )
-from adapters.sap.wire import ODATA_ROOT, TOKEN_PATH, error_body, format_date
+from adapters.sap.wire import ODATA_ROOT, TOKEN_PATH, error_body, format_date, parse_date
 from adapters.simkit import SimRequest, SimResponse, SimServer
 
 _SVC = r"/sap/opu/odata/sap/(?P<service>[^/]+)"
@@ -489,7 +489,9 @@ class SapSimulator:
         """
         journal = self.data.setdefault("A_JournalEntryItemBasic", [])
         assignments = self.data.get("A_PurOrdAccountAssignment", [])
-        period = f"{year}{datetime.now(UTC).month:03d}"
+        # SAP derives the fiscal period from the posting date (fiscal year variant K4: months).
+        posted = parse_date(head.get("PostingDate")) or datetime.now(UTC)
+        period = f"{year}{posted.month:03d}"
         currency = str(head.get("DocumentCurrency") or "USD")
         for n, ref in enumerate(refs, start=1):
             amount = Decimal(str(ref.get("SupplierInvoiceItemAmount") or "0"))
@@ -551,7 +553,8 @@ class SapSimulator:
                         )
                 self._invoice_no += 1
                 number = str(self._invoice_no)
-                year = str(body.get("FiscalYear") or datetime.now(UTC).year)
+                posted = parse_date(body.get("PostingDate")) or datetime.now(UTC)
+                year = str(body.get("FiscalYear") or posted.year)  # the posting date's (variant K4)
                 head = {k: v for k, v in copy.deepcopy(body).items() if not isinstance(v, (dict, list))}
                 head.update(SupplierInvoice=number, FiscalYear=year)
                 self.data.setdefault("A_SupplierInvoice", []).append(head)

@@ -16,8 +16,9 @@ section 6, "SAP ECC"):
   SAP computed it), dimensions those of its largest EKKN assignment (by NETWR, then VPROZ,
   then the lowest ZEKKN); items marked deleted (LOEKZ ``L``) and deleted assignments are
   skipped;
-- budget is BPGE value type 41 (overall, no fiscal year), actual is COSP value type 04
-  summed over WTG001–WTG016, keyed by cost element and WBS element, without cost center;
+- budget is BPGE value type 41 (overall, no fiscal year), actual is COSP value type 04,
+  one row per period of WTG001–WTG016 dated on the period's last day, keyed by cost element
+  and WBS element, without cost center;
 - CURR amounts are stored with two decimals whatever the currency: a currency TCURX lists
   with other decimals (JPY 0, KWD 3) is shifted back by ``10 ** (2 - CURRDEC)``, exactly.
 """
@@ -35,6 +36,7 @@ import polars as pl
 from adapters.base import RawReader, ResponseError
 from adapters.canonical_schema import conform, schema
 from adapters.erp_shape import SAP_ECC
+from adapters.fiscal_period import period_end
 from adapters.sap_ecc.adapter import ACTUALS, BUDGETS, CURRENCIES, POS, PROJECTS, VENDORS, WBS
 from adapters.sap_ecc.settings import SapEccSettings
 from adapters.sap_ecc.values import ValueError_, amount, dats, number, text
@@ -316,7 +318,12 @@ def budgets(raw: RawReader, wbs: WbsIndex, money: Amounts) -> pl.DataFrame:
 
 
 def actuals(raw: RawReader, wbs: WbsIndex, money: Amounts) -> pl.DataFrame:
-    """COSP value type 04 on WBS elements, WTG001–WTG016 summed; no cost center in COSP."""
+    """COSP value type 04 on WBS elements, one row per fiscal period with a value; no cost center in COSP.
+
+    COSP holds a year's totals in one column per period (WTG001–WTG016), not postings: each
+    period's value is dated on the period's last day (``posting_date``) so the close's cut-off
+    can place it. A record with no value in any period stays one undated zero row.
+    """
     rows = []
     for c in _payloads(raw, ACTUALS):
         if _field(c, "WRTTP").strip() != ACTUAL_TYPE:
@@ -326,16 +333,21 @@ def actuals(raw: RawReader, wbs: WbsIndex, money: Amounts) -> pl.DataFrame:
             continue
         currency = text(_field(c, "TWAER"))
         where = f"COSP {_field(c, 'OBJNR').strip()}/{_field(c, 'KSTAR').strip()}"
-        total = sum((money(_field(c, p), currency, f"{where} {p}") for p in PERIODS), Decimal(0))
-        rows.append(
-            {
-                "wbs_element": node,
-                "gl_account": _dim(_field(c, "KSTAR")),
-                "cost_center": None,
-                "amount": total,
-                "currency": currency or None,
-            }
-        )
+        year = _field(c, "GJAHR")
+        row = {"wbs_element": node, "gl_account": _dim(_field(c, "KSTAR")), "cost_center": None}
+        values: list[tuple[int | None, Decimal]] = [
+            (n, money(_field(c, p), currency, f"{where} {p}")) for n, p in enumerate(PERIODS, start=1)
+        ]
+        booked = [(n, v) for n, v in values if v] or [(None, Decimal(0))]
+        for n, value in booked:
+            rows.append(
+                {
+                    **row,
+                    "amount": value,
+                    "currency": currency or None,
+                    "posting_date": period_end(year, n) if n is not None else None,
+                }
+            )
     return frame("erp_actuals", rows)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import FAILED, OK, say, warn
+from app.commands.common import FAILED, OK, CommandError, say, warn
 from reconcile.profile import Profile, load_profile
 from reconcile.store import Store
 from sample_data.erps import DEFAULT_ERP, DEMO_ERPS
@@ -13,7 +13,11 @@ from sample_data.erps import DEFAULT_ERP, DEMO_ERPS
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="the workstation on the bundled demo company (simulators + fresh store)")
-    p.add_argument("--dir", type=Path, help="keep the demo's profile, mappings and store here")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        help="keep the demo's profile, mappings and store here (a rerun starts it fresh)",
+    )
     p.add_argument("--headless", action="store_true", help="pull and diff, print the result, no workstation")
     p.add_argument(
         "--allow-push",
@@ -37,8 +41,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from app.demo import demo_environment
+    from app.demo import DemoFolderError, demo_environment, start_fresh
 
+    if args.dir is not None:
+        try:
+            if start_fresh(args.dir):
+                say(
+                    f"Starting fresh: removed the earlier demo's store in {args.dir} (its snapshots and decisions)."
+                )
+        except DemoFolderError as exc:
+            raise CommandError(str(exc)) from None
     # The demo writes only to its own simulators, so approving a push works on the first try.
     allow = [] if args.no_push else ["erp_to_procore", "procore_to_erp", "idp_to_procore"]
     with demo_environment(

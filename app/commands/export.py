@@ -62,16 +62,11 @@ def _period(args: argparse.Namespace, store: Store) -> ClosePeriod:
     """The period to export: ``--period``, else the store's open close, else the default month."""
     from datetime import datetime
 
-    from reconcile.close import state
-    from reconcile.close.period import ClosePeriod, PeriodError, default_period
+    from reconcile.close import api
+    from reconcile.close.period import PeriodError
 
     try:
-        if args.period:
-            known = store.query(
-                "SELECT strftime(cutoff, '%Y-%m-%d') AS c FROM closes WHERE period = ?", [args.period]
-            )
-            return ClosePeriod.of(args.period, known["c"][0] if known.height else None)
-        return state.current(store) or ClosePeriod.of(default_period(datetime.now().date()))
+        return api.close_of(store, args.period, datetime.now().date())
     except PeriodError as exc:
         raise CommandError(str(exc)) from None
 

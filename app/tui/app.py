@@ -89,6 +89,7 @@ class TieoutApp(PeopleFlow, PullFlow, DetailFlow, DecideFlow, PushFlow, MappingF
         self.push_busy = None
         self.push_queue = []
         self.close_line = ""
+        self.close_period = None
         try:
             self.settings = load_settings(settings_path)
         except SettingsError as exc:

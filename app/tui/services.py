@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from reconcile.close.mapping_changes import (
     bulk_preview,
     common_need,
 )
+from reconcile.close.period import ClosePeriod
 from reconcile.close.state import CloseError
+from reconcile.export import Format
 from reconcile.profile import Profile, ProfileError
 from reconcile.secrets import SecretMissing
 from reconcile.store import Store, StoreError
@@ -213,6 +216,17 @@ class Services:
 
         return api.close_status(self.store)
 
+    def open_close(self, period: str, *, actor: str | None = None) -> str | None:
+        """Open ``period``'s close with its default cut-off when no close is open (the workstation
+        holds the store, so ``tieout close`` cannot open it meanwhile). Returns the sentence to
+        show, or None when a close was already open (re-diffing is the caller's)."""
+        from reconcile.close import api, state
+
+        if state.current(self.store) is not None:
+            return None
+        close = api.open_close(self.store, period, actor=actor or decisions.default_actor())
+        return f"Opened the close of {close.period} with cut-off {close.cutoff}; re-diffing with it."
+
     def sign_off(self, *, actor: str | None = None) -> str:
         """Sign the working period: the analyst's sign-off, or a reviewer's that locks it.
 
@@ -274,6 +288,22 @@ class Services:
     def export(self, frame: pl.DataFrame, path: Path, fmt: export.Format) -> None:
         """Write the report frame through the CLI's one export path (audit sheet, head hash, manifest)."""
         export.export_store(self.store, self.profile, path, fmt, overwrite=True, frame=frame)
+
+    def export_period(self, period: str | None, today: date) -> ClosePeriod:
+        """The close an export is for, as ``tieout export --period`` picks it (``api.close_of``)."""
+        from reconcile.close import api
+
+        return api.close_of(self.store, period, today)
+
+    def export_close(
+        self, path: Path, fmt: Format, period: ClosePeriod, frame: pl.DataFrame | None = None
+    ) -> int:
+        """Write ``period``'s report as ``tieout export --period`` does (the file carries the
+        period, an XLSX is its evidence): the whole period with current statuses, closed ones
+        included, or ``frame`` (a filtered view). Returns the rows written."""
+        return export.export_store(
+            self.store, self.profile, path, fmt, overwrite=True, frame=frame, period=period
+        ).rows
 
     def report(self, f: query.ExceptionFilter | None) -> pl.DataFrame:
         """The report rows of a filter (None: every exception, open or not)."""

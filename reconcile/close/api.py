@@ -38,6 +38,7 @@ __all__ = [
     "export_evidence",
     "lock",
     "open_close",
+    "close_of",
     "preview_mapping",
     "report_name",
     "sign",
@@ -72,6 +73,16 @@ def open_close(
     return state.open_period(store, ClosePeriod.of(chosen, cutoff), actor=actor)
 
 
+def close_of(store: Store, period: str | None, today: date) -> ClosePeriod:
+    """The close an export is for: ``period`` with the cut-off it was opened with (else its
+    last day); with no period, the store's working close, else the default month of ``today``
+    (last month until the 10th). ``PeriodError`` for a period that is not ``YYYY-MM``."""
+    if period:
+        known = store.query("SELECT strftime(cutoff, '%Y-%m-%d') AS c FROM closes WHERE period = ?", [period])
+        return ClosePeriod.of(period, known["c"][0] if known.height else None)
+    return state.current(store) or ClosePeriod.of(default_period(today))
+
+
 def close_status(store: Store) -> CloseStatus:
     """The working close's status (a store with no close yet has ``close`` None)."""
     close = state.current(store)
@@ -85,7 +96,9 @@ def close_status(store: Store) -> CloseStatus:
     if close is not None:
         frame = compare.against_last(store, close, describe=False)
         changes = {c: int(frame.filter(pl.col("change") == c).height) for c in compare.CHANGES}
-        late_rows = late({"procore_actual_lines": store.canonical("procore_actual_lines")}, close.cutoff)
+        late_rows = late(
+            {t: store.canonical(t) for t in ("procore_actual_lines", "erp_actuals")}, close.cutoff
+        )
     return CloseStatus(
         close=close,
         readiness=signoff.readiness(store, close.period) if close else None,

@@ -4,12 +4,15 @@ Applied to the canonical frames before the diff (``reconcile.exceptions`` loads 
 ``apply_cutoff``), so a late actual is neither counted in this period's totals nor raised as
 one of its exceptions; the next period's close, with a later cut-off, counts it.
 
-What carries a date today: Procore's direct cost lines (the direct cost's
-``direct_cost_date``) and subcontractor invoice items (the requisition's ``billing_date``),
-in ``procore_actual_lines.document_date``. SAP's ``A_JournalEntryItemBasic`` has no posting
-date, only the fiscal period, and Tieout reads it summed over periods, so ERP actuals are cut
-at the snapshot: pull after the ERP period is closed. A row with no date stays in the period
-(it cannot be shown to be late).
+What carries a date: Procore's direct cost lines (the direct cost's ``direct_cost_date``)
+and subcontractor invoice items (the requisition's ``billing_date``), in
+``procore_actual_lines.document_date``; the ERP's actuals in ``erp_actuals.posting_date``.
+No ERP Tieout reads reports actual cost per posting (SAP S/4's aggregated journal, ECC's COSP,
+EBS's GET_ACTUALS and PeopleSoft's LEDGER are balances per fiscal period), so an ERP row is
+dated on its fiscal period's last day (``adapters.fiscal_period``): with the cut-off on the
+period's last day or later, the period's balance counts and the next period's does not; a
+cut-off inside a month leaves that month's ERP balance to the next period (docs/close.md).
+A row with no date stays in the period (it cannot be shown to be late).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import polars as pl
 #: canonical table -> the date column that places its rows in a period.
 DATED: dict[str, str] = {
     "procore_actual_lines": "document_date",
-    "erp_actuals": "posting_date",  # not read from SAP today (see the module doc); honoured when present
+    "erp_actuals": "posting_date",
 }
 
 

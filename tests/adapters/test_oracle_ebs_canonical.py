@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -88,9 +89,13 @@ def test_projects_budgets_and_actuals() -> None:
     budgets = c.budgets(raw, SETTINGS)
     assert budgets.height == 2 and budgets["amount"].sum() == Decimal("230000.5000")
     actuals = c.actuals(raw, SETTINGS)
-    # Two periods of one combination summed; the disabled combination 12002 still maps.
-    first = actuals.filter(task="1").row(0, named=True)
-    assert first["amount"] == Decimal("1250.1150") and first["account"] == "5100"
+    # One row per period, dated on the period's last day; the disabled combination 12002 still maps.
+    first = actuals.filter(task="1").sort("posting_date")
+    assert first.select("posting_date", "amount").rows() == [
+        (date(2025, 1, 31), Decimal("1000.1000")),
+        (date(2025, 2, 28), Decimal("250.0150")),
+    ]
+    assert first["account"].to_list() == ["5100", "5100"]
     assert actuals.filter(task="2")["account"].to_list() == ["5300"]
 
 

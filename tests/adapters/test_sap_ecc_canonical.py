@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -113,9 +114,11 @@ async def test_budgets_are_bpge_41_and_actuals_cosp_04_over_all_periods(sim: Ecc
     ]
     actuals = frames["erp_actuals"]
     assert actuals["cost_center"].null_count() == actuals.height
-    assert sorted(actuals.select("wbs_element", "gl_account", "amount").rows()) == [
-        ("P-1001-02", "510000", Decimal("-50.25")),
-        ("P-1001-02", "510000", Decimal("101.00")),
+    # One row per period with a value, dated on the period's last day (special period 16: year end).
+    assert sorted(actuals.select("wbs_element", "gl_account", "posting_date", "amount").rows()) == [
+        ("P-1001-02", "510000", date(2026, 1, 31), Decimal("100.00")),
+        ("P-1001-02", "510000", date(2026, 12, 31), Decimal("-50.25")),
+        ("P-1001-02", "510000", date(2026, 12, 31), Decimal("1.00")),
     ]
 
 

@@ -131,7 +131,10 @@ async def test_post_supplier_invoice_referencing_the_po(sim: SapSimulator, clien
         },
     }
     created = await client.create(INVOICE, "A_SupplierInvoice", body)
-    assert created["SupplierInvoice"] == "5105600001" and created["FiscalYear"]
+    assert created["SupplierInvoice"] == "5105600001" and created["FiscalYear"] == "2025"
+    # Its cost is booked in the posting date's fiscal period (15 January 2025), as SAP does.
+    booked = [j for j in sim.data["A_JournalEntryItemBasic"] if j["ID"].startswith("20255105600001")]
+    assert [j["FiscalYearPeriod"] for j in booked] == ["2025001"]
     refs = created["to_SuplrInvcItemPurOrdRef"]["results"]
     assert refs[0]["PurchaseOrder"] == "4500000002"
     # Findable again by the vendor's reference: how a push checks it did not already post.

@@ -293,6 +293,7 @@ async def test_export_current_filter_and_everything(tmp_path, seeded):
         assert isinstance(modal, ExportModal)
         path = modal.query_one("#path", Input).value
         assert path.endswith("acme-gc-sap-2026-03.csv")
+        modal.query_one("#scope", Select).value = "filter"
         modal.query_one("#fmt", Select).value = "parquet"
         await pilot.pause()
         assert modal.query_one("#path", Input).value.endswith("acme-gc-sap-2026-03.parquet")

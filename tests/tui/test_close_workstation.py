@@ -59,6 +59,31 @@ async def test_sign_off_then_a_locked_period_refuses_a_decision(tmp_path, seeded
         assert any("locked" in n for n in notes(app)[-2:]), notes(app)[-3:]
 
 
+async def test_with_no_close_open_s_opens_the_default_period_then_signs(tmp_path, seeded):
+    """A new user in the demo: the workstation holds the store, so `tieout close` cannot open a
+    close while it runs; S offers the default period's (March here: the clock's day is past the 10th)."""
+    _diffed(seeded)
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.close_period is None and "close" not in app.sub_title
+        await pilot.press("S")
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Open the close of 2026-03?" in str(app.screen.query_one(".title").render())
+        await pilot.press("n")
+        await settle(pilot)
+        assert api.close_status(seeded).close is None  # cancelled: nothing opened
+        await pilot.press("S", "y")
+        await settle(pilot)
+        opened = api.close_status(seeded).close
+        assert opened is not None and (opened.period, str(opened.cutoff)) == ("2026-03", "2026-03-31")
+        assert any("Opened the close of 2026-03 with cut-off 2026-03-31" in n for n in notes(app)), notes(app)
+        assert "close 2026-03" in app.sub_title and "undecided 30 of 30" in app.close_line
+        await pilot.press("S")  # now S signs (refused while anything is undecided)
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Sign off the period?" in str(app.screen.query_one(".title").render())
+
+
 def test_the_demo_removes_the_folder_it_made_and_allows_pushes_by_default(monkeypatch):
     import argparse
 

@@ -35,6 +35,7 @@ async def test_pull_filter_detail_explain_export(tmp_path, store):
         await settle(pilot)
         await pilot.press("e")
         assert isinstance(app.screen, ExportModal)
+        app.screen.query_one("#scope", Select).value = "filter"  # the default is the whole period
         await pilot.press("enter")
         await settle(pilot)
         out = pl.read_csv(tmp_path / "acme-gc-sap-2026-03.csv", infer_schema=False)

@@ -54,6 +54,8 @@ class Workstation(App[int]):
     log_lines: list[str]
     #: The working close as home shows it (``Period 2026-11: undecided 3 of 52; not signed.``).
     close_line: str
+    #: The working close's period as home last read it (None: no close is open yet).
+    close_period: str | None
     #: Opens an address in a browser (``webbrowser.open``; tests pass a recorder).
     browse: Callable[[str], bool]
     cancel_event: threading.Event | None

@@ -1,5 +1,8 @@
 """The month-end close in the workstation: the period in the title, sign-off from a key.
 
+With no close open, ``S`` offers to open the default period's (last month until the 10th,
+cut-off on its last day) and re-diffs with its cut-off: the workstation holds the store, so
+``tieout close`` cannot open one while it runs, and the demo's folder goes when it quits.
 The engine (``reconcile.close``) holds the rules: a sign-off is refused while exceptions are
 undecided or the diff is stale, a reviewer's second sign-off locks the period, and a locked
 period refuses decisions (``PeriodLocked``, shown as its sentence like any refusal).
@@ -14,12 +17,21 @@ from app.tui import messages as m
 from app.tui.flows.base import Workstation
 from app.tui.safe import plain
 from app.tui.screens.modals import ConfirmModal
+from reconcile.close.period import default_period, last_day
 
 
 class SignedOff(Message):
     """A sign-off was recorded: the sentence to show."""
 
     def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+
+class CloseOpened(Message):
+    """A close was opened (or one already was): the sentence to show; then re-diff."""
+
+    def __init__(self, line: str | None) -> None:
         super().__init__()
         self.line = line
 
@@ -32,8 +44,13 @@ class CloseFlow(Workstation):
         name = plain(self.profile.name)
         self.sub_title = f"{name} · close {period}" if period else name
         self.close_line = readiness or ""
+        self.close_period = period
 
     def action_sign_off(self) -> None:
+        if self.close_period is None:
+            self._offer_to_open()
+            return
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self._sign_off()
@@ -43,6 +60,36 @@ class CloseFlow(Workstation):
             "chain's head and the snapshots used. It is refused while any exception is undecided."
         )
         self.push_screen(ConfirmModal("Sign off the period?", body, "Sign", "Cancel"), answered)
+
+    def _offer_to_open(self) -> None:
+        period = default_period(self.clock().date())
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._open_close(period)
+
+        body = (
+            f"No close is open. The close of {period} has its cut-off on {last_day(period)}: Procore "
+            "costs and ERP balances dated later belong to the next period. The exceptions are "
+            "re-diffed with it; S then signs once every exception is decided."
+        )
+        self.push_screen(ConfirmModal(f"Open the close of {period}?", body, "Open", "Cancel"), answered)
+
+    @work(thread=True, exclusive=True, group="signoff", exit_on_error=False)
+    def _open_close(self, period: str) -> None:
+        try:
+            line = self.services.open_close(period, actor=self.settings.actor)
+        except Exception as exc:  # noqa: BLE001 - a locked store, a period error: one sentence
+            self.post_message(m.WorkFailed("opening the close", self.failure("opening the close", exc)))
+            return
+        self.post_message(CloseOpened(line))
+
+    @on(CloseOpened)
+    def _close_opened(self, message: CloseOpened) -> None:
+        if message.line:
+            self.write_log(message.line)
+            self.say(message.line)
+        self.post_message(m.DiffRequested())  # the cut-off changes the exceptions; reloads home
 
     @work(thread=True, exclusive=True, group="signoff", exit_on_error=False)
     def _sign_off(self) -> None:

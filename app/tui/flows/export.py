@@ -2,8 +2,11 @@
 
 One export path: the target is checked by ``reconcile.export.check_target`` (the store and
 the profile's files are never overwritten; an existing file only when the analyst says so,
-as ``--force`` does for cron) and written by ``reconcile.export.export``, so the XLSX
-carries the audit sheet exactly as ``tieout export`` writes it.
+as ``--force`` does for cron) and written by ``reconcile.export.export_store``, so the XLSX
+carries the audit sheet exactly as ``tieout export`` writes it. As there, the default is the
+close period's exceptions with their current status, closed ones included (the working close,
+else the default month), and the file name, the summary and the notice carry the period, not
+the day the export ran.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from textual.message import Message
 
 from app.tui.flows.base import Workstation
 from app.tui.screens.modals import ConfirmModal, ExportModal, ExportRequest
+from reconcile.close.period import default_period
 from reconcile.export import ExportTargetExists
 from reconcile.query import ExceptionFilter
 
@@ -27,9 +31,10 @@ def slug(name: str) -> str:
 
 @dataclass(frozen=True)
 class ExportJob:
-    """What to write: the dialog's answer, the grid's filter then (None: everything), overwrite."""
+    """What to write: the dialog's answer, the period, the grid's filter then, overwrite."""
 
     request: ExportRequest
+    period: str
     filter: ExceptionFilter | None
     overwrite: bool = False
 
@@ -40,6 +45,7 @@ class ExportDone:
 
     path: str
     rows: int
+    period: str | None  # None: every exception ever found, not one period's
 
 
 class ExportFinished(Message):
@@ -63,16 +69,27 @@ class ExportTargetTaken(Message):
 class ExportFlow(Workstation):
     """The export dialog, the overwrite question, the write."""
 
-    def default_export_stem(self) -> str:
-        return f"{slug(self.profile.name)}-{self.clock():%Y-%m}"
+    def export_period_name(self) -> str:
+        """The period the dialog offers: the working close as home shows it, else the default
+        month of the clock's day (last month until the 10th), as ``tieout export`` picks it."""
+        return self.close_period or default_period(self.clock().date())
+
+    def default_export_stem(self, period: str) -> str:
+        return f"{slug(self.profile.name)}-{period}"
 
     def action_export(self) -> None:
-        self.push_screen(ExportModal(self.default_export_stem(), self.export_dir), self._export_requested)
+        period = self.export_period_name()
 
-    def _export_requested(self, request: object) -> None:
-        if isinstance(request, ExportRequest):
-            f = None if request.everything or self.exceptions is None else self.exceptions.filter
-            self._export(ExportJob(request, f))
+        def answered(request: object) -> None:
+            if isinstance(request, ExportRequest):
+                f = (
+                    self.exceptions.filter
+                    if request.scope == "filter" and self.exceptions is not None
+                    else None
+                )
+                self._export(ExportJob(request, period, f))
+
+        self.push_screen(ExportModal(self.default_export_stem(period), self.export_dir, period), answered)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, job: ExportJob) -> None:
@@ -85,16 +102,23 @@ class ExportFlow(Workstation):
         except Exception as exc:  # noqa: BLE001 - the store, a folder, a bad path: one sentence
             self.post_message(ExportFinished(error=self.failure("export", exc)))
             return
+        scope, fmt = job.request.scope, job.request.fmt
         try:
-            frame = self.services.report(job.filter)
-            self.services.export(frame, target, job.request.fmt)
+            if scope == "all":
+                everything = self.services.report(None)
+                self.services.export(everything, target, fmt)
+                rows, period = everything.height, None
+            else:
+                close = self.services.export_period(job.period, self.clock().date())
+                frame = self.services.report(job.filter) if scope == "filter" else None
+                rows, period = self.services.export_close(target, fmt, close, frame), close.period
         except OSError as exc:  # a path that cannot be written: one sentence
             self.post_message(ExportFinished(error=f"Cannot export to {path}: {exc}"))
             return
         except Exception as exc:  # noqa: BLE001
             self.post_message(ExportFinished(error=self.failure("export", exc)))
             return
-        self.post_message(ExportFinished(done=ExportDone(str(target), frame.height)))
+        self.post_message(ExportFinished(done=ExportDone(str(target), rows, period)))
 
     @on(ExportTargetTaken)
     def _export_target_taken(self, message: ExportTargetTaken) -> None:
@@ -114,7 +138,9 @@ class ExportFlow(Workstation):
     @on(ExportFinished)
     def _export_finished(self, message: ExportFinished) -> None:
         if message.done is not None:
-            line = f"Exported {message.done.rows:,} rows to {message.done.path}."
+            done = message.done
+            what = f"of period {done.period}" if done.period else "(every exception ever found)"
+            line = f"Exported {done.rows:,} rows {what} to {done.path}."
             self.write_log(line)
             self.say(line)
         else:

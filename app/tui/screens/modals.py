@@ -426,16 +426,19 @@ class MappingModal(_Modal):
 class ExportRequest:
     path: Path
     fmt: Format
-    everything: bool
+    #: ``period``: the period's exceptions, closed included; ``filter``: the grid's view of them;
+    #: ``all``: every exception ever found.
+    scope: str = "period"
 
 
 class ExportModal(_Modal):
-    """Where, what format, and whether the current filter or everything."""
+    """Where, what format, and what: the period (the default), the current filter, or everything."""
 
-    def __init__(self, default_stem: str, folder: Path) -> None:
+    def __init__(self, default_stem: str, folder: Path, period: str = "") -> None:
         super().__init__()
         self.default_stem = default_stem
         self.folder = folder
+        self.period = period
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -447,8 +450,12 @@ class ExportModal(_Modal):
                 allow_blank=False,
             )
             yield Select(
-                [("Current filter", "filter"), ("Everything", "all")],
-                value="filter",
+                [
+                    (f"Period {self.period}, closed included" if self.period else "The period", "period"),
+                    ("Current filter", "filter"),
+                    ("Everything ever found", "all"),
+                ],
+                value="period",
                 id="scope",
                 allow_blank=False,
             )
@@ -472,7 +479,7 @@ class ExportModal(_Modal):
         if not path:
             self.notify("Give a file path.", severity="warning")
             return
-        self.dismiss(ExportRequest(Path(path).expanduser(), cast(Format, str(fmt)), scope == "all"))
+        self.dismiss(ExportRequest(Path(path).expanduser(), cast(Format, str(fmt)), str(scope)))
 
     def on_input_submitted(self) -> None:
         self._go()
