@@ -90,6 +90,8 @@ class TieoutApp(PeopleFlow, PullFlow, DetailFlow, DecideFlow, PushFlow, MappingF
         self.push_queue = []
         self.close_line = ""
         self.close_period = None
+        self.close_signed_by = None
+        self.close_locked_by = None
         try:
             self.settings = load_settings(settings_path)
         except SettingsError as exc:

@@ -19,6 +19,19 @@ def _diffed(store) -> None:
     )
 
 
+def _home_text(app) -> str:
+    return str(app.home.query_one("#profile").render())
+
+
+def test_home_says_what_changed_since_the_last_sign_off() -> None:
+    from app.tui.screens.home import since_last
+
+    assert since_last({"new": 30, "carried": 0, "resolved": 0}) == ""  # a first close says nothing
+    assert since_last({"new": 3, "carried": 1204, "resolved": 7}) == (
+        "Since the last sign-off: 3 new · 1,204 carried over · 7 resolved"
+    )
+
+
 async def test_sign_off_then_a_locked_period_refuses_a_decision(tmp_path, seeded):
     _diffed(seeded)
     api.open_close(seeded, "2026-03", actor="ana")
@@ -48,7 +61,24 @@ async def test_sign_off_then_a_locked_period_refuses_a_decision(tmp_path, seeded
         await settle(pilot)
         signer = decisions.default_actor()
         assert any(f"signed by {signer}" in n for n in notes(app)), notes(app)[-3:]
+        app.home.reload()
+        await settle(pilot)
+        assert "S by a second person locks it" in _home_text(app)
+        await pilot.press("S")  # the same analyst again: the dialog says it signs again, not locks
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Sign 2026-03 again?" in str(app.screen.query_one(".title").render())
+        await pilot.press("n")
+        await settle(pilot)
         api.lock(seeded, "2026-03", actor="rita-reviewer")  # the reviewer, at their desk
+        app.home.reload()
+        await settle(pilot)
+        assert "locked: new findings go to the next period" in _home_text(app)
+        await pilot.press("S")  # a locked period: a sentence, no dialog
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmModal)
+        assert any("locked by rita-reviewer" in n for n in notes(app)[-2:]), notes(app)[-3:]
+        await pilot.press("2")
+        await settle(pilot)
         before = len(decisions.history(seeded, ids[0]))
         app.screen.query_one("#status", Select).clear()
         await settle(pilot)
@@ -81,7 +111,7 @@ async def test_with_no_close_open_s_opens_the_default_period_then_signs(tmp_path
         assert "close 2026-03" in app.sub_title and "undecided 30 of 30" in app.close_line
         await pilot.press("S")  # now S signs (refused while anything is undecided)
         assert isinstance(app.screen, ConfirmModal)
-        assert "Sign off the period?" in str(app.screen.query_one(".title").render())
+        assert "Sign off 2026-03?" in str(app.screen.query_one(".title").render())
 
 
 def test_the_demo_removes_the_folder_it_made_and_allows_pushes_by_default(monkeypatch):

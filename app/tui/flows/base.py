@@ -56,6 +56,9 @@ class Workstation(App[int]):
     close_line: str
     #: The working close's period as home last read it (None: no close is open yet).
     close_period: str | None
+    #: Who signed and who locked the working period, as home last read them.
+    close_signed_by: str | None
+    close_locked_by: str | None
     #: Opens an address in a browser (``webbrowser.open``; tests pass a recorder).
     browse: Callable[[str], bool]
     cancel_event: threading.Event | None

@@ -18,6 +18,7 @@ from app.tui.flows.base import Workstation
 from app.tui.safe import plain
 from app.tui.screens.modals import ConfirmModal
 from reconcile.close.period import default_period, last_day
+from reconcile.decisions import default_actor
 
 
 class SignedOff(Message):
@@ -39,12 +40,21 @@ class CloseOpened(Message):
 class CloseFlow(Workstation):
     """Sign off the working period."""
 
-    def show_period(self, period: str | None, readiness: str | None) -> None:
-        """The title carries the period being closed (home reads it with its summary)."""
+    def show_period(
+        self,
+        period: str | None,
+        readiness: str | None,
+        signed_by: str | None = None,
+        locked_by: str | None = None,
+    ) -> None:
+        """The title carries the period being closed (home reads it with its summary), and the
+        sign-off key remembers who signed and who locked it, so its dialog says what it will do."""
         name = plain(self.profile.name)
         self.sub_title = f"{name} · close {period}" if period else name
         self.close_line = readiness or ""
         self.close_period = period
+        self.close_signed_by = signed_by
+        self.close_locked_by = locked_by
 
     def action_sign_off(self) -> None:
         if self.close_period is None:
@@ -55,11 +65,30 @@ class CloseFlow(Workstation):
             if yes:
                 self._sign_off()
 
-        body = (
-            "The sign-off records every exception's decision, the totals per project, the audit "
-            "chain's head and the snapshots used. It is refused while any exception is undecided."
-        )
-        self.push_screen(ConfirmModal("Sign off the period?", body, "Sign", "Cancel"), answered)
+        period, who = self.close_period, self.settings.actor or default_actor()
+        if self.close_locked_by:
+            self.say(f"Period {period} is locked by {self.close_locked_by}; its decisions are final.")
+            return
+        if self.close_signed_by and self.close_signed_by != who:
+            title, verb = f"Review and lock {period}?", "Lock"
+            body = (
+                f"{self.close_signed_by} signed {period}. Your sign-off as reviewer locks it: "
+                "after it, decisions, assignments, mapping changes and push plans on this period "
+                "are refused, and new findings go to the next period."
+            )
+        elif self.close_signed_by:
+            title, verb = f"Sign {period} again?", "Sign again"
+            body = (
+                f"You signed {period} already. Signing again records the decisions and totals as "
+                "they are now, beside the first sign-off. A second person's S locks the period."
+            )
+        else:
+            title, verb = f"Sign off {period}?", "Sign"
+            body = (
+                "The sign-off records every exception's decision, the totals per project, the audit "
+                "chain's head and the snapshots used. It is refused while any exception is undecided."
+            )
+        self.push_screen(ConfirmModal(title, body, verb, "Cancel"), answered)
 
     def _offer_to_open(self) -> None:
         period = default_period(self.clock().date())

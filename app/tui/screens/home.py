@@ -24,6 +24,7 @@ from app.tui.safe import plain, text
 from app.tui.widgets.orphans import OrphansPanel
 from app.tui.widgets.pull_panel import PullPanel
 from app.tui.widgets.tieout_table import TieOutTable, cents
+from reconcile.close.period import default_period
 from reconcile.close.tieout import TieOutMemo
 from reconcile.diff import OBJECTS
 
@@ -38,6 +39,25 @@ KIND_COLUMNS = (
     ("duplicate", "dup"),
     ("unmapped", "unmapped"),
 )
+
+
+def sign_hint(ready: Any) -> str:
+    """What ``S`` does now (``reconcile.close.signoff.Readiness``): sign, lock as reviewer, nothing."""
+    if ready.locked_by:
+        return "locked: new findings go to the next period"
+    if ready.signed_by:
+        return "S by a second person locks it"
+    return "S signs off"
+
+
+def since_last(changes: dict[str, int]) -> str:
+    """This close against the last signed one, in a line (empty before any sign-off)."""
+    if not changes.get("carried") and not changes.get("resolved"):
+        return ""  # nothing signed before: every exception is new, which says nothing
+    return (
+        f"Since the last sign-off: {changes.get('new', 0):,} new · "
+        f"{changes.get('carried', 0):,} carried over · {changes.get('resolved', 0):,} resolved"
+    )
 
 
 class HomeLoaded(Message):
@@ -166,16 +186,26 @@ class HomeScreen(Screen[None]):
         profile.append("   " + " · ".join(f"{k} {d}" for k, d in hints), style="dim")
         close = message.close
         if close is not None:
-            readiness = close.readiness.sentence() if close.readiness is not None else None
+            ready = close.readiness
+            readiness = ready.sentence() if ready is not None else None
             period = close.close.period if close.close is not None else None
-            self.tieout.show_period(period, readiness)
+            self.tieout.show_period(
+                period,
+                readiness,
+                ready.signed_by if ready is not None else None,
+                ready.locked_by if ready is not None else None,
+            )
             profile.append("\n")
-            if readiness:
+            if ready is not None and readiness:
                 profile.append(readiness, style="bold")
-                profile.append("   S signs off", style="dim")
+                profile.append("   " + sign_hint(ready), style="dim")
+                since = since_last(close.changes)
+                if since:
+                    profile.append("\n" + since, style="dim")
             else:
                 profile.append(close.progress.sentence(), style="bold")
-                profile.append("   no close open: tieout close --period YYYY-MM", style="dim")
+                opens = default_period(now.date())
+                profile.append(f"   no close open: S opens the close of {opens}", style="dim")
         self.query_one("#profile", Static).update(profile)
 
         snaps = Table.grid(padding=(0, 1))
