@@ -14,7 +14,7 @@ amount that closes the exception exactly, in the Procore projects' currency.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -289,7 +289,7 @@ async def journal(ctx: PlanContext) -> None:
         entry = cost_journal(
             settings,
             reference=ctx.exc["exception_id"],
-            accounting_date=datetime.now(UTC).date(),
+            accounting_date=ctx.posting_date(),
             currency=currency,
             amount=amount,
             dimensions=segments,

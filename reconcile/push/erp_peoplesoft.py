@@ -236,7 +236,7 @@ async def journal(ctx: PlanContext) -> None:
     body = journal_request(
         settings,
         line_ref=plan.exception_id,
-        journal_date=datetime.now(UTC).date(),
+        journal_date=ctx.posting_date(),
         amount=amount,
         currency=currency,
         expense=place.chartfields,

@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import polars as pl
@@ -89,6 +90,16 @@ class PlanContext:
             )
             return False
         return True
+
+    def posting_date(self, today: date | None = None) -> date:
+        """The date a journal or invoice posts on: today, or the working close's cut-off once
+        today is past it. The push fixes an exception of that period, so its amount must land
+        in it: posted on today's date after month-end it would fall in the next period and
+        leave this period's exception open. A period the ERP has closed refuses the posting,
+        and the push fails naming the ERP's message."""
+        day = today or datetime.now(UTC).date()
+        close = close_state.current(self.store)
+        return close.cutoff if close is not None and day > close.cutoff else day
 
 
 Planner = Callable[[PlanContext], Awaitable[None]]

@@ -262,7 +262,7 @@ async def invoice(ctx: PlanContext) -> None:
         invoicing_party=h["supplier"],
         reference=reference,
         document_date=today,
-        posting_date=today,
+        posting_date=ctx.posting_date(today),
         currency=h["currency"] or "USD",
         gross_amount=total,
         lines=inv_lines,
