@@ -24,6 +24,8 @@ from reconcile.store import Store
 
 #: Decisions per transaction in a batch.
 CHUNK = 500
+#: Statuses a bulk explanation leaves alone: a push approved or done is the decision.
+KEEP_ON_EXPLAIN = ("approved", "pushed")
 
 
 @dataclass
@@ -84,11 +86,18 @@ def explain_all(
     allowed_reason_codes: Sequence[str] | None = None,
     cancel: threading.Event | None = None,
 ) -> BatchOutcome:
-    """Explain every exception in ``ids`` with one reason code and note (each audited)."""
+    """Explain every exception in ``ids`` with one reason code and note (each audited).
 
+    An exception already approved or pushed keeps its status and is listed as refused: "all
+    rows of this filter" often sweeps in the one the analyst just pushed, and an explanation
+    recorded over it would make a write that happened read as a reason why nothing was done.
+    """
     who = actor or decisions.default_actor()
 
     def record(tx: duckdb.DuckDBPyConnection, exception_id: str) -> str:
+        now = decisions.status_in(tx, exception_id)
+        if now in KEEP_ON_EXPLAIN:
+            raise decisions.DecisionError(f"already {now}; left as it is.")
         row = decisions.decide_in(
             tx,
             exception_id,

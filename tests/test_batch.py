@@ -58,3 +58,13 @@ def test_an_unexpected_failure_rolls_back_its_chunk_whole(
     # The first chunk (X0-X2) was committed; the second (X3, X4) left nothing, X4 included.
     assert [decisions.status(store, f"X{i}") for i in range(6)] == ["explained"] * 3 + ["open"] * 3
     assert audit.verify(store) == []
+
+
+def test_a_bulk_explanation_leaves_a_pushed_exception_as_it_is(store: Store) -> None:
+    decisions.decide(store, "X2", "approved", actor="ana")
+    decisions.decide(store, "X2", "pushed", actor="ana")
+    out = batch.explain_all(store, ["X1", "X2", "X3"], "timing", actor="ana")
+    assert list(out.done) == ["X1", "X3"]
+    assert out.refused == [("X2", "already pushed; left as it is.")]
+    assert decisions.status(store, "X2") == "pushed"
+    assert "1 refused: X2: already pushed" in out.sentence("explained")
