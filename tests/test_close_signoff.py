@@ -213,6 +213,7 @@ def test_the_period_evidence_carries_every_sheet_and_the_head(profile: Profile, 
         assert out.name == "demo-gc-sap-2026-11.xlsx"
         result = api.export_evidence(store, profile, close, out, overwrite=False)
         head = audit.chain_head(store)
+        expected = api.tie_out(store, profile, close.cutoff)
     assert result.rows == 3
     wb = openpyxl.load_workbook(out)
     assert {"Summary", "Close", "Sign-offs", "Against last", "Mapping changes", "Audit"} <= set(wb.sheetnames)
@@ -231,6 +232,13 @@ def test_the_period_evidence_carries_every_sheet_and_the_head(profile: Profile, 
     assert mapping[1][1:5] == ("ana", "vendors.csv", None, None) and mapping[1][5] == "1000,1000"
     close_sheet = list(wb["Close"].iter_rows(values_only=True))
     assert close_sheet[0][:5] == ("project", "object", "erp_total", "procore_total", "difference")
+    # The signed totals, to the cent (they were once written as empty cells).
+    got = {(r[0], r[1]): tuple(Decimal(str(v)) for v in r[2:5]) for r in close_sheet[1:]}
+    want = {
+        (r["project"], r["object"]): (r["erp_total"], r["procore_total"], r["difference"])
+        for r in expected.iter_rows(named=True)
+    }
+    assert got == want and any(any(v) for v in got.values())
     assert len(list(wb["Audit"].iter_rows())) == head.count + 1
 
 

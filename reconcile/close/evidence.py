@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from mappings import MappingError
+from reconcile.canonical import MONEY
 from reconcile.close import compare, signoff
 from reconcile.close.period import ClosePeriod
 from reconcile.close.tieout import TIEOUT_SCHEMA, tie_out_store
@@ -61,11 +62,17 @@ def _signed_totals(store: Store, period: str) -> pl.DataFrame | None:
     if got.is_empty():
         return None
     rows = json.loads(got["totals"][0])
-    return pl.DataFrame(
-        [{**r, "erp_rows": None, "procore_rows": None, "erp_foreign_rows": None} for r in rows] or None,
-        schema=TIEOUT_SCHEMA,
+    # The sign-off kept money as exact text; a frame built straight onto a Decimal schema turns
+    # text into nulls without a word (the evidence's Close sheet came out empty), so read the
+    # text and cast it, strictly: a value that is not a decimal fails here, not silently.
+    money = [c for c, t in TIEOUT_SCHEMA.items() if t == MONEY]
+    text_schema = {c: pl.String() for c in ("project", "object", *money)}
+    frame = pl.DataFrame(
+        [{c: None if r.get(c) is None else str(r[c]) for c in text_schema} for r in rows] or None,
+        schema=text_schema,
         orient="row",
-    ).drop("erp_rows", "procore_rows", "erp_foreign_rows")
+    )
+    return frame.with_columns(pl.col(c).cast(MONEY, strict=True) for c in money)
 
 
 def evidence_of(store: Store, profile: Profile, close: ClosePeriod, *, with_sheets: bool = True) -> Evidence:
