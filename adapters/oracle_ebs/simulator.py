@@ -38,7 +38,7 @@ from adapters.oracle_ebs.wire import (
     table_value,
     unwrap_input,
 )
-from adapters.simkit import SimRequest, SimResponse, SimServer
+from adapters.simkit import Served, SimRequest, SimResponse, SimServer
 
 #: Read procedures and the columns they are ordered by (a stable order makes offsets meaningful).
 READS: dict[str, tuple[str, ...]] = {
@@ -61,7 +61,7 @@ def _order(value: Any) -> tuple[int, Any]:
     return (0, int(text)) if text.isdigit() else (1, text)
 
 
-class EbsSimulator:
+class EbsSimulator(Served):
     """ISG REST over loopback. ``.start() -> base_url``, ``.stop()``, ``.faults``, ``.server``, ``.gl``."""
 
     def __init__(
@@ -116,24 +116,6 @@ class EbsSimulator:
             name="ebs-sim",
         )
         self.faults = self.server.faults
-
-    # -- lifecycle ----------------------------------------------------------------------
-    def start(self, port: int = 0) -> str:
-        return self.server.start(port)
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
-    def __enter__(self) -> EbsSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def expire_sessions(self) -> None:
         """End every session now, as an idle timeout or an EBS bounce would."""

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlencode
 from adapters.procore.sim_limits import RateLimiter
 from adapters.procore.sim_users import SimUsers
 from adapters.procore.sim_writes import SimWrites
-from adapters.simkit import SimRequest, SimResponse, SimServer
+from adapters.simkit import Served, SimRequest, SimResponse, SimServer
 
 V = "/rest/v1.0"
 DEFAULT_PER_PAGE = 100
@@ -43,7 +43,7 @@ def _ts(value: str | None) -> float | None:
         return None
 
 
-class ProcoreSimulator(SimWrites, SimUsers):
+class ProcoreSimulator(SimWrites, SimUsers, Served):
     """``start()`` → base URL (also the login URL); ``stop()``; ``faults``; ``server.log``."""
 
     def __init__(
@@ -117,24 +117,6 @@ class ProcoreSimulator(SimWrites, SimUsers):
 
     def __repr__(self) -> str:
         return f"ProcoreSimulator(company_id={self.company_id}, client_id={self.client_id!r})"
-
-    # -- lifecycle ----------------------------------------------------------------------
-    def start(self, port: int = 0) -> str:
-        return self.server.start(port)
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
-    def __enter__(self) -> ProcoreSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- state --------------------------------------------------------------------------
     def _index(self) -> None:

@@ -42,7 +42,7 @@ from adapters.sap.sim_odata import (
     path_tree,
 )
 from adapters.sap.wire import ODATA_ROOT, TOKEN_PATH, error_body, format_date, parse_date
-from adapters.simkit import SimRequest, SimResponse, SimServer
+from adapters.simkit import Served, SimRequest, SimResponse, SimServer
 
 _SVC = r"/sap/opu/odata/sap/(?P<service>[^/]+)"
 _JSON = {"Content-Type": "application/json; charset=utf-8", "DataServiceVersion": "2.0"}
@@ -80,7 +80,7 @@ def _split_key(text: str, es: EntitySet) -> dict[str, str]:
     return out
 
 
-class SapSimulator:
+class SapSimulator(Served):
     """S/4HANA Gateway over loopback. ``.start() -> base_url``, ``.stop()``, ``.faults``, ``.server``."""
 
     def __init__(
@@ -125,24 +125,6 @@ class SapSimulator:
         )
         self.server.before = self._before
         self.faults = self.server.faults
-
-    # -- lifecycle ------------------------------------------------------------------
-    def start(self, port: int = 0) -> str:
-        return self.server.start(port)
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
-    def __enter__(self) -> SapSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- auth -----------------------------------------------------------------------
     def _token(self, req: SimRequest) -> SimResponse:
