@@ -151,6 +151,16 @@ def _refuse_if_locked(cur: duckdb.DuckDBPyConnection) -> None:
         raise PeriodLocked(sentence)
 
 
+def _decidable(cur: duckdb.DuckDBPyConnection, exception_id: str) -> dict[str, Any] | None:
+    """The latest decision of an exception a new one may follow (None: undecided); refused
+    when the period is locked or the exception is not in the store."""
+    _refuse_if_locked(cur)
+    exists = cur.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
+    if not exists:
+        raise DecisionError(f"There is no exception {exception_id} in this store.")
+    return _latest(cur, exception_id)
+
+
 def _insert(
     cur: duckdb.DuckDBPyConnection,
     exception_id: str,
@@ -205,11 +215,7 @@ def assign_in(
     """``assign`` on the caller's transaction cursor; a refusal is raised before any write."""
     if assigned_to not in ASSIGNEES:
         raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
-    _refuse_if_locked(cur)
-    exists = cur.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
-    if not exists:
-        raise DecisionError(f"There is no exception {exception_id} in this store.")
-    before = _latest(cur, exception_id)
+    before = _decidable(cur, exception_id)
     keep = before or {"status": "open", "reason_code": None, "note": None}
     return _insert(
         cur,
@@ -249,11 +255,7 @@ def carry_forward(
             f"Reason code {reason_code!r} is not in the profile's list ({', '.join(allowed_reason_codes)})."
         )
     with store.transaction() as tx:
-        _refuse_if_locked(tx)
-        exists = tx.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
-        if not exists:
-            raise DecisionError(f"There is no exception {exception_id} in this store.")
-        before = _latest(tx, exception_id)
+        before = _decidable(tx, exception_id)
         keep = before or {"status": "open", "reason_code": None, "assigned_to": None}
         return _insert(
             tx,
