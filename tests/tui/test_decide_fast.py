@@ -417,3 +417,41 @@ async def test_the_mapping_dialog_looks_up_procore_values_and_refuses_an_empty_r
         assert "vendor 3 Cobalt" in str(modal.query_one("#matches").render())
         suggestion = await modal.suggester.get_suggestion(",,P-1001,")
         assert suggestion is None  # nothing typed in the field yet: no guess
+
+
+async def test_the_detail_reads_the_next_undecided_ahead_and_shows_it_after_a_decision(
+    tmp_path, seeded, monkeypatch
+):
+    """While the analyst reads one exception, the one a decision moves to is read already: the
+    decision shows it without another read (each exception is read once), and what it shows is
+    that exception's, history included."""
+    from app.tui.screens import detail as detail_screen
+
+    reads: list[str] = []
+    real = detail_screen.load_detail
+
+    def counted(app, exception_id):  # type: ignore[no-untyped-def]
+        reads.append(exception_id)
+        return real(app, exception_id)
+
+    monkeypatch.setattr(detail_screen, "load_detail", counted)
+    decisions.decide(seeded, ORDER[1], "explained", actor="ana", reason_code="tax")  # skipped ahead too
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _grid(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen) and detail.exception_id == ORDER[0]
+        assert reads[-1] == ORDER[2]  # read ahead: the next undecided, not the decided ORDER[1]
+        await pilot.press("x", "1", "enter")
+        await settle(pilot)
+        assert detail.exception_id == ORDER[2] and detail.row["exception_id"] == ORDER[2]
+        assert reads.count(ORDER[2]) == 1  # shown from the read ahead
+        assert reads[-1] == ORDER[3]  # and the one after it read ahead in turn
+        # A push or a re-diff reloads the screen: what was read ahead is dropped, read again.
+        detail.reload()
+        await settle(pilot)
+        await pilot.press("x", "1", "enter")
+        await settle(pilot)
+        assert detail.exception_id == ORDER[3] and reads.count(ORDER[3]) == 2

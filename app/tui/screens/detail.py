@@ -188,6 +188,14 @@ def side_table(
     return t
 
 
+class NextRead(Message):
+    """The exception a decision would move to, read ahead (``DetailScreen._read_ahead``)."""
+
+    def __init__(self, loaded: DetailLoaded) -> None:
+        super().__init__()
+        self.loaded = loaded
+
+
 class DetailScreen(Screen[None]):
     """One exception, and what the analyst decides about it."""
 
@@ -201,6 +209,9 @@ class DetailScreen(Screen[None]):
         self.row: dict[str, Any] | None = None
         self.similar: list[Suggestion] = []
         self._preloaded = loaded
+        #: The next undecided exception, read while the analyst reads this one: a decision
+        #: then shows it without waiting on a read that would compete with the decision's write.
+        self._ahead: DetailLoaded | None = None
         #: Long values in full (``v``); cut at ``LINE_LIMIT`` characters otherwise.
         self.full = False
         self._shown: DetailLoaded | None = None
@@ -238,6 +249,7 @@ class DetailScreen(Screen[None]):
 
     def show(self, ids: Sequence[Any], index: int, loaded: DetailLoaded | None = None) -> None:
         """Reuse this (installed) screen for another exception: no compose, no restyle."""
+        self._ahead = None  # read before this opening: a re-diff may have changed it since
         self.ids = ids
         self.index = index
         self.row = None
@@ -250,6 +262,7 @@ class DetailScreen(Screen[None]):
             self.reload()
 
     def reload(self) -> None:
+        self._ahead = None  # something changed (a push, a re-diff): read everything afresh
         self._load(self.exception_id)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
@@ -262,6 +275,7 @@ class DetailScreen(Screen[None]):
         self.row = row = message.row
         self._shown = message
         self.refresh_bindings()  # a person's detail has no ``m`` (check_action)
+        self._read_ahead()
         if row is None:
             self.query_one("#summary", Static).update(
                 text(f"{message.exception_id} is no longer in the store.")
@@ -382,8 +396,34 @@ class DetailScreen(Screen[None]):
     def _go(self, ids: list[str], index: int) -> None:
         self.ids = ids
         self.index = index
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.exception_id == self.exception_id:
+            self.on_detail_loaded(ahead)  # read moments ago, after the last decision it could see
+            return
         self.query_one("#summary", Static).update(text(f"{self.exception_id} loading…"))
         self.reload()
+
+    def _read_ahead(self) -> None:
+        """Read the exception a decision on this one would move to (``advance``'s choice)."""
+        from app.tui.flows.decide import next_undecided
+
+        ids, statuses = self.tieout.grid_rows()
+        pos, present = self._position(ids)
+        if not present:
+            return
+        skip = set(self.tieout.session_status) | {self.exception_id}
+        nxt = next_undecided(ids, statuses, pos, skip)
+        if nxt is None or (self._ahead is not None and self._ahead.exception_id == ids[nxt]):
+            return
+        self._ahead = None
+        self._fetch_ahead(ids[nxt])
+
+    @work(thread=True, exclusive=True, group="detail-ahead", exit_on_error=False)
+    def _fetch_ahead(self, exception_id: str) -> None:
+        self.post_message(NextRead(load_detail(self.tieout, exception_id)))
+
+    def on_next_read(self, message: NextRead) -> None:
+        self._ahead = message.loaded
 
     def action_step(self, delta: int) -> None:
         ids, _ = self.tieout.grid_rows()
