@@ -8,6 +8,7 @@ as a bound parameter; only column names (checked against ``GRID_COLUMNS``) are s
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -301,6 +302,16 @@ def assignees(store: Store, ids: list[str]) -> dict[str, str | None]:
     return found
 
 
+def _rows_in(ids: pl.Series, values: Mapping[str, str | None]) -> tuple[pl.Series, pl.Series]:
+    """The positions in the id-sorted ``ids`` of ``values``' keys found there, and their values
+    (binary search: a few rows of a million without comparing every id)."""
+    wanted = pl.Series(list(values), dtype=pl.String)
+    new = pl.Series(list(values.values()), dtype=pl.String)
+    pos = ids.search_sorted(wanted).clip(0, ids.len() - 1)
+    found = ids.gather(pos) == wanted
+    return pos.filter(found), new.filter(found)
+
+
 class GridCache:
     """The open exceptions' grid columns held in memory, so a filter or sort is a few vector ops.
 
@@ -361,11 +372,7 @@ class GridCache:
         frame = self.frame
         ids = frame.get_column("exception_id")
         if self.by_id and statuses and ids.len():
-            wanted = pl.Series(list(statuses), dtype=pl.String)
-            values = pl.Series(list(statuses.values()), dtype=pl.String)
-            pos = ids.search_sorted(wanted).clip(0, ids.len() - 1)
-            found = ids.gather(pos) == wanted
-            pos, values = pos.filter(found), values.filter(found)
+            pos, values = _rows_in(ids, statuses)
             status = frame.get_column("status").clone()
             status.scatter(pos, values)
             columns = [status]
@@ -375,11 +382,7 @@ class GridCache:
                 undecided.scatter(decided, False)
                 columns.append(undecided)
             if assignees and "assigned_to" in frame.columns:
-                team_ids = pl.Series(list(assignees), dtype=pl.String)
-                teams = pl.Series(list(assignees.values()), dtype=pl.String)
-                at = ids.search_sorted(team_ids).clip(0, ids.len() - 1)
-                hit = ids.gather(at) == team_ids
-                at, teams = at.filter(hit), teams.filter(hit)
+                at, teams = _rows_in(ids, assignees)
                 assigned_to = frame.get_column("assigned_to").clone()
                 assigned_to.scatter(at, teams)
                 columns.append(assigned_to)

@@ -88,10 +88,7 @@ class TieoutApp(PeopleFlow, PullFlow, DetailFlow, DecideFlow, PushFlow, MappingF
         self.session_status = {}
         self.push_busy = None
         self.push_queue = []
-        self.close_line = ""
-        self.close_period = None
-        self.close_signed_by = None
-        self.close_locked_by = None
+        self.close_readiness = None
         try:
             self.settings = load_settings(settings_path)
         except SettingsError as exc:

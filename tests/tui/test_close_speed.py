@@ -5,7 +5,7 @@ of a capped page is read from the grid's cache, and a hidden home re-reads when 
 from __future__ import annotations
 
 from textual.widgets import Select
-from tui_fakes import exception_rows, make_app, settle
+from tui_fakes import exception_rows, make_app, open_grid, settle
 
 from app.tui.screens.exceptions import ExceptionsScreen
 from app.tui.screens.modals import ConfirmModal
@@ -15,15 +15,6 @@ from reconcile.close import api
 #: The kinds the seeded store holds, in the kind list's order (no duplicates among them).
 KIND_STEPS = ["missing_in_procore", "missing_in_erp", "value_mismatch", "unmapped", None]
 VALUE_MISMATCHES = sorted(r[0] for r in exception_rows() if r[2] == "value_mismatch")
-
-
-async def _grid(pilot) -> ExceptionsScreen:
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ExceptionsScreen)
-    return screen
 
 
 def _ids(screen: ExceptionsScreen) -> list[str]:
@@ -42,7 +33,7 @@ def _statuses(screen: ExceptionsScreen) -> dict[str, str]:
 async def test_k_steps_the_kind_filter_through_the_kinds_present_then_every_kind(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         kinds = {r[2] for r in exception_rows()}
         seen = []
         for _ in KIND_STEPS:
@@ -63,7 +54,7 @@ async def test_k_steps_the_kind_filter_through_the_kinds_present_then_every_kind
 async def test_a_kind_is_decided_in_a_few_keys_each_row_its_own_audited_decision(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         for _ in range(3):  # missing_in_procore, missing_in_erp, value_mismatch
             await pilot.press("k")
         await settle(pilot)
@@ -91,7 +82,7 @@ async def test_a_kind_is_decided_in_a_few_keys_each_row_its_own_audited_decision
 async def test_a_decision_patches_the_rows_shown_and_the_next_filter_sees_it(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         first, second = _ids(grid)[:2]
         order = _ids(grid)
         matching = grid.page.matching if grid.page else None
@@ -115,7 +106,7 @@ async def test_a_decision_patches_the_rows_shown_and_the_next_filter_sees_it(tmp
 async def test_all_rows_of_a_capped_filter_are_decided_not_only_the_page(tmp_path, seeded):
     app = make_app(tmp_path, seeded, grid_limit=5)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         grid.set_filter(kind="value_mismatch")
         await settle(pilot)
         assert grid.page is not None and grid.page.capped and len(_ids(grid)) == 5
@@ -135,7 +126,7 @@ async def test_home_hidden_during_decisions_reads_them_when_shown_again(tmp_path
         await settle(pilot)
         total = len(exception_rows())
         assert f"{total} of {total}" in app.close_line  # home's undecided N of M, as first read
-        await _grid(pilot)
+        await open_grid(pilot)
         await pilot.press("x", "1", "enter")
         await settle(pilot)
         assert app._home_stale and f"{total} of {total}" in app.close_line  # not re-read while hidden

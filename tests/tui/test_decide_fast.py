@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from textual.widgets import Input
-from tui_fakes import exception_rows, make_app, notes, settle, write_exceptions
+from tui_fakes import exception_rows, make_app, notes, open_grid, settle, write_exceptions
 
 from app.tui.screens.detail import DetailScreen
 from app.tui.screens.exceptions import ExceptionsScreen
@@ -17,15 +17,6 @@ from reconcile import decisions
 ORDER = ["X000000000006", "X000000000004", "X000000000005", "X000000000030", "X000000000029"]
 
 
-async def _grid(pilot) -> ExceptionsScreen:
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ExceptionsScreen)
-    return screen
-
-
 def _ids(screen: ExceptionsScreen) -> list[str]:
     return screen.page.table.column("exception_id").to_pylist()
 
@@ -34,7 +25,7 @@ async def test_a_decision_in_the_detail_moves_to_the_next_undecided(tmp_path, se
     decisions.decide(seeded, ORDER[1], "explained", actor="ana", reason_code="tax")  # already decided
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         assert _ids(grid)[:3] == ORDER[:3]
         await pilot.press("enter")
         await settle(pilot)
@@ -54,7 +45,7 @@ async def test_a_decision_in_the_detail_moves_to_the_next_undecided(tmp_path, se
 async def test_a_decision_in_the_grid_moves_the_cursor_to_the_next_undecided(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         await pilot.press("x", "3", "enter")
         await settle(pilot)
         assert decisions.current(seeded, ORDER[0])["reason_code"] == "tax"
@@ -69,7 +60,7 @@ async def test_a_decision_in_the_grid_moves_the_cursor_to_the_next_undecided(tmp
 async def test_number_hotkeys_pick_the_reason_code_and_digits_in_the_note_stay_text(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _grid(pilot)
+        await open_grid(pilot)
         await pilot.press("x")
         modal = app.screen
         assert isinstance(modal, ExplainModal)
@@ -93,7 +84,7 @@ async def test_n_and_b_follow_the_grid_after_a_rediff(tmp_path, seeded):
 
     app.services.diff = diff
     async with app.run_test(size=(120, 40)) as pilot:
-        await _grid(pilot)
+        await open_grid(pilot)
         await pilot.press("enter")
         await settle(pilot)
         detail = app.screen
@@ -117,7 +108,7 @@ async def test_n_and_b_follow_the_grid_after_a_rediff(tmp_path, seeded):
 async def test_repeat_applies_the_last_decision_to_the_next_exception(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _grid(pilot)
+        await open_grid(pilot)
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("full_stop")
@@ -140,7 +131,7 @@ async def test_repeat_applies_the_last_decision_to_the_next_exception(tmp_path, 
 async def test_bulk_explain_of_marked_rows_asks_once_naming_the_count(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         await pilot.press("space", "space")  # marks row 0 and row 1, moving down
         await pilot.press("shift+down")  # marks row 2 and row 3
         assert grid.marked == set(ORDER[:4])
@@ -164,7 +155,7 @@ async def test_bulk_explain_of_marked_rows_asks_once_naming_the_count(tmp_path, 
 async def test_mark_all_of_the_filter_then_assign_and_decline(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         grid.set_filter(object="actual")
         await settle(pilot)
         n = grid.page.matching
@@ -208,7 +199,7 @@ async def test_deciding_a_po_offers_the_same_decision_for_its_lines(tmp_path, st
     write_exceptions(store, _with_po_lines())
     app = make_app(tmp_path, store)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         grid.query_one("#search", Input).value = "4500000001"
         await settle(pilot)
         grid.focus_id("X000000000003")
@@ -242,7 +233,7 @@ async def test_a_fast_y_y_y_opens_one_push_dialog(tmp_path, seeded):
     gate = _Gate()
     app.services.plan_push = gate
     async with app.run_test(size=(120, 40)) as pilot:
-        await _grid(pilot)
+        await open_grid(pilot)
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("y", "y", "y")
@@ -261,7 +252,7 @@ async def test_bulk_pushes_are_one_dialog_each_one_after_the_other(tmp_path, see
     gate.open.set()
     app.services.plan_push = gate
     async with app.run_test(size=(120, 40)) as pilot:
-        await _grid(pilot)
+        await open_grid(pilot)
         await pilot.press("space", "space", "y")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal) and ORDER[0] in app.screen._title
@@ -279,7 +270,7 @@ async def test_the_detail_shows_source_records_and_opens_procore_in_a_browser(tm
     opened: list[str] = []
     app = make_app(tmp_path, seeded, browse=lambda url: opened.append(url) or True)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         grid.query_one("#search", Input).value = "V2"
         await settle(pilot)
         await pilot.press("enter")
@@ -303,7 +294,7 @@ async def test_the_push_dialog_shows_its_buttons_at_80x24(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     app.services.plan_push = lambda exception_id, direction=None: PushPreview(LONG_PLAN, True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _grid(pilot)
+        await open_grid(pilot)
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("y")
@@ -376,7 +367,7 @@ async def test_the_grid_shows_diff_amount_text_with_two_decimals(tmp_path, store
     write_exceptions(store, rows)
     app = make_app(tmp_path, store)
     async with app.run_test(size=(160, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         grid.query_one("#search", Input).value = "4500000001"
         await settle(pilot)
         table = grid.query_one("#grid")
@@ -397,7 +388,7 @@ async def test_the_mapping_dialog_looks_up_procore_values_and_refuses_an_empty_r
 
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         grid.query_one("#search", Input).value = "1001/01-100"
         await settle(pilot)
         grid.action_open_detail()
@@ -438,7 +429,7 @@ async def test_the_detail_reads_the_next_undecided_ahead_and_shows_it_after_a_de
     decisions.decide(seeded, ORDER[1], "explained", actor="ana", reason_code="tax")  # skipped ahead too
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _grid(pilot)
+        await open_grid(pilot)
         await pilot.press("enter")
         await settle(pilot)
         detail = app.screen

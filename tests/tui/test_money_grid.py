@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rich.console import Console
 from textual.widgets import Input, Select, Static
-from tui_fakes import exception_rows, make_app, settle, write_exceptions, write_snapshot
+from tui_fakes import exception_rows, make_app, open_grid, settle, write_exceptions, write_snapshot
 
 from app.tui.format import amount_text, money
 from app.tui.screens.detail import DetailScreen
@@ -15,15 +15,6 @@ from app.tui.screens.exceptions import ExceptionsScreen
 from reconcile import decisions
 
 D = Decimal
-
-
-async def _grid(pilot) -> ExceptionsScreen:
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ExceptionsScreen)
-    return screen
 
 
 def _cell(screen: ExceptionsScreen, row: int, column: str) -> str:
@@ -41,7 +32,7 @@ def _row_of(screen: ExceptionsScreen, exception_id: str) -> int:
 async def test_the_assignee_column_shows_the_team_after_an_assign(tmp_path, seeded):
     app = make_app(tmp_path, seeded)
     async with app.run_test(size=(160, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         assert "assigned_to" in grid.page.table.column_names
         first = grid.page.table.column("exception_id")[0].as_py()
         await pilot.press("a", "2")  # the cursor's row to the ERP team
@@ -94,7 +85,7 @@ async def test_the_money_grid_lists_no_people_rows(tmp_path, store):
     write_exceptions(store, _with_people())
     app = make_app(tmp_path, store)
     async with app.run_test(size=(160, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         objects = set(grid.page.table.column("object").to_pylist())
         assert "user" not in objects and objects
         assert grid.page.total == len(exception_rows())  # "N open" counts money exceptions
@@ -140,7 +131,7 @@ async def test_the_grid_and_the_detail_show_amounts_to_the_cent(tmp_path, store)
     write_exceptions(store, _odd_scales())
     app = make_app(tmp_path, store)
     async with app.run_test(size=(160, 48)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         grid.query_one("#search", Input).value = "4500000001"
         await settle(pilot)
         row = _row_of(grid, "X000000000003")
@@ -198,7 +189,7 @@ async def test_the_push_plan_dialog_shows_the_summary_to_the_cent_and_the_wire_a
         text, True, plan=SimpleNamespace(summary=summary)
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        grid = await _grid(pilot)
+        grid = await open_grid(pilot)
         grid.focus_id("X000000000003")
         await pilot.press("y")
         await settle(pilot)

@@ -315,6 +315,18 @@ async def settle(pilot, rounds: int = 6) -> None:
                 return
 
 
+async def open_grid(pilot):
+    """Settle, press ``2`` and return the exceptions grid screen it shows."""
+    from app.tui.screens.exceptions import ExceptionsScreen
+
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ExceptionsScreen)
+    return screen
+
+
 def notes(app) -> list[str]:
     """Every notification message the app has shown."""
     return [str(n.message) for n in app._notifications]

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from app.tui.screens.exceptions import ExceptionsScreen
     from app.tui.screens.home import HomeScreen
     from app.tui.screens.log import LogScreen
+    from reconcile.close.signoff import Readiness
 
 Clock = Callable[[], datetime]
 
@@ -52,13 +53,9 @@ class Workstation(App[int]):
     #: Where tracebacks go (None: the state directory could not be written).
     log_file: Path | None
     log_lines: list[str]
-    #: The working close as home shows it (``Period 2026-11: undecided 3 of 52; not signed.``).
-    close_line: str
-    #: The working close's period as home last read it (None: no close is open yet).
-    close_period: str | None
-    #: Who signed and who locked the working period, as home last read them.
-    close_signed_by: str | None
-    close_locked_by: str | None
+    #: The working close as home last read it: period, undecided N of M, who signed and who
+    #: locked it (None: no close is open yet).
+    close_readiness: Readiness | None
     #: Opens an address in a browser (``webbrowser.open``; tests pass a recorder).
     browse: Callable[[str], bool]
     cancel_event: threading.Event | None
@@ -82,6 +79,16 @@ class Workstation(App[int]):
     def work_grid(self) -> ExceptionsScreen | None:
         """The grid the analyst works from now: the one a detail walks and follows back to."""
         return self.exceptions
+
+    @property
+    def close_line(self) -> str:
+        """The working close as home shows it (``Period 2026-11: undecided 3 of 52; not signed.``)."""
+        return self.close_readiness.sentence() if self.close_readiness is not None else ""
+
+    @property
+    def close_period(self) -> str | None:
+        """The working close's period (None: no close is open yet)."""
+        return self.close_readiness.period if self.close_readiness is not None else None
 
     def reload_screens(self, *, stale: bool = True) -> None:
         """Re-read what the mounted screens show (``stale``: the exceptions changed)."""

@@ -18,6 +18,7 @@ from app.tui.flows.base import Workstation
 from app.tui.safe import plain
 from app.tui.screens.modals import ConfirmModal
 from reconcile.close.period import default_period, last_day
+from reconcile.close.signoff import Readiness
 from reconcile.decisions import default_actor
 
 
@@ -40,21 +41,12 @@ class CloseOpened(Message):
 class CloseFlow(Workstation):
     """Sign off the working period."""
 
-    def show_period(
-        self,
-        period: str | None,
-        readiness: str | None,
-        signed_by: str | None = None,
-        locked_by: str | None = None,
-    ) -> None:
+    def show_period(self, readiness: Readiness | None) -> None:
         """The title carries the period being closed (home reads it with its summary), and the
         sign-off key remembers who signed and who locked it, so its dialog says what it will do."""
+        self.close_readiness = readiness
         name = plain(self.profile.name)
-        self.sub_title = f"{name} · close {period}" if period else name
-        self.close_line = readiness or ""
-        self.close_period = period
-        self.close_signed_by = signed_by
-        self.close_locked_by = locked_by
+        self.sub_title = f"{name} · close {readiness.period}" if readiness is not None else name
 
     def action_sign_off(self) -> None:
         if self.close_period is None:
@@ -65,18 +57,20 @@ class CloseFlow(Workstation):
             if yes:
                 self._sign_off()
 
-        period, who = self.close_period, self.settings.actor or default_actor()
-        if self.close_locked_by:
-            self.say(f"Period {period} is locked by {self.close_locked_by}; its decisions are final.")
+        ready, who = self.close_readiness, self.settings.actor or default_actor()
+        assert ready is not None  # a close is open (close_period is its period)
+        period, signed_by = ready.period, ready.signed_by
+        if ready.locked_by:
+            self.say(f"Period {period} is locked by {ready.locked_by}; its decisions are final.")
             return
-        if self.close_signed_by and self.close_signed_by != who:
+        if signed_by and signed_by != who:
             title, verb = f"Review and lock {period}?", "Lock"
             body = (
-                f"{self.close_signed_by} signed {period}. Your sign-off as reviewer locks it: "
+                f"{signed_by} signed {period}. Your sign-off as reviewer locks it: "
                 "after it, decisions, assignments, mapping changes and push plans on this period "
                 "are refused, and new findings go to the next period."
             )
-        elif self.close_signed_by:
+        elif signed_by:
             title, verb = f"Sign {period} again?", "Sign again"
             body = (
                 f"You signed {period} already. Signing again records the decisions and totals as "

@@ -187,17 +187,10 @@ class HomeScreen(Screen[None]):
         close = message.close
         if close is not None:
             ready = close.readiness
-            readiness = ready.sentence() if ready is not None else None
-            period = close.close.period if close.close is not None else None
-            self.tieout.show_period(
-                period,
-                readiness,
-                ready.signed_by if ready is not None else None,
-                ready.locked_by if ready is not None else None,
-            )
+            self.tieout.show_period(ready)
             profile.append("\n")
-            if ready is not None and readiness:
-                profile.append(readiness, style="bold")
+            if ready is not None:
+                profile.append(ready.sentence(), style="bold")
                 profile.append("   " + sign_hint(ready), style="dim")
                 since = since_last(close.changes)
                 if since:
