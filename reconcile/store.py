@@ -616,11 +616,28 @@ class Store:
                 )
                 tx.unregister("_raw")
             if checkpoints:
-                tx.executemany(
-                    "INSERT OR REPLACE INTO pull_checkpoints "
-                    "(snapshot_id, resource, scope, requests, records, replaced) VALUES (?, ?, ?, ?, ?, ?)",
+                # One statement over a registered frame: DuckDB's executemany runs a statement
+                # per row (about 5 ms each against the key index), which made checkpoints the
+                # slowest part of a 2,000-contract pull.
+                units = pl.DataFrame(
                     [[snapshot_id, *c] for c in checkpoints],
+                    schema={
+                        "snapshot_id": pl.Int64,
+                        "resource": pl.String,
+                        "scope": pl.String,
+                        "requests": pl.Int64,
+                        "records": pl.Int64,
+                        "replaced": pl.Boolean,
+                    },
+                    orient="row",
+                ).unique(["resource", "scope"], keep="last", maintain_order=True)
+                tx.register("_units", units.to_arrow())
+                tx.execute(
+                    "INSERT OR REPLACE INTO pull_checkpoints "
+                    "(snapshot_id, resource, scope, requests, records, replaced) "
+                    "SELECT snapshot_id, resource, scope, requests, records, replaced FROM _units"
                 )
+                tx.unregister("_units")
 
     def carry_forward_raw(
         self,
