@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from app.commands.common import FAILED, OK, CommandError, say, warn
 from reconcile.profile import Profile, load_profile
@@ -53,9 +58,12 @@ def handle(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from None
     # The demo writes only to its own simulators, so approving a push works on the first try.
     allow = [] if args.no_push else ["erp_to_procore", "procore_to_erp", "idp_to_procore"]
-    with demo_environment(
-        args.dir, push_allow=allow, erp=args.erp, idp=None if args.idp == "none" else args.idp
-    ) as env:
+    with (
+        _exit_on_hangup(),
+        demo_environment(
+            args.dir, push_allow=allow, erp=args.erp, idp=None if args.idp == "none" else args.idp
+        ) as env,
+    ):
         profile = load_profile(env.profile_path)
         say(f"Demo company in {env.dir} (profile {env.profile_path.name}).")
         with Store(profile.store_path) as store:
@@ -65,6 +73,30 @@ def handle(args: argparse.Namespace) -> int:
                 return run_tui(profile, store, pull_on_start=True)
             people_key = env.workforce.answer_keys[args.idp] if env.workforce is not None else []
             return _headless(profile, store, len(env.answer_key or ()) + len(people_key))
+
+
+@contextmanager
+def _exit_on_hangup() -> Iterator[None]:
+    """A closed terminal (SIGHUP) or a ``kill`` (SIGTERM) ends the demo through its cleanup.
+
+    Python's default for both signals ends the process on the spot, skipping the ``finally``
+    that stops the simulators and removes the demo's temporary folder; raising ``SystemExit``
+    from the handler unwinds through it instead.
+    """
+
+    def leave(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (a test's worker thread)
+        return
+    wanted = [s for s in (getattr(signal, "SIGHUP", None), signal.SIGTERM) if s is not None]
+    saved = {s: signal.signal(s, leave) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
 
 
 def _headless(profile: Profile, store: Store, planted: int) -> int:
