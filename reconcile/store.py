@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -314,6 +315,7 @@ class Store:
             raise StoreError(f"The store {self.path} is a folder; `store` must name a DuckDB file.")
         self._lock = threading.RLock()
         self._closed = False
+        self._used = time.monotonic()
         self._con: duckdb.DuckDBPyConnection | None = self._connect()
         try:
             if read_only:
@@ -348,7 +350,12 @@ class Store:
                 raise StoreError(f"The store {self.path} is closed.")
             if self._con is None:
                 self._con = self._connect()
+            self._used = time.monotonic()
             return self._con.cursor()
+
+    def idle_seconds(self) -> float:
+        """Seconds since the last cursor was taken: how long nothing has read or written."""
+        return time.monotonic() - self._used
 
     def release(self) -> None:
         """Let go of the file until the next use, so another process can open it.

@@ -32,6 +32,9 @@ async def test_an_idle_workstation_releases_the_store_and_reopens_it_on_the_next
         await pilot.press("r")
         await settle(pilot)
         assert _reader(path).returncode != 0  # the workstation holds the file
+        app._release_store_when_idle()  # used moments ago: a working session keeps its file open
+        assert _reader(path).returncode != 0
+        monkeypatch.setattr(tui_app, "STORE_IDLE_SECONDS", 0.0)  # as if the analyst had paused
         app._release_store_when_idle()
         assert _reader(path).returncode == 0, "a read-only command is let in while the workstation idles"
         await pilot.press("r")  # the next use reopens the file
