@@ -39,8 +39,9 @@ class BatchOutcome:
 
     done: dict[str, str] = field(default_factory=dict)
     refused: list[tuple[str, str]] = field(default_factory=list)
-    #: Cancelled between chunks: what was committed before stays.
-    stopped: bool = False
+    #: How many were not reached because the batch was stopped between chunks (what was
+    #: committed before stays).
+    left: int = 0
 
     def sentence(self, verb: str) -> str:
         """One line for the analyst: how many were recorded, and the first refusal."""
@@ -51,6 +52,8 @@ class BatchOutcome:
             more = len(self.refused) - 1
             line += f" {len(self.refused):,} refused: {first_id}: {why}"
             line += f" (and {more:,} more)" if more else ""
+        if self.left:
+            line += f" Stopped; {self.left:,} not decided."
         return line
 
 
@@ -83,7 +86,7 @@ def _each(
     seen = 0
     for chunk in _chunks(todo):
         if cancel is not None and cancel.is_set():
-            out.stopped = True
+            out.left = len(todo) - seen
             break
         with store.transaction() as tx:
             done, refused = _chunk(tx, chunk, plan, action=action, actor=actor)

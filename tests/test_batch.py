@@ -183,6 +183,7 @@ def test_progress_is_reported_per_chunk_and_a_cancel_stops_between_chunks(store:
         store, [f"X{i}" for i in range(6)], "timing", actor="ana", cancel=cancel, progress=progress
     )
     assert seen == [(3, 6)]
-    assert list(out.done) == ["X0", "X1", "X2"] and out.stopped
+    assert list(out.done) == ["X0", "X1", "X2"] and out.left == 3
+    assert out.sentence("explained") == "Explained 3 exceptions. Stopped; 3 not decided."
     assert [decisions.status(store, f"X{i}") for i in range(6)] == ["explained"] * 3 + ["open"] * 3
     assert audit.verify(store) == []
