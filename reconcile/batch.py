@@ -27,8 +27,11 @@ from reconcile import decisions
 from reconcile.close import state as close_state
 from reconcile.store import Store
 
-#: Decisions per transaction in a batch.
-CHUNK = 500
+#: Decisions per transaction in a batch. A chunk's reads scan the decisions and exceptions
+#: tables whatever its size (about 60 ms at a million rows), so a bigger chunk costs less per
+#: decision: at a million exceptions, 500 took 0.34 ms a decision, 2,000 0.20 ms (a chunk
+#: about 0.4 s: the progress line moves and a stop lands within that), 5,000 0.13 ms.
+CHUNK = 2_000
 #: Statuses a bulk explanation leaves alone: a push approved or done is the decision.
 KEEP_ON_EXPLAIN = ("approved", "pushed")
 
