@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -80,18 +81,20 @@ _IDS = ("X0", "X1", "X2", "X3", "X4", "GONE")
 _CODES = ["timing", "coding"]
 
 
-def _seeded(path: Path) -> Store:
-    """Five exceptions in every state a bulk decision meets: open, explained with a note,
-    assigned, approved, pushed."""
-    s = Store(path)
-    for i in range(5):
-        add_exception(s, f"X{i}", key=f"10000{i}")
-    decisions.decide(s, "X1", "explained", actor="ana", reason_code="coding", note="old note")
-    decisions.assign(s, "X2", "erp_team", actor="ana")
-    decisions.decide(s, "X3", "approved", actor="ana")
-    decisions.decide(s, "X4", "approved", actor="ana")
-    decisions.decide(s, "X4", "pushed", actor="ana")
-    return s
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store file of five exceptions in every state a bulk decision meets: open, explained
+    with a note, assigned, approved, pushed (each example copies it twice)."""
+    path = tmp_path_factory.mktemp("batch") / "template.duckdb"
+    with Store(path) as s:
+        for i in range(5):
+            add_exception(s, f"X{i}", key=f"10000{i}")
+        decisions.decide(s, "X1", "explained", actor="ana", reason_code="coding", note="old note")
+        decisions.assign(s, "X2", "erp_team", actor="ana")
+        decisions.decide(s, "X3", "approved", actor="ana")
+        decisions.decide(s, "X4", "approved", actor="ana")
+        decisions.decide(s, "X4", "pushed", actor="ana")
+    return path
 
 
 def _one_at_a_time(store: Store, ids: list[str], kind: str, arg: str, note: str | None) -> batch.BatchOutcome:
@@ -145,7 +148,14 @@ def _written(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object,
     locked=st.booleans(),
 )
 def test_the_bulk_path_writes_what_one_decision_at_a_time_writes(
-    ids: list[str], kind: str, code: str, team: str, note: str | None, chunk: int, locked: bool
+    template: Path,
+    ids: list[str],
+    kind: str,
+    code: str,
+    team: str,
+    note: str | None,
+    chunk: int,
+    locked: bool,
 ) -> None:
     """Same decisions, same audit entries (actions, before, after), same refusals in the same
     words, a chain that verifies: ids repeated in a batch included (the later follows the
@@ -153,7 +163,9 @@ def test_the_bulk_path_writes_what_one_decision_at_a_time_writes(
     arg = team if kind == "assign" else code
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
         mp.setattr(batch, "CHUNK", chunk)
-        one, bulk = _seeded(Path(tmp) / "one.duckdb"), _seeded(Path(tmp) / "bulk.duckdb")
+        shutil.copyfile(template, Path(tmp) / "one.duckdb")
+        shutil.copyfile(template, Path(tmp) / "bulk.duckdb")
+        one, bulk = Store(Path(tmp) / "one.duckdb"), Store(Path(tmp) / "bulk.duckdb")
         if locked:
             mp.setattr(close_state, "refusal", lambda cur: "Period 2026-11 was locked by bob.")
         try:
