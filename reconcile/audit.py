@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from reconcile.store import Store, now
 
@@ -184,6 +185,15 @@ _TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+#: The SQL type of each covered table's key (``covers`` names a key as text).
+_KEY_TYPES = {
+    "decisions": "BIGINT",
+    "pushes": "VARCHAR",
+    "close_signoffs": "BIGINT",
+    "mapping_changes": "BIGINT",
+}
+
+
 def _row_select(table: str) -> str:
     key, cols = _TABLES[table]
     return f"SELECT CAST({key} AS VARCHAR), {', '.join(cols)} FROM {table}"
@@ -281,6 +291,111 @@ def append(
         with store_or_cursor.transaction() as tx:
             return _append(tx, actor, action, exception_id, before, after, covers)
     return _append(store_or_cursor, actor, action, exception_id, before, after, covers)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One entry for ``append_many``: ``append``'s arguments."""
+
+    actor: str
+    action: str
+    exception_id: str | None = None
+    before: Any = None
+    after: Any = None
+    covers: tuple[str, str] | None = None
+
+
+def append_many(cur: duckdb.DuckDBPyConnection, pending: Sequence[Pending]) -> list[AuditEntry]:
+    """``append`` for many entries, in order, on the caller's transaction cursor.
+
+    The same entries ``append`` one by one would write (same links, same ``covers`` digests of
+    the rows as the table holds them), in a few statements however many: the chain's head read
+    once, the covered rows of each table read back in one query, the entries inserted from a
+    registered frame in one (DuckDB's ``executemany`` runs a statement per row). They share one
+    ``logged_at``: they are one change, and the chain orders them by ``seq``.
+    """
+    if not pending:
+        return []
+    digests = _covered_many(cur, [p.covers for p in pending if p.covers is not None])
+    head = cur.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
+    last = head[0] if head else None
+    seq = int(last[0]) if last else 0
+    prev = str(last[1]) if last else GENESIS
+    logged_at = now()
+    written: list[AuditEntry] = []
+    for p in pending:
+        seq += 1
+        before_n, after_n = _normalise(p.before), _normalise(p.after)
+        covered = None
+        if p.covers is not None:
+            covered = {"table": p.covers[0], "key": p.covers[1], "sha256": digests[p.covers]}
+        digest = entry_hash(
+            prev,
+            seq=seq,
+            logged_at=logged_at,
+            actor=p.actor,
+            action=p.action,
+            exception_id=p.exception_id,
+            before=before_n,
+            after=after_n,
+            covers=covered,
+        )
+        written.append(
+            AuditEntry(
+                seq, logged_at, p.actor, p.action, p.exception_id, before_n, after_n, prev, digest, covered
+            )
+        )
+        prev = digest
+
+    def text(values: list[Any]) -> pa.Array:
+        return pa.array([None if v is None else canonical_json(v) for v in values], pa.string())
+
+    frame = pa.table(
+        {
+            "seq": pa.array([e.seq for e in written], pa.int64()),
+            "logged_at": pa.array([logged_at] * len(written), pa.timestamp("us", tz="UTC")),
+            "actor": pa.array([e.actor for e in written], pa.string()),
+            "action": pa.array([e.action for e in written], pa.string()),
+            "exception_id": pa.array([e.exception_id for e in written], pa.string()),
+            "before": text([e.before for e in written]),
+            "after": text([e.after for e in written]),
+            "prev_hash": pa.array([e.prev_hash for e in written], pa.string()),
+            "hash": pa.array([e.hash for e in written], pa.string()),
+            "covers": text([e.covers for e in written]),
+        }
+    )
+    cols = "seq, logged_at, actor, action, exception_id, before, after, prev_hash, hash, covers"
+    cur.register("_audit_pending", frame)
+    try:
+        cur.execute(f"INSERT INTO audit_log ({cols}) SELECT {cols} FROM _audit_pending")
+    finally:
+        cur.unregister("_audit_pending")
+    return written
+
+
+def _covered_many(
+    cur: duckdb.DuckDBPyConnection, covers: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """The digest of each covered row, one query per table (``_covers`` for many)."""
+    digests: dict[tuple[str, str], str] = {}
+    for table in dict.fromkeys(t for t, _ in covers):
+        if table not in _TABLES:
+            raise ValueError(f"audit entries cover rows of {', '.join(_TABLES)}, not {table!r}")
+        keys = sorted({k for t, k in covers if t == table})
+        cur.register("_audit_keys", pa.table({"key": pa.array(keys, pa.string())}))
+        try:
+            rows = cur.execute(
+                f"{_row_select(table)} WHERE {_TABLES[table][0]} IN "
+                f"(SELECT CAST(key AS {_KEY_TYPES[table]}) FROM _audit_keys)"
+            ).fetchall()
+        finally:
+            cur.unregister("_audit_keys")
+        for row in rows:
+            digests[(table, str(row[0]))] = row_digest(table, row[1:])
+        for key in keys:
+            if (table, key) not in digests:
+                raise ValueError(f"there is no {table} row {key} to cover")
+    return digests
 
 
 _COLS = "seq, logged_at, actor, action, exception_id, before, after, prev_hash, hash"

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
+import pyarrow as pa
 
 from reconcile import audit
 from reconcile.close import state as close_state
@@ -87,7 +88,7 @@ def status_in(cur: duckdb.DuckDBPyConnection, exception_id: str) -> str:
     return str(latest["status"]) if latest else "open"
 
 
-def _summary(decision: dict[str, Any] | None) -> dict[str, Any]:
+def summary(decision: dict[str, Any] | None) -> dict[str, Any]:
     """What the audit log keeps of a decision (no ids, no timestamps: those are the entry's own)."""
     if decision is None:
         return {"status": "open"}
@@ -112,52 +113,99 @@ def decide_in(
 
     Every refusal is raised before anything is written, so a batch's transaction survives it.
     """
-    if status not in STATUSES:
-        raise DecisionError(f"Status {status!r} is not one of {', '.join(STATUSES)}.")
-    if (
-        reason_code is not None
-        and allowed_reason_codes is not None
-        and reason_code not in allowed_reason_codes
-    ):
-        raise DecisionError(
-            f"Reason code {reason_code!r} is not in the profile's list ({', '.join(allowed_reason_codes)})."
-        )
-    if assigned_to is not None and assigned_to not in ASSIGNEES:
-        raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
-    if status == "explained" and not reason_code:
-        raise DecisionError("An explanation needs a reason code.")
-    if status not in PUSH_OUTCOMES:  # a push started before the lock still records how it ended
-        _refuse_if_locked(cur)
-    exists = cur.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
-    if not exists:
-        raise DecisionError(f"There is no exception {exception_id} in this store.")
-    before = _latest(cur, exception_id)
+    check_decision(status, reason_code=reason_code, assigned_to=assigned_to, allowed=allowed_reason_codes)
+    # a push started before the lock still records how it ended
+    before = _decidable(cur, exception_id, lock=status not in PUSH_OUTCOMES)
     before_status = before["status"] if before else "open"
     if status in PUSH_OUTCOMES and before_status not in PUSH_OUTCOMES[status]:
         raise DecisionError(
             f"Exception {exception_id} is {before_status}; only an approved exception can become {status}."
         )
+    new = status_change(before, status, reason_code=reason_code, note=note, assigned_to=assigned_to)
+    return _insert(cur, exception_id, *new, actor, before, f"decision:{status}", detail)
+
+
+class Planned(NamedTuple):
+    """A decision's row before it is written: the whole state the exception will be in."""
+
+    status: str
+    reason_code: str | None
+    assigned_to: str | None
+    note: str | None
+
+
+def status_change(
+    before: dict[str, Any] | None,
+    status: str,
+    *,
+    reason_code: str | None,
+    note: str | None,
+    assigned_to: str | None = None,
+) -> Planned:
+    """The row a status decision writes: a status change keeps the assignment."""
     if assigned_to is None and before is not None:
-        assigned_to = before["assigned_to"]  # a status change keeps the assignment
-    return _insert(
-        cur, exception_id, status, reason_code, assigned_to, note, actor, before, f"decision:{status}", detail
+        assigned_to = before["assigned_to"]
+    return Planned(status, reason_code, assigned_to, note)
+
+
+def assignment(before: dict[str, Any] | None, assigned_to: str, *, note: str | None = None) -> Planned:
+    """The row an assignment writes: status, reason code and note stay (a note given replaces it)."""
+    keep = before or {"status": "open", "reason_code": None, "note": None}
+    return Planned(
+        keep["status"], keep["reason_code"], assigned_to, note if note is not None else keep["note"]
     )
 
 
-def _refuse_if_locked(cur: duckdb.DuckDBPyConnection) -> None:
-    """A locked period's decisions are final: refuse naming the period and who locked it."""
-    sentence = close_state.refusal(cur)
-    if sentence is not None:
-        raise PeriodLocked(sentence)
+def check_decision(
+    status: str,
+    *,
+    reason_code: str | None = None,
+    assigned_to: str | None = None,
+    allowed: Sequence[str] | None = None,
+) -> None:
+    """Refuse a decision its own arguments rule out (nothing read): the status, the reason code
+    against the profile's list, the assignee. One copy of these rules for one decision and many."""
+    if status not in STATUSES:
+        raise DecisionError(f"Status {status!r} is not one of {', '.join(STATUSES)}.")
+    check_reason_code(reason_code, allowed)
+    check_assignee(assigned_to)
+    if status == "explained" and not reason_code:
+        raise DecisionError("An explanation needs a reason code.")
 
 
-def _decidable(cur: duckdb.DuckDBPyConnection, exception_id: str) -> dict[str, Any] | None:
-    """The latest decision of an exception a new one may follow (None: undecided); refused
-    when the period is locked or the exception is not in the store."""
-    _refuse_if_locked(cur)
-    exists = cur.execute("SELECT 1 FROM exceptions WHERE exception_id = ?", [exception_id]).fetchone()
+def check_reason_code(reason_code: str | None, allowed: Sequence[str] | None) -> None:
+    """A reason code must be in the profile's list when one is given."""
+    if reason_code is not None and allowed is not None and reason_code not in allowed:
+        raise DecisionError(
+            f"Reason code {reason_code!r} is not in the profile's list ({', '.join(allowed)})."
+        )
+
+
+def check_assignee(assigned_to: str | None, *, required: bool = False) -> None:
+    """An assignment names one of the teams (``required``: an assignment, not a status change)."""
+    if (required or assigned_to is not None) and assigned_to not in ASSIGNEES:
+        raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
+
+
+def refuse_undecidable(exception_id: str, *, locked: str | None, exists: bool) -> None:
+    """The refusals a decision's reads can find, in the order one decision finds them: the
+    period locked (``locked`` is ``close.state.refusal``'s sentence), then the exception not
+    in the store."""
+    if locked is not None:
+        raise PeriodLocked(locked)
     if not exists:
         raise DecisionError(f"There is no exception {exception_id} in this store.")
+
+
+def _decidable(
+    cur: duckdb.DuckDBPyConnection, exception_id: str, *, lock: bool = True
+) -> dict[str, Any] | None:
+    """The latest decision of an exception a new one may follow (None: undecided); refused
+    when the period is locked (unless ``lock`` is off) or the exception is not in the store."""
+    locked = close_state.refusal(cur) if lock else None
+    sql = "SELECT 1 FROM exceptions WHERE exception_id = ?"
+    exists = locked is not None or cur.execute(sql, [exception_id]).fetchone() is not None
+    refuse_undecidable(exception_id, locked=locked, exists=exists)
     return _latest(cur, exception_id)
 
 
@@ -185,9 +233,99 @@ def _insert(
         actor=actor,
         action=action,
         exception_id=exception_id,
-        before=_summary(before),
-        after={**_summary(after), **({"detail": detail} if detail else {})},
+        before=summary(before),
+        after={**summary(after), **({"detail": detail} if detail else {})},
         covers=("decisions", str(after["id"])),
+    )
+    return after
+
+
+# -- many at once (reconcile.batch): the same rows and entries, a few statements per chunk -------
+#: Each id of the registered frame ``_decide_ids``: whether the store holds it, and its latest
+#: decision (the ``_SELECT`` columns as a struct; NULL when undecided). ``max_by`` of the whole
+#: row by ``id``: "latest by id", and a NULL column of the latest row stays NULL.
+_FACTS = (
+    "WITH ids AS (SELECT DISTINCT exception_id FROM _decide_ids), "
+    "latest AS (SELECT exception_id, max_by({"
+    + ", ".join(f"'{c}': {c}" for c in _COLS[:-1])
+    + ", 'decided_at': epoch_us(decided_at)}, id) AS latest FROM decisions "
+    "WHERE exception_id IN (SELECT exception_id FROM ids) GROUP BY exception_id) "
+    "SELECT i.exception_id, e.exception_id IS NOT NULL, l.latest FROM ids i "
+    "LEFT JOIN exceptions e ON e.exception_id = i.exception_id "
+    "LEFT JOIN latest l ON l.exception_id = i.exception_id"
+)
+
+
+def facts_in(
+    cur: duckdb.DuckDBPyConnection, ids: Sequence[str]
+) -> dict[str, tuple[bool, dict[str, Any] | None]]:
+    """Whether the store holds each of ``ids`` and its latest decision, in one query."""
+    cur.register("_decide_ids", pa.table({"exception_id": pa.array(ids, pa.string())}))
+    try:
+        rows = cur.execute(_FACTS).fetchall()
+    finally:
+        cur.unregister("_decide_ids")
+    return {
+        str(eid): (bool(exists), None if latest is None else _row([latest[c] for c in _COLS]))
+        for eid, exists, latest in rows
+    }
+
+
+def insert_many(
+    cur: duckdb.DuckDBPyConnection,
+    rows: Sequence[tuple[str, Planned, dict[str, Any] | None, str]],
+    *,
+    actor: str,
+) -> list[dict[str, Any]]:
+    """``_insert`` for many (exception id, planned row, latest before it, audit action), in order.
+
+    One ``INSERT ... SELECT`` from a registered frame (DuckDB's ``executemany`` runs a statement
+    per row) and one ``audit.append_many``: each exception still gets its own decision row and
+    its own entry, the same ones one decision at a time would write. The ids are taken from the
+    sequence first so they follow the order of ``rows`` (a repeated exception's later decision is
+    its latest).
+    """
+    if not rows:
+        return []
+    ids = sorted(
+        int(r[0]) for r in cur.execute("SELECT nextval('decision_ids') FROM range(?)", [len(rows)]).fetchall()
+    )
+    at = now()
+    frame = pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "exception_id": pa.array([r[0] for r in rows], pa.string()),
+            "status": pa.array([r[1].status for r in rows], pa.string()),
+            "reason_code": pa.array([r[1].reason_code for r in rows], pa.string()),
+            "assigned_to": pa.array([r[1].assigned_to for r in rows], pa.string()),
+            "note": pa.array([r[1].note for r in rows], pa.string()),
+            "decided_by": pa.array([actor] * len(rows), pa.string()),
+            "decided_at": pa.array([at] * len(rows), pa.timestamp("us", tz="UTC")),
+        }
+    )
+    cols = ", ".join(_COLS)
+    cur.register("_decide_rows", frame)
+    try:
+        written = cur.execute(
+            f"INSERT INTO decisions ({cols}) SELECT {cols} FROM _decide_rows RETURNING {_SELECT}"
+        ).fetchall()
+    finally:
+        cur.unregister("_decide_rows")
+    by_id = {int(r[0]): _row(r) for r in written}
+    after = [by_id[i] for i in ids]
+    audit.append_many(
+        cur,
+        [
+            audit.Pending(
+                actor=actor,
+                action=action,
+                exception_id=exception_id,
+                before=summary(before),
+                after=summary(row),
+                covers=("decisions", str(row["id"])),
+            )
+            for (exception_id, _, before, action), row in zip(rows, after, strict=True)
+        ],
     )
     return after
 
@@ -213,21 +351,10 @@ def assign_in(
     note: str | None = None,
 ) -> dict[str, Any]:
     """``assign`` on the caller's transaction cursor; a refusal is raised before any write."""
-    if assigned_to not in ASSIGNEES:
-        raise DecisionError(f"Assignee {assigned_to!r} is not one of {', '.join(ASSIGNEES)}.")
+    check_assignee(assigned_to, required=True)
     before = _decidable(cur, exception_id)
-    keep = before or {"status": "open", "reason_code": None, "note": None}
-    return _insert(
-        cur,
-        exception_id,
-        keep["status"],
-        keep["reason_code"],
-        assigned_to,
-        note if note is not None else keep["note"],
-        actor,
-        before,
-        "decision:assigned",
-    )
+    new = assignment(before, assigned_to, note=note)
+    return _insert(cur, exception_id, *new, actor, before, "decision:assigned")
 
 
 def carry_forward(
@@ -246,14 +373,7 @@ def carry_forward(
     """
     if not (note or "").strip():
         raise DecisionError("Carrying an exception forward needs a reason; write one in the note.")
-    if (
-        reason_code is not None
-        and allowed_reason_codes is not None
-        and reason_code not in allowed_reason_codes
-    ):
-        raise DecisionError(
-            f"Reason code {reason_code!r} is not in the profile's list ({', '.join(allowed_reason_codes)})."
-        )
+    check_reason_code(reason_code, allowed_reason_codes)
     with store.transaction() as tx:
         before = _decidable(tx, exception_id)
         keep = before or {"status": "open", "reason_code": None, "assigned_to": None}

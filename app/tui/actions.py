@@ -93,6 +93,15 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "tieout.cancel_pull", "app", "c", "cancel_pull", "Cancel pull", "Stop the running pull", show=False
     ),
+    Action(
+        "tieout.stop_decisions",
+        "app",
+        "escape",
+        "stop_decisions",
+        "Stop bulk",
+        "Stop a bulk decision between chunks (what was recorded stays)",
+        show=False,
+    ),
     Action("tieout.diff", "app", "r", "rediff", "Re-diff", "Recompute exceptions from the current snapshots"),
     Action(
         "tieout.export", "app", "e", "export", "Export", "Write the current filter or everything to a file"

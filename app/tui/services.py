@@ -184,9 +184,17 @@ class Services:
         return str(decisions.assign(self.store, exception_id, team, actor=actor)["status"])
 
     def explain_many(
-        self, ids: list[str], reason_code: str, note: str | None, *, actor: str | None = None
+        self,
+        ids: list[str],
+        reason_code: str,
+        note: str | None,
+        *,
+        actor: str | None = None,
+        cancel: threading.Event | None = None,
+        progress: batch.Progress | None = None,
     ) -> batch.BatchOutcome:
-        """Explain each exception of ``ids`` (one audited decision each; refusals collected)."""
+        """Explain each exception of ``ids`` (one audited decision each; refusals collected);
+        ``progress`` hears of each committed chunk, ``cancel`` stops between chunks."""
         return batch.explain_all(
             self.store,
             ids,
@@ -194,11 +202,21 @@ class Services:
             note=note,
             actor=actor,
             allowed_reason_codes=self.profile.rules.reason_codes,
+            cancel=cancel,
+            progress=progress,
         )
 
-    def assign_many(self, ids: list[str], team: str, *, actor: str | None = None) -> batch.BatchOutcome:
+    def assign_many(
+        self,
+        ids: list[str],
+        team: str,
+        *,
+        actor: str | None = None,
+        cancel: threading.Event | None = None,
+        progress: batch.Progress | None = None,
+    ) -> batch.BatchOutcome:
         """Assign each exception of ``ids`` to ``team`` (one audited decision each)."""
-        return batch.assign_all(self.store, ids, team, actor=actor)
+        return batch.assign_all(self.store, ids, team, actor=actor, cancel=cancel, progress=progress)
 
     def consequences(self, exception_id: str) -> list[str]:
         """The open exceptions the same cause produces (a PO's lines, one WBS element's items)."""

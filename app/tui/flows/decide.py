@@ -2,13 +2,16 @@
 
 A decision moves the analyst on at once (the detail to the next undecided exception of the
 grid's filter and order, the grid's cursor likewise), before the worker has written it:
-the write is one audited ``decisions`` call per exception (``reconcile.batch``) in a thread
-worker, and ``Decided`` brings the statuses back. Many exceptions at once (marked rows, or a
-cause's consequences) take one confirmation naming the count.
+the write is one audited decision per exception (``reconcile.batch``) in a thread worker,
+and ``Decided`` brings the statuses back. Many exceptions at once (marked rows, or a cause's
+consequences) take one confirmation naming the count; a batch of more than one chunk shows
+its progress in the title bar (``DecideProgress``, per committed chunk) and stops between
+chunks on ``tieout.stop_decisions`` (esc): what was committed stays.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -17,9 +20,11 @@ from textual import on, work
 from textual.message import Message
 from textual.widget import AwaitMount
 
+from app.tui.actions import by_id
 from app.tui.flows.base import Workstation
 from app.tui.screens.audit import AuditScreen
 from app.tui.screens.modals import AssignModal, ConfirmModal, ExplainModal, Explanation
+from reconcile import batch
 from reconcile.batch import BatchOutcome
 
 TEAMS = {"project_team": "the project team", "erp_team": "the ERP team"}
@@ -49,6 +54,11 @@ class Decision:
         verb = "Explain" if self.kind == "explain" else "Assign"
         return f"{verb} {count:,} exception{'' if count == 1 else 's'} {self.describe()}?"
 
+    def progress(self, seen: int, total: int, keys: str) -> str:
+        """``Explaining 12,500 of 250,000… esc stops``."""
+        verb = "Explaining" if self.kind == "explain" else "Assigning"
+        return f"{verb} {seen:,} of {total:,}… {keys} stops"
+
 
 def next_undecided(ids: Sequence[str], statuses: Sequence[str], after: int, skip: set[str]) -> int | None:
     """The first row after ``after`` (wrapping round) that is open and not in ``skip``."""
@@ -60,12 +70,29 @@ def next_undecided(ids: Sequence[str], statuses: Sequence[str], after: int, skip
     return None
 
 
-class Decided(Message):
-    """A batch of decisions was recorded (or refused)."""
+class DecideProgress(Message):
+    """A chunk of a bulk decision was committed: ``seen`` of ``total`` are recorded or refused."""
 
-    def __init__(self, decision: Decision, outcome: BatchOutcome, *, offer_group: bool) -> None:
+    def __init__(self, decision: Decision, seen: int, total: int) -> None:
         super().__init__()
         self.decision = decision
+        self.seen = seen
+        self.total = total
+
+
+class DecideEnded(Message):
+    """A bulk decision's worker is done (recorded, stopped, or failed): its progress line goes."""
+
+
+class Decided(Message):
+    """A batch of decisions was recorded (or refused, or stopped before some of ``ids``)."""
+
+    def __init__(
+        self, decision: Decision, ids: list[str], outcome: BatchOutcome, *, offer_group: bool
+    ) -> None:
+        super().__init__()
+        self.decision = decision
+        self.ids = ids
         self.outcome = outcome
         self.offer_group = offer_group
 
@@ -89,6 +116,10 @@ class DecideFlow(Workstation):
     session_status: dict[str, str]
     #: Decisions were recorded while home was hidden: it re-reads when next shown.
     _home_stale: bool = False
+    #: The running bulk decision's stop switch (None: none runs); one bulk decision at a time.
+    decide_cancel: threading.Event | None = None
+    #: The title bar before the progress line was added, and the title with it.
+    _titles: tuple[str, str] | None = None
 
     def grid_rows(self) -> tuple[list[str], list[str]]:
         """The grid's current rows (its filter and order): ids and statuses, as loaded."""
@@ -164,9 +195,20 @@ class DecideFlow(Workstation):
         """Record ``decision`` on ``ids``: confirm the count first when asked, move on at once."""
 
         def go() -> None:
+            cancel = None
+            if len(ids) > batch.CHUNK:  # more than one chunk: progress, and a key stops it
+                if self.decide_cancel is not None:
+                    self.say(
+                        f"A bulk decision is still being recorded; wait for it, or press "
+                        f"{self._stop_keys()} to stop it.",
+                        severity="warning",
+                    )
+                    return
+                cancel = self.decide_cancel = threading.Event()
+                self._show_progress(decision, 0, len(ids))
             self.last_decision = decision
             self._move_past(ids)
-            self._record(ids, decision, group and len(ids) == 1)
+            self._record(ids, decision, group and len(ids) == 1, cancel)
 
         if not confirm:
             go()
@@ -193,21 +235,70 @@ class DecideFlow(Workstation):
             screen.advance()
 
     # -- the write --------------------------------------------------------------------------
+    def _stop_keys(self) -> str:
+        keys = self.settings.keymap.get("tieout.stop_decisions", by_id("tieout.stop_decisions").keys)
+        return keys.replace("escape", "esc")
+
+    def action_stop_decisions(self) -> None:
+        """Stop the running bulk decision after the chunk being written (nothing runs: nothing to do)."""
+        if self.decide_cancel is not None and not self.decide_cancel.is_set():
+            self.decide_cancel.set()
+            self.notify("Stopping after the chunk being written…")
+
     @work(thread=True, group="decide", exit_on_error=False)
-    def _record(self, ids: list[str], decision: Decision, offer_group: bool) -> None:
+    def _record(
+        self, ids: list[str], decision: Decision, offer_group: bool, cancel: threading.Event | None = None
+    ) -> None:
         actor = self.settings.actor
-        if decision.kind == "explain":
-            assert decision.reason_code is not None
-            outcome = self.services.explain_many(ids, decision.reason_code, decision.note, actor=actor)
-        else:
-            assert decision.team is not None
-            outcome = self.services.assign_many(ids, decision.team, actor=actor)
-        self.post_message(Decided(decision, outcome, offer_group=offer_group))
+
+        def progress(seen: int, total: int) -> None:
+            if seen < total:
+                self.post_message(DecideProgress(decision, seen, total))
+
+        tick = progress if cancel is not None else None
+        try:
+            if decision.kind == "explain":
+                assert decision.reason_code is not None
+                outcome = self.services.explain_many(
+                    ids, decision.reason_code, decision.note, actor=actor, cancel=cancel, progress=tick
+                )
+            else:
+                assert decision.team is not None
+                outcome = self.services.assign_many(
+                    ids, decision.team, actor=actor, cancel=cancel, progress=tick
+                )
+        finally:
+            if cancel is not None:
+                self.post_message(DecideEnded())
+        self.post_message(Decided(decision, ids, outcome, offer_group=offer_group))
         if offer_group and outcome.done:
             cause = next(iter(outcome.done))
             family = self.services.consequences(cause)
             if family:
                 self.post_message(GroupFound(cause, decision, family))
+
+    @on(DecideProgress)
+    def _decide_progress(self, message: DecideProgress) -> None:
+        if self.decide_cancel is not None:  # a tick after the end must not bring the line back
+            self._show_progress(message.decision, message.seen, message.total)
+
+    def _show_progress(self, decision: Decision, seen: int, total: int) -> None:
+        """The progress line rides on the title bar, which every screen shows."""
+        base = self.sub_title
+        if self._titles is not None and self._titles[1] == base:
+            base = self._titles[0]  # ours: replace the line, keep what was there before
+        line = decision.progress(seen, total, self._stop_keys())
+        shown = f"{base} — {line}" if base else line
+        self._titles = (base, shown)
+        self.sub_title = shown
+
+    @on(DecideEnded)
+    def _decide_ended(self) -> None:
+        """The bulk decision is over: the title bar as it was (unless it changed meanwhile)."""
+        self.decide_cancel = None
+        if self._titles is not None and self.sub_title == self._titles[1]:
+            self.sub_title = self._titles[0]
+        self._titles = None
 
     @on(Decided)
     def _decided(self, message: Decided) -> None:
@@ -217,6 +308,11 @@ class DecideFlow(Workstation):
         self.session_status.update(out.done)
         for exception_id, _why in out.refused:
             self.session_status.pop(exception_id, None)
+        if out.left:  # stopped: the ones not reached are undecided again
+            reached = set(out.done) | {exception_id for exception_id, _ in out.refused}
+            for exception_id in message.ids:
+                if exception_id not in reached and self.session_status.get(exception_id) == "deciding":
+                    self.session_status.pop(exception_id, None)
         if self.exceptions is not None and self.exceptions.is_mounted:
             self.exceptions.set_statuses(out.done, assigned=message.decision.team is not None)
         self.refresh_home()
@@ -232,6 +328,10 @@ class DecideFlow(Workstation):
             line = out.refused[0][1] if total == 1 else out.sentence(message.decision.verb)
             self.write_log(line)
             self.say(line, severity="error", timeout=8)
+        elif out.left:
+            line = out.sentence(message.decision.verb)
+            self.write_log(line)
+            self.say(line, severity="warning", timeout=8)
         elif total > 1:
             self.say(out.sentence(message.decision.verb))
         else:
