@@ -6,9 +6,10 @@ simulators over loopback.
 
 The analyst: the workstation pulls and diffs on start; ``2`` opens the grid, and each kind of
 exception gets the reason its kind calls for, all its rows at once: ``k`` (the next kind),
-``*`` (every row of the filter), ``x``, the reason's digit, ``enter``, ``y`` to the count (a
-single row asks none). A kind already decided is passed over with ``k``; the last ``k`` shows
-every kind again. ``5`` opens the People tab and its kinds are decided the same way; then ``S`` and ``y`` sign the period off. Every key is counted, and each exception is
+``*`` (every row of the filter), ``x``, the reason's digit, ``enter`` (the dialog names the count
+and is its one confirmation). A kind already decided is passed over with ``k``; the last ``k``
+shows every kind again. ``5`` opens the People tab and its kinds are decided the same way; then
+``S`` and ``y`` sign the period off. Every key is counted, and each exception is
 still its own audited decision. A step is one key press until the app settles (its workers done
 and their messages handled); ``--big`` also reports key-to-paint and the app's own work.
 Targets: at most 1.2 keystrokes per decision; no step over 100 ms at 1,000,000 exceptions.
@@ -127,7 +128,7 @@ def _undecided(store: Any) -> list[tuple[str, str]]:
 
 async def _decide_by_kind(app: Any, keys: Keys, digit: dict[str, str]) -> None:
     """On the grid shown: each kind in turn (``k``), every row of it (``*``), explained (``x``,
-    the kind's reason digit, ``enter``, ``y`` to the count). A kind whose rows are all decided
+    the kind's reason digit, ``enter``; a question after it, if any, answered ``y``). A kind whose rows are all decided
     already is passed over with ``k``, as an analyst reading the status column would. The last ``k`` shows every kind again."""
     import dataclasses
 
@@ -193,7 +194,7 @@ async def demo_close(size: tuple[int, int]) -> tuple[int, int, tuple[str, float]
 async def big(
     rows: int, size: tuple[int, int], repeat: int = 3
 ) -> list[tuple[str, list[float], list[float], list[float]]]:
-    """Step latency on a store of ``rows`` generated exceptions: filter, mark-all, detail, a decision.
+    """Step latency on a store of ``rows`` generated exceptions: filter, next kind, mark-all, detail, the explain dialog, a decision, repeat.
 
     Three figures per step, each over ``repeat`` tries: the app's own work (``WorkClock``:
     its handlers and its workers' reads and writes, summed); key-to-paint (from just before
@@ -246,11 +247,13 @@ async def big(
                     grid.set_filter(object=obj)  # what the object filter's Select does on a change
 
                 await timed("filter object", pick)
+                await timed("k the next kind", press("k"))
                 await timed("* mark every row of the filter", press("asterisk"), waits_for_data=False)
                 await pilot.press("asterisk")  # unmark again
                 await timed("enter open the detail", press("enter"))
                 assert isinstance(app.screen, DetailScreen)
-                await pilot.press("x", "1")
+                await timed("x open the explain dialog", press("x"), waits_for_data=False)
+                await pilot.press("1")
                 await settle(pilot)
                 await timed("x 1 enter explain (the enter)", press("enter"))
                 await timed(". repeat on the next", press("full_stop"))

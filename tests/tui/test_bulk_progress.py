@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tui_fakes import make_app, notes, open_grid, settle
 
-from app.tui.screens.modals import ConfirmModal
 from reconcile import audit, batch, decisions
 
 
@@ -34,10 +33,7 @@ async def test_a_bulk_decision_shows_its_progress_and_esc_stops_it_between_chunk
 
         app.services.explain_many = explain_many  # type: ignore[method-assign]
         grid = await open_grid(pilot)
-        await pilot.press("asterisk", "x", "1", "enter")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmModal)
-        await pilot.press("y")
+        await pilot.press("asterisk", "x", "1", "enter")  # the dialog named the count: no second question
         await settle(pilot)
 
         assert shown == [f"{title} — Explaining 8 of 30… esc stops"]
@@ -59,7 +55,7 @@ async def test_a_bulk_decision_shows_its_progress_and_esc_stops_it_between_chunk
         assert app.decide_cancel is None
         # Stopped is over: the next bulk decision runs (and this time to the end).
         assert grid.marked == set()
-        await pilot.press("asterisk", "x", "2", "enter", "y")
+        await pilot.press("asterisk", "x", "2", "enter")
         await settle(pilot)
         assert notes(app)[-1] == "Explained 30 exceptions."
         assert audit.verify(seeded) == []

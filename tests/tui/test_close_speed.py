@@ -4,11 +4,11 @@ of a capped page is read from the grid's cache, and a hidden home re-reads when 
 
 from __future__ import annotations
 
-from textual.widgets import Select
+from textual.widgets import Label, Select
 from tui_fakes import exception_rows, make_app, open_grid, settle
 
 from app.tui.screens.exceptions import ExceptionsScreen
-from app.tui.screens.modals import ConfirmModal
+from app.tui.screens.modals import ExplainModal
 from reconcile import decisions
 from reconcile.close import api
 
@@ -20,6 +20,10 @@ VALUE_MISMATCHES = sorted(r[0] for r in exception_rows() if r[2] == "value_misma
 def _ids(screen: ExceptionsScreen) -> list[str]:
     assert screen.page is not None
     return [str(i) for i in screen.page.table.column("exception_id").to_pylist()]
+
+
+def _texts(screen) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(str(label.render()) for label in screen.query(Label))
 
 
 def _statuses(screen: ExceptionsScreen) -> dict[str, str]:
@@ -59,11 +63,11 @@ async def test_a_kind_is_decided_in_a_few_keys_each_row_its_own_audited_decision
             await pilot.press("k")
         await settle(pilot)
         assert grid.filter.kind == "value_mismatch"
-        await pilot.press("asterisk", "x", "2", "enter")
+        await pilot.press("asterisk", "x")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmModal)
-        assert f"{len(VALUE_MISMATCHES)} exceptions" in str(app.screen._title)
-        await pilot.press("y")
+        assert isinstance(app.screen, ExplainModal)  # the one confirmation: it names the count
+        assert f"Explain {len(VALUE_MISMATCHES)} exceptions" in _texts(app.screen)
+        await pilot.press("2", "enter")
         await settle(pilot)
         for exception_id in VALUE_MISMATCHES:
             rows = decisions.history(seeded, exception_id)
@@ -111,9 +115,6 @@ async def test_all_rows_of_a_capped_filter_are_decided_not_only_the_page(tmp_pat
         await settle(pilot)
         assert grid.page is not None and grid.page.capped and len(_ids(grid)) == 5
         await pilot.press("asterisk", "x", "3", "enter")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmModal)
-        await pilot.press("y")
         await settle(pilot)
         assert all(decisions.current(seeded, x)["reason_code"] == "tax" for x in VALUE_MISMATCHES)
         assert decisions.status(seeded, "X000000000005") == "open"  # the unmapped one: another kind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from textual.widgets import Input
+from textual.widgets import Input, Label
 from tui_fakes import exception_rows, make_app, notes, open_grid, settle, write_exceptions
 
 from app.tui.screens.detail import DetailScreen
@@ -15,6 +15,10 @@ from reconcile import decisions
 
 #: The grid's default order (difference, largest first; ties by id; no difference last).
 ORDER = ["X000000000006", "X000000000004", "X000000000005", "X000000000030", "X000000000029"]
+
+
+def _texts(screen) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(label.render()) for label in screen.query(Label)]
 
 
 def _ids(screen: ExceptionsScreen) -> list[str]:
@@ -136,13 +140,17 @@ async def test_bulk_explain_of_marked_rows_asks_once_naming_the_count(tmp_path, 
         await pilot.press("shift+down")  # marks row 2 and row 3
         assert grid.marked == set(ORDER[:4])
         assert "4 marked" in str(grid.query_one("#count").render())
-        await pilot.press("x", "3", "enter")
+        await pilot.press("x")
         await settle(pilot)
-        confirm = app.screen
-        assert isinstance(confirm, ConfirmModal)
-        assert confirm._title == "Explain 4 exceptions as tax?"
-        await pilot.press("y")
+        dialog = app.screen  # the one question: it names the count, and nothing asks again
+        assert isinstance(dialog, ExplainModal)
+        assert _texts(dialog)[:2] == [
+            "Explain 4 exceptions",
+            "All 4 marked: each is recorded and audited as its own decision.",
+        ]
+        await pilot.press("3", "enter")
         await settle(pilot)
+        assert app.screen is grid
         assert [decisions.status(seeded, x) for x in ORDER[:4]] == ["explained"] * 4
         assert decisions.status(seeded, ORDER[4]) == "open"
         assert len(decisions.history(seeded, ORDER[0])) == 1  # one decision each, each audited
@@ -159,13 +167,13 @@ async def test_mark_all_of_the_filter_then_assign_and_decline(tmp_path, seeded):
         grid.set_filter(object="actual")
         await settle(pilot)
         n = grid.page.matching
-        await pilot.press("asterisk", "a", "1")
+        await pilot.press("asterisk", "a")
         await settle(pilot)
-        assert app.screen._title == f"Assign {n} exceptions to the project team?"
-        await pilot.press("n")  # declined: nothing recorded
+        assert _texts(app.screen)[0] == f"Assign {n} exceptions to"  # the count, asked once
+        await pilot.press("escape")  # declined: nothing recorded
         await settle(pilot)
         assert seeded.query("SELECT count(*) AS n FROM decisions")["n"][0] == 0
-        await pilot.press("a", "1", "y")
+        await pilot.press("a", "1")
         await settle(pilot)
         assigned = seeded.query("SELECT count(*) AS n FROM decisions WHERE assigned_to = 'project_team'")
         assert assigned["n"][0] == n

@@ -165,7 +165,8 @@ class DecideFlow(Workstation):
         def done(result: object) -> None:
             if isinstance(result, Explanation):
                 decision = Decision("explain", result.reason_code, result.note or None)
-                self.apply_decision(ids, decision, confirm=len(ids) > 1, group=group)
+                # The dialog named the count (``BULK_HINT``): it was the one confirmation.
+                self.apply_decision(ids, decision, confirm=False, group=group)
 
         codes = list(self.profile.rules.reason_codes)
         self.push_screen(ExplainModal(codes, ids[0], count=len(ids)), done)
@@ -177,7 +178,7 @@ class DecideFlow(Workstation):
 
         def done(result: object) -> None:
             if isinstance(result, str):
-                self.apply_decision(ids, Decision("assign", team=result), confirm=len(ids) > 1, group=group)
+                self.apply_decision(ids, Decision("assign", team=result), confirm=False, group=group)
 
         self.push_screen(AssignModal(len(ids)), done)
 

@@ -56,6 +56,12 @@ _CANCEL: list[BindingType] = [
 ]
 
 
+#: Under the title of a dialog that decides several exceptions. The dialog is the one
+#: confirmation: a second question after it would race the keys typed ahead (``* x 1 enter``
+#: arrives in one read, and a ``y`` for the question reached the grid before the question did).
+BULK_HINT = "All {count:,} marked: each is recorded and audited as its own decision."
+
+
 class _Modal(ModalScreen[object]):
     CSS_PATH = "modals.tcss"
     BINDINGS = _CANCEL
@@ -247,6 +253,8 @@ class ExplainModal(_Modal):
         title = f"Explain {self.exception_id}" if self.count == 1 else f"Explain {self.count:,} exceptions"
         with Vertical(classes="dialog"):
             yield Label(text(title), classes="title")
+            if self.count > 1:  # this dialog is the one confirmation of the count: nothing asks again
+                yield Label(BULK_HINT.format(count=self.count), classes="hint")
             yield Select(
                 [(f"{i} {c}" if i <= 9 else c, c) for i, c in enumerate(self.reason_codes, 1)],
                 prompt="Reason code",
@@ -255,7 +263,9 @@ class ExplainModal(_Modal):
             )
             yield Input(placeholder="Note, optional (Enter saves)", id="note")
             with Horizontal(classes="buttons"):
-                yield Button("Save", id="save", variant="primary")
+                yield Button(
+                    "Save" if self.count == 1 else f"Explain {self.count:,}", id="save", variant="primary"
+                )
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
@@ -267,7 +277,9 @@ class ExplainModal(_Modal):
             self.notify(f"There is no reason code {number}.", severity="warning")
             return
         self.query_one("#reason", Select).value = self.reason_codes[number - 1]
-        self.query_one("#note", Input).focus()
+        # Focus now, not after the queued keys (``focus()`` waits its turn): ``x 1 enter``
+        # arrives from a terminal in one read, and the ``enter`` must reach the note.
+        self.set_focus(self.query_one("#note", Input))
 
     def _save(self) -> None:
         reason = self.query_one("#reason", Select).value
@@ -304,6 +316,8 @@ class AssignModal(_Modal):
             yield Label(
                 "Assign to" if self.count == 1 else f"Assign {self.count:,} exceptions to", classes="title"
             )
+            if self.count > 1:  # picking a team is the one confirmation of the count
+                yield Label(BULK_HINT.format(count=self.count), classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("1 Project team", id="project_team", variant="primary")
                 yield Button("2 ERP team", id="erp_team")
