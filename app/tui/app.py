@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.screen import Screen
 
@@ -29,6 +30,7 @@ from app.tui.flows.mapping import MappingFlow, apply_edit
 from app.tui.flows.people import PeopleFlow
 from app.tui.flows.pull import PullFlow, PullRequested
 from app.tui.flows.push import PushFlow
+from app.tui.heap import HeapPolicy
 from app.tui.safe import plain
 from app.tui.screens.audit import AuditScreen
 from app.tui.screens.exceptions import ExceptionsScreen
@@ -104,6 +106,7 @@ class TieoutApp(PeopleFlow, PullFlow, DetailFlow, DecideFlow, PushFlow, MappingF
             self.settings = Settings()
             self.log_lines.append(str(exc))
         self.sub_title = plain(profile.name)
+        self.heap = HeapPolicy()
 
     # -- screens ----------------------------------------------------------------------------
     def _make_home(self) -> Screen[Any]:
@@ -131,10 +134,20 @@ class TieoutApp(PeopleFlow, PullFlow, DetailFlow, DecideFlow, PushFlow, MappingF
         for line in self.log_lines:
             self.say(line, severity="error")
         self.set_interval(STORE_IDLE_SECONDS, self._release_store_when_idle)
+        self.call_after_refresh(self.heap.start)  # what the first screen needs, frozen once drawn
+        self.set_interval(1.0, self.heap.tick)
         if self._should_pull():
             never = any(self.store.current_snapshot(s) is None for s in ("procore", "erp"))
             reason = "no snapshot yet" if never else "the last snapshot is older than the profile's limit"
             self.post_message(PullRequested(reason=reason))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.heap.key_pressed()  # a full collection waits for the analyst's next pause
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        self.heap.stop()
 
     def _release_store_when_idle(self) -> None:
         """Close the store's file once nothing has used it for ``STORE_IDLE_SECONDS`` and no
