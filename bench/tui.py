@@ -177,10 +177,10 @@ async def interactions(store, tmp: Path, repeat: int) -> dict[str, list[float]]:
                 select.value = value  # what Enter on the drop-down does
 
             await timed("filter", pick)
-            await pilot.press("x")
+            await pilot.press("X")  # clear the filters (``x`` explains)
             await pilot.press("slash")
             await timed("search", lambda i=i: pilot.press(str(i % 9 + 1)))
-            await pilot.press("enter", "x")
+            await pilot.press("enter", "X")
             await timed("sort", lambda: pilot.press("s"))
             await timed("page-down", lambda: pilot.press("pagedown"), waits_for_data=False)
             await timed("open-detail", lambda: pilot.press("enter"))
