@@ -73,3 +73,23 @@ async def test_a_key_typed_after_the_explanations_enter_is_not_written_into_its_
         assert app.screen is grid
         now = decisions.current(seeded, FIRST)
         assert (now["reason_code"], now["note"]) == ("timing", None)
+
+
+async def test_next_kind_mark_all_and_explain_typed_in_one_go(tmp_path, seeded):
+    """``k k k * x 2 enter`` in one read: every row of the kind ``k`` reached is explained, no
+    other. The marks once went to the previous filter's rows, which the kind's change then
+    cleared, and only the cursor's row was explained."""
+    app = make_app(tmp_path, seeded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        grid = await open_grid(pilot)
+        burst(app, "k", "k", "k", "asterisk", "x", "2", "enter")
+        await settle(pilot)
+        assert app.screen is grid, f"still on {type(app.screen).__name__}"
+        kind = grid.filter.kind
+        rows = seeded.cursor().execute("SELECT exception_id, kind FROM exceptions").fetchall()
+        ours = [str(x) for x, k in rows if k == kind]
+        assert kind == "value_mismatch" and len(ours) > 1
+        got = {x: (decisions.current(seeded, x) or {}).get("reason_code") for x in ours}
+        assert set(got.values()) == {"retention"}, got
+        others = {str(x): decisions.current(seeded, str(x)) for x, k in rows if k != kind}
+        assert {d["status"] for d in others.values()} == {"open"}, others

@@ -440,13 +440,18 @@ class ExceptionsScreen(Screen[None]):
         kinds = self._open_kinds()
         current = self.filter.kind
         after = kinds[kinds.index(current) + 1 :] if current in kinds else kinds
-        for kind in after:
-            try:
-                select.value = kind
-            except InvalidSelectValueError:
-                continue  # a kind this screen's list does not offer (the People tab's own)
-            return
-        select.clear()
+        # The filter changes now, not when the select's Changed message comes round: ``k * x``
+        # arrives from a terminal in one read, and ``*`` must mark the new kind's rows.
+        with self.prevent(Select.Changed):
+            for kind in after:
+                try:
+                    select.value = kind
+                except InvalidSelectValueError:
+                    continue  # a kind this screen's list does not offer (the People tab's own)
+                self.set_filter(kind=kind)
+                return
+            select.clear()
+        self.set_filter(kind=None)
 
     def _open_kinds(self) -> list[str]:
         """The kinds of the open exceptions this screen holds, the list's order first."""
@@ -566,9 +571,20 @@ class ExceptionsScreen(Screen[None]):
 
     # -- decisions (on the marked rows, else the cursor's) -----------------------------------
     def _selected(self, action: str) -> list[str] | None:
-        """The ids an action applies to now, or None when a worker must read them first."""
+        """The ids an action applies to now, or None when a worker must read them first.
+
+        "All rows of this filter" are the filter's, read from the grid's cache here and now
+        when the page shown is not all of them (capped, or still the previous filter's: keys
+        typed ahead of a filter change). Reading them on the UI thread costs 50 ms for 200,000
+        rows; a worker would open the dialog after the keys typed ahead for it had gone to
+        the grid. Without a cache yet (the first read still running), a worker reads the store.
+        """
         page = self.page
-        if self.all_marked and page is not None and page.capped:
+        stale = page is None or self._shown_filter != self.filter
+        if self.all_marked and (stale or (page is not None and page.capped)):
+            if self.cache is not None and self.filter.open_only:
+                cache = with_statuses(self.cache, dict(self._pending)) if self._pending else self.cache
+                return cache.ids(self.filter)
             self._resolve(action, self.filter)
             return None
         if self.marked:
