@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/bulk.py [--rows 100000] [--decide N]``. Builds a store of
 ``--rows`` generated exceptions (``bench/tui.py``'s ``make_store``), then times
 ``batch.explain_all`` over the first ``--decide`` of them (all by default), the way the
-workstation's ``*`` then ``x <digit> enter y`` records them: one decision row and one audit
+workstation's ``*`` then ``x <digit> enter`` records them: one decision row and one audit
 entry per exception. Prints the figures and the audit entries written.
 """
 
