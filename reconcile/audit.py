@@ -210,66 +210,9 @@ def row_digest(table: str, values: Sequence[Any]) -> str:
     return hashlib.sha256(canonical_json(named).encode("utf-8")).hexdigest()
 
 
-def _covers(cur: duckdb.DuckDBPyConnection, table: str, key: str) -> dict[str, str]:
-    if table not in _TABLES:
-        raise ValueError(f"audit entries cover rows of {', '.join(_TABLES)}, not {table!r}")
-    row = cur.execute(
-        f"{_row_select(table)} WHERE CAST({_TABLES[table][0]} AS VARCHAR) = ?", [key]
-    ).fetchone()
-    if row is None:
-        raise ValueError(f"there is no {table} row {key} to cover")
-    return {"table": table, "key": key, "sha256": row_digest(table, row[1:])}
-
-
 def _normalise(value: Any) -> Any:
     """The value as it reads back from the JSON column (so append and verify hash the same thing)."""
     return None if value is None else json.loads(canonical_json(value))
-
-
-def _append(
-    cur: duckdb.DuckDBPyConnection,
-    actor: str,
-    action: str,
-    exception_id: str | None,
-    before: Any,
-    after: Any,
-    covers: tuple[str, str] | None,
-) -> AuditEntry:
-    last = cur.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    seq = int(last[0]) + 1 if last else 1
-    prev = str(last[1]) if last else GENESIS
-    logged_at = now()  # microsecond precision, exactly what TIMESTAMPTZ keeps
-    before_n, after_n = _normalise(before), _normalise(after)
-    # The row as the table holds it now, read back on the same transaction: what verify re-reads.
-    covered = _covers(cur, *covers) if covers is not None else None
-    digest = entry_hash(
-        prev,
-        seq=seq,
-        logged_at=logged_at,
-        actor=actor,
-        action=action,
-        exception_id=exception_id,
-        before=before_n,
-        after=after_n,
-        covers=covered,
-    )
-    cur.execute(
-        "INSERT INTO audit_log (seq, logged_at, actor, action, exception_id, before, after, prev_hash, hash, covers) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            seq,
-            logged_at,
-            actor,
-            action,
-            exception_id,
-            None if before_n is None else canonical_json(before_n),
-            None if after_n is None else canonical_json(after_n),
-            prev,
-            digest,
-            None if covered is None else canonical_json(covered),
-        ],
-    )
-    return AuditEntry(seq, logged_at, actor, action, exception_id, before_n, after_n, prev, digest, covered)
 
 
 def append(
@@ -287,10 +230,11 @@ def append(
     ``covers=("decisions", id)`` or ``("pushes", push_id)`` names the row the change wrote
     (after writing it): its digest joins the entry, so ``verify`` can check the table.
     """
+    entry = [Pending(actor, action, exception_id, before, after, covers)]
     if isinstance(store_or_cursor, Store):
         with store_or_cursor.transaction() as tx:
-            return _append(tx, actor, action, exception_id, before, after, covers)
-    return _append(store_or_cursor, actor, action, exception_id, before, after, covers)
+            return append_many(tx, entry)[0]
+    return append_many(store_or_cursor, entry)[0]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import polars as pl
 from textual.widgets import Input
-from tui_fakes import _canonical, make_app, notes, settle
+from tui_fakes import _canonical, make_app, notes, open_grid, settle
 
 from app.tui.screens.detail import DetailScreen
 from app.tui.screens.exceptions import ExceptionsScreen
@@ -39,12 +39,7 @@ def _snapshot(store: Store, actuals: list[tuple[str, str, str | None, str]]) -> 
 async def _diffed_grid(pilot) -> ExceptionsScreen:
     await settle(pilot)
     await pilot.press("r")  # the real diff over the snapshot
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ExceptionsScreen)
-    return screen
+    return await open_grid(pilot)
 
 
 def _app(tmp_path, store):
