@@ -210,9 +210,77 @@ def row_digest(table: str, values: Sequence[Any]) -> str:
     return hashlib.sha256(canonical_json(named).encode("utf-8")).hexdigest()
 
 
+def _covers(cur: duckdb.DuckDBPyConnection, table: str, key: str) -> dict[str, str]:
+    if table not in _TABLES:
+        raise ValueError(f"audit entries cover rows of {', '.join(_TABLES)}, not {table!r}")
+    row = cur.execute(
+        f"{_row_select(table)} WHERE CAST({_TABLES[table][0]} AS VARCHAR) = ?", [key]
+    ).fetchone()
+    if row is None:
+        raise ValueError(f"there is no {table} row {key} to cover")
+    return {"table": table, "key": key, "sha256": row_digest(table, row[1:])}
+
+
 def _normalise(value: Any) -> Any:
     """The value as it reads back from the JSON column (so append and verify hash the same thing)."""
     return None if value is None else json.loads(canonical_json(value))
+
+
+def _link(prev: str, seq: int, logged_at: datetime, p: Pending, covered: dict[str, str] | None) -> AuditEntry:
+    """The entry that follows ``prev`` as ``seq``: the one place an entry is made and hashed,
+    for ``append`` and ``append_many`` alike."""
+    before_n, after_n = _normalise(p.before), _normalise(p.after)
+    digest = entry_hash(
+        prev,
+        seq=seq,
+        logged_at=logged_at,
+        actor=p.actor,
+        action=p.action,
+        exception_id=p.exception_id,
+        before=before_n,
+        after=after_n,
+        covers=covered,
+    )
+    return AuditEntry(
+        seq, logged_at, p.actor, p.action, p.exception_id, before_n, after_n, prev, digest, covered
+    )
+
+
+def _head(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """The last entry's seq and hash (0 and ``GENESIS`` for an empty log)."""
+    # fetchall, not fetchone: an unfinished result blocks the frame registered next.
+    rows = cur.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
+    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
+
+
+def _row_values(entry: AuditEntry) -> list[Any]:
+    """The entry as the ``audit_log`` columns ``_INSERT_COLS`` name (JSON columns as text)."""
+    return [
+        entry.seq,
+        entry.logged_at,
+        entry.actor,
+        entry.action,
+        entry.exception_id,
+        None if entry.before is None else canonical_json(entry.before),
+        None if entry.after is None else canonical_json(entry.after),
+        entry.prev_hash,
+        entry.hash,
+        None if entry.covers is None else canonical_json(entry.covers),
+    ]
+
+
+_INSERT_COLS = "seq, logged_at, actor, action, exception_id, before, after, prev_hash, hash, covers"
+
+
+def _append(cur: duckdb.DuckDBPyConnection, p: Pending) -> AuditEntry:
+    """One entry in three plain statements (a decision's hot path: no frame to register)."""
+    seq, prev = _head(cur)
+    # The row as the table holds it now, read back on the same transaction: what verify re-reads.
+    covered = _covers(cur, *p.covers) if p.covers is not None else None
+    entry = _link(prev, seq + 1, now(), p, covered)  # now(): microseconds, what TIMESTAMPTZ keeps
+    placeholders = ", ".join("?" * len(_INSERT_COLS.split(", ")))
+    cur.execute(f"INSERT INTO audit_log ({_INSERT_COLS}) VALUES ({placeholders})", _row_values(entry))
+    return entry
 
 
 def append(
@@ -230,11 +298,11 @@ def append(
     ``covers=("decisions", id)`` or ``("pushes", push_id)`` names the row the change wrote
     (after writing it): its digest joins the entry, so ``verify`` can check the table.
     """
-    entry = [Pending(actor, action, exception_id, before, after, covers)]
+    entry = Pending(actor, action, exception_id, before, after, covers)
     if isinstance(store_or_cursor, Store):
         with store_or_cursor.transaction() as tx:
-            return append_many(tx, entry)[0]
-    return append_many(store_or_cursor, entry)[0]
+            return _append(tx, entry)
+    return _append(store_or_cursor, entry)
 
 
 @dataclass(frozen=True)
@@ -260,58 +328,25 @@ def append_many(cur: duckdb.DuckDBPyConnection, pending: Sequence[Pending]) -> l
     """
     if not pending:
         return []
-    digests = _covered_many(cur, [p.covers for p in pending if p.covers is not None])
-    head = cur.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
-    last = head[0] if head else None
-    seq = int(last[0]) if last else 0
-    prev = str(last[1]) if last else GENESIS
+    covered = _covered_many(cur, [p.covers for p in pending if p.covers is not None])
+    seq, prev = _head(cur)
     logged_at = now()
     written: list[AuditEntry] = []
     for p in pending:
         seq += 1
-        before_n, after_n = _normalise(p.before), _normalise(p.after)
-        covered = None
-        if p.covers is not None:
-            covered = {"table": p.covers[0], "key": p.covers[1], "sha256": digests[p.covers]}
-        digest = entry_hash(
-            prev,
-            seq=seq,
-            logged_at=logged_at,
-            actor=p.actor,
-            action=p.action,
-            exception_id=p.exception_id,
-            before=before_n,
-            after=after_n,
-            covers=covered,
-        )
-        written.append(
-            AuditEntry(
-                seq, logged_at, p.actor, p.action, p.exception_id, before_n, after_n, prev, digest, covered
-            )
-        )
-        prev = digest
-
-    def text(values: list[Any]) -> pa.Array:
-        return pa.array([None if v is None else canonical_json(v) for v in values], pa.string())
-
+        written.append(entry := _link(prev, seq, logged_at, p, covered.get(p.covers) if p.covers else None))
+        prev = entry.hash
+    columns = list(zip(*(_row_values(e) for e in written), strict=True))
+    types = [pa.int64(), pa.timestamp("us", tz="UTC"), *([pa.string()] * 8)]
     frame = pa.table(
         {
-            "seq": pa.array([e.seq for e in written], pa.int64()),
-            "logged_at": pa.array([logged_at] * len(written), pa.timestamp("us", tz="UTC")),
-            "actor": pa.array([e.actor for e in written], pa.string()),
-            "action": pa.array([e.action for e in written], pa.string()),
-            "exception_id": pa.array([e.exception_id for e in written], pa.string()),
-            "before": text([e.before for e in written]),
-            "after": text([e.after for e in written]),
-            "prev_hash": pa.array([e.prev_hash for e in written], pa.string()),
-            "hash": pa.array([e.hash for e in written], pa.string()),
-            "covers": text([e.covers for e in written]),
+            name: pa.array(list(values), kind)
+            for name, values, kind in zip(_INSERT_COLS.split(", "), columns, types, strict=True)
         }
     )
-    cols = "seq, logged_at, actor, action, exception_id, before, after, prev_hash, hash, covers"
     cur.register("_audit_pending", frame)
     try:
-        cur.execute(f"INSERT INTO audit_log ({cols}) SELECT {cols} FROM _audit_pending")
+        cur.execute(f"INSERT INTO audit_log ({_INSERT_COLS}) SELECT {_INSERT_COLS} FROM _audit_pending")
     finally:
         cur.unregister("_audit_pending")
     return written
@@ -319,9 +354,10 @@ def append_many(cur: duckdb.DuckDBPyConnection, pending: Sequence[Pending]) -> l
 
 def _covered_many(
     cur: duckdb.DuckDBPyConnection, covers: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], str]:
-    """The digest of each covered row, one query per table (``_covers`` for many)."""
-    digests: dict[tuple[str, str], str] = {}
+) -> dict[tuple[str, str], dict[str, str]]:
+    """Each covered row's ``covers`` (its digest as the table holds it), one query per table
+    (``_covers`` for many)."""
+    digests: dict[tuple[str, str], dict[str, str]] = {}
     for table in dict.fromkeys(t for t, _ in covers):
         if table not in _TABLES:
             raise ValueError(f"audit entries cover rows of {', '.join(_TABLES)}, not {table!r}")
@@ -335,7 +371,8 @@ def _covered_many(
         finally:
             cur.unregister("_audit_keys")
         for row in rows:
-            digests[(table, str(row[0]))] = row_digest(table, row[1:])
+            key = str(row[0])
+            digests[(table, key)] = {"table": table, "key": key, "sha256": row_digest(table, row[1:])}
         for key in keys:
             if (table, key) not in digests:
                 raise ValueError(f"there is no {table} row {key} to cover")
